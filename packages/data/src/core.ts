@@ -1,0 +1,55 @@
+/**
+ * Everything both entries (browser and Node) export.
+ * @internal
+ */
+export {
+  CLASS_NAMES,
+  type ClassName,
+  classCounts,
+  createSplit,
+  DEFAULT_MIRRORS,
+  FASHION_MNIST_FILES,
+  type FashionMnist,
+  type FashionMnistFileInfo,
+  type FashionMnistFileKey,
+  type FashionMnistSplit,
+  FILE_KEYS,
+  getImage,
+  IMAGE_COLS,
+  IMAGE_PIXELS,
+  IMAGE_ROWS,
+  NUM_CLASSES,
+} from './dataset';
+export { FmnistDataError, type FmnistDataErrorCode, FmnistError } from './errors';
+export {
+  DEFAULT_MAX_IDX_BYTES,
+  decodeIdx,
+  type IdxArray,
+  type IdxDataType,
+  type IdxDecodeOptions,
+  IdxDecoder,
+  type IdxTypedArray,
+  isGzip,
+} from './idx';
+export type { DataSource, LoadedFileInfo, LoadProgress, LoadResult } from './load-core';
+export { createRng, type Rng, type RngState } from './random';
+export {
+  type Batch,
+  type Batches,
+  type BatchOptions,
+  batches,
+  type ExampleSet,
+  FASHION_MNIST_MEAN,
+  FASHION_MNIST_STD,
+  type Normalization,
+  normalize,
+  type PatchifyOptions,
+  patchify,
+  permutation,
+  resolveNormalization,
+  shuffle,
+  subset,
+  type TrainValidationSplitOptions,
+  trainValidationSplit,
+} from './transforms';
+export { type ByteSource, type LoadFromSourcesOptions, loadFromSources } from './web/load';

@@ -1,0 +1,138 @@
+import { describe, expect, it } from 'vitest';
+import { createRng } from './random';
+import { tinySplit } from './test-fixtures';
+import { batches, normalize, patchify, permutation, shuffle, subset, trainValidationSplit } from './transforms';
+
+const set = (n: number) => ({ ...tinySplit(n), count: n });
+
+describe('normalize', () => {
+  it('divides by 255 by default and standardises on request', () => {
+    expect(Array.from(normalize(new Uint8Array([0, 51, 255])))).toEqual([0, 0.2, 1].map((v) => Math.fround(v)));
+    const s = normalize(new Uint8Array([0, 255]), 'standard');
+    expect(s[0]).toBeCloseTo(-0.286 / 0.353, 5);
+    expect(s[1]).toBeCloseTo((1 - 0.286) / 0.353, 5);
+    expect(() => normalize(new Uint8Array(1), { mean: 0, std: 0 })).toThrow(TypeError);
+  });
+});
+
+describe('seeded randomness', () => {
+  it('same seed → same permutation; different seed → different; always a permutation', () => {
+    const a = permutation(1000, 1);
+    expect(Array.from(a)).toEqual(Array.from(permutation(1000, 1)));
+    expect(Array.from(a)).not.toEqual(Array.from(permutation(1000, 2)));
+    expect([...a].sort((x, y) => x - y)).toEqual(Array.from({ length: 1000 }, (_, i) => i));
+  });
+
+  it('shuffle returns a new shuffled array and leaves the input alone', () => {
+    const input = Array.from({ length: 50 }, (_, i) => i);
+    const out = shuffle(input, 3);
+    expect(input[0]).toBe(0);
+    expect(out).not.toEqual(input);
+    expect([...out].sort((x, y) => x - y)).toEqual(input);
+  });
+
+  it('rng state round-trips: a restored generator continues the same sequence', () => {
+    const rng = createRng(9);
+    rng.next();
+    const saved = rng.getState();
+    const expected = [rng.next(), rng.next(), rng.nextUint32()];
+    const again = createRng(saved);
+    expect([again.next(), again.next(), again.nextUint32()]).toEqual(expected);
+  });
+
+  it('normal samples have mean ≈ 0 and std ≈ 1', () => {
+    const rng = createRng(5);
+    let s = 0;
+    let s2 = 0;
+    const n = 20000;
+    for (let i = 0; i < n; i++) {
+      const v = rng.normal();
+      s += v;
+      s2 += v * v;
+    }
+    expect(Math.abs(s / n)).toBeLessThan(0.03);
+    expect(Math.abs(Math.sqrt(s2 / n) - 1)).toBeLessThan(0.03);
+  });
+});
+
+describe('batches', () => {
+  it('covers every example once per epoch, reshuffles each epoch, and is reproducible', () => {
+    const data = set(70);
+    const epochs = batches(data, { batchSize: 16, shuffle: true, seed: 11 });
+    expect(epochs.size).toBe(5);
+    const first = [...epochs].flatMap((b) => Array.from(b.indices));
+    const second = [...epochs].flatMap((b) => Array.from(b.indices));
+    expect([...first].sort((a, b) => a - b)).toEqual(Array.from({ length: 70 }, (_, i) => i));
+    expect(second).not.toEqual(first);
+    const replay = [...batches(data, { batchSize: 16, shuffle: true, seed: 11 })].flatMap((b) => Array.from(b.indices));
+    expect(replay).toEqual(first);
+  });
+
+  it('yields normalised pixels and matching labels; dropLast drops the short batch', () => {
+    const data = set(20);
+    const all = [...batches(data, { batchSize: 8 })];
+    expect(all.map((b) => b.size)).toEqual([8, 8, 4]);
+    const b = all[1];
+    expect(b?.y[0]).toBe(data.labels[8]);
+    expect(b?.x[0]).toBeCloseTo((data.images[8 * 784] as number) / 255, 6);
+    expect([...batches(data, { batchSize: 8, dropLast: true })].map((x) => x.size)).toEqual([8, 8]);
+  });
+
+  it('works as an async iterable too', async () => {
+    let n = 0;
+    for await (const b of batches(set(10), { batchSize: 4 })) n += b.size;
+    expect(n).toBe(10);
+  });
+
+  it('rejects bad options with clear messages', () => {
+    expect(() => batches(set(4), { batchSize: 0 })).toThrow(/'batchSize' must be a positive integer, got 0/);
+    expect(() => batches(set(4), { shuffle: true })).toThrow(/'seed' is required/);
+  });
+});
+
+describe('trainValidationSplit / subset', () => {
+  it('holds out a stratified fraction with no overlap', () => {
+    const data = set(200);
+    const { train, validation } = trainValidationSplit(data, { validationFraction: 0.1, seed: 4 });
+    expect(validation.count).toBe(20);
+    expect(train.count).toBe(180);
+    expect(Array.from(validation.labels).sort()).toEqual([0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9]);
+    // Each image in tinySplit is unique by its first pixel (i*7 % 256) within 200 images? check via full content key.
+    const key = (s: typeof train, i: number) => Array.from(s.images.subarray(i * 784, i * 784 + 4)).join(',') + s.labels[i];
+    const seen = new Set(Array.from({ length: train.count }, (_, i) => key(train, i)));
+    for (let i = 0; i < validation.count; i++) expect(seen.has(key(validation, i))).toBe(false);
+  });
+
+  it('subset copies the chosen examples in order', () => {
+    const s = subset(set(10), [3, 1]);
+    expect(Array.from(s.labels)).toEqual([3, 1]);
+    expect(s.images[0]).toBe(21);
+    expect(() => subset(set(10), [10])).toThrow(RangeError);
+  });
+});
+
+describe('patchify', () => {
+  it('cuts 28×28 into 49 row-major 4×4 patches with row-major pixels', () => {
+    const img = Float32Array.from({ length: 784 }, (_, i) => i); // value = r * 28 + c
+    const out = patchify(img);
+    // patch 0 = rows 0-3, cols 0-3
+    expect(Array.from(out.subarray(0, 16))).toEqual([0, 1, 2, 3, 28, 29, 30, 31, 56, 57, 58, 59, 84, 85, 86, 87]);
+    // patch 1 = rows 0-3, cols 4-7
+    expect(Array.from(out.subarray(16, 20))).toEqual([4, 5, 6, 7]);
+    // patch 7 = rows 4-7, cols 0-3
+    expect(out[7 * 16]).toBe(4 * 28);
+    // last patch, last pixel = (27, 27)
+    expect(out[48 * 16 + 15]).toBe(783);
+    // a permutation of the input
+    expect([...out].sort((a, b) => a - b)).toEqual(Array.from(img));
+  });
+
+  it('handles several images and other patch sizes; rejects ones that do not divide 28', () => {
+    const two = new Uint8Array(2 * 784).map((_, i) => (i < 784 ? 1 : 2));
+    const out = patchify(two, { patchSize: 7 });
+    expect(out[783]).toBe(1);
+    expect(out[784]).toBe(2);
+    expect(() => patchify(two, { patchSize: 5 })).toThrow(RangeError);
+    expect(() => patchify(new Uint8Array(100))).toThrow(RangeError);
+  });
+});

@@ -1,0 +1,177 @@
+import { DEFAULT_MIRRORS, FASHION_MNIST_FILES, type FashionMnistFileKey } from '../dataset';
+import { FmnistDataError, throwIfAborted } from '../errors';
+import { concat } from '../idx';
+import { type ContentHasher, type DataSource, joinUrl, type LoadProgress, type LoadResult, loadAll, type OpenedFile } from '../load-core';
+import { webGunzip } from './gunzip';
+
+/** Anything the browser loader can read one file from. */
+export type ByteSource = string | URL | ArrayBuffer | ArrayBufferView | Blob | Response | ReadableStream<Uint8Array>;
+
+/** Options of {@link loadFromSources} (the browser entry's `loadFashionMnist`). */
+export interface LoadFromSourcesOptions {
+  /**
+   * Directory URL holding the four files under their official names (`.gz` or raw). Relative URLs resolve against the
+   * page. Takes precedence over `mirrors`.
+   */
+  baseUrl?: string | URL;
+  /** Base URLs tried in order when `baseUrl` is not set. @defaultValue {@link DEFAULT_MIRRORS} */
+  mirrors?: readonly (string | URL)[];
+  /** Per-file sources (URL, `ArrayBuffer`, `Blob`, `Response`, stream) that override the URLs. */
+  files?: Partial<Record<FashionMnistFileKey, ByteSource>>;
+  /** Check every file's SHA-256 against the official one (or `checksums`). @defaultValue false */
+  verify?: boolean;
+  /** Expected SHA-256 of the decompressed content per file, replacing the official ones. */
+  checksums?: Partial<Record<FashionMnistFileKey, string>>;
+  /** Cancels the load; the promise rejects with `E_ABORTED`. */
+  signal?: AbortSignal;
+  /** Called as bytes arrive. */
+  onProgress?: (progress: LoadProgress) => void;
+  /** The `fetch` to use. @defaultValue `globalThis.fetch` */
+  fetch?: typeof fetch;
+}
+
+async function* streamChunks(stream: ReadableStream<Uint8Array>, onBytes?: (n: number) => void): AsyncIterable<Uint8Array> {
+  const reader = stream.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      onBytes?.(value.length);
+      yield value;
+    }
+  } finally {
+    reader.releaseLock();
+  }
+}
+
+async function* single(bytes: Uint8Array): AsyncIterable<Uint8Array> {
+  yield bytes;
+}
+
+/** A hasher that collects the chunks and digests them with WebCrypto at the end. */
+function subtleHasher(): ContentHasher {
+  const chunks: Uint8Array[] = [];
+  return {
+    update: (c) => {
+      chunks.push(c.slice());
+    },
+    async digest() {
+      const subtle = globalThis.crypto?.subtle;
+      if (!subtle) {
+        throw new FmnistDataError(
+          'E_CHECKSUM',
+          'WebCrypto (crypto.subtle) is not available, so checksums cannot be verified; serve the page over https or localhost, or pass verify: false.',
+        );
+      }
+      const digest = await subtle.digest('SHA-256', concat(chunks) as Uint8Array<ArrayBuffer>);
+      return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
+    },
+  };
+}
+
+async function openUrl(url: string, key: FashionMnistFileKey, options: LoadFromSourcesOptions): Promise<OpenedFile> {
+  const doFetch = options.fetch ?? globalThis.fetch;
+  let response: Response;
+  try {
+    response = await doFetch(url, { signal: options.signal });
+  } catch (err) {
+    throwIfAborted(options.signal, `Fetching ${url}`);
+    throw new FmnistDataError(
+      'E_DOWNLOAD',
+      `${url}: the request failed (${(err as Error)?.message ?? err}). Check the URL and that the server allows CORS.`,
+      {
+        file: url,
+        cause: err,
+      },
+    );
+  }
+  return openResponse(response, url, key, options);
+}
+
+function openResponse(response: Response, url: string, key: FashionMnistFileKey, options: LoadFromSourcesOptions): OpenedFile {
+  if (!response.ok) {
+    throw new FmnistDataError(
+      response.status === 404 ? 'E_NOT_FOUND' : 'E_DOWNLOAD',
+      `${url}: HTTP ${response.status} ${response.statusText}. Check that the file is served at that URL.`,
+      { file: url },
+    );
+  }
+  if (!response.body) throw new FmnistDataError('E_DOWNLOAD', `${url}: the response has no body.`, { file: url });
+  const totalHeader = response.headers.get('content-length');
+  const total = totalHeader ? Number(totalHeader) : undefined;
+  let loaded = 0;
+  return {
+    location: url,
+    chunks: streamChunks(response.body, (n) => {
+      loaded += n;
+      options.onProgress?.({ file: key, phase: 'download', loaded, total });
+    }),
+  };
+}
+
+async function openSource(source: ByteSource, key: FashionMnistFileKey, options: LoadFromSourcesOptions): Promise<OpenedFile> {
+  const location = `memory:${FASHION_MNIST_FILES[key].name}`;
+  if (typeof source === 'string' || source instanceof URL) return openUrl(String(source), key, options);
+  if (typeof Response !== 'undefined' && source instanceof Response) return openResponse(source, source.url || location, key, options);
+  if (typeof Blob !== 'undefined' && source instanceof Blob) {
+    return { location, chunks: streamChunks(source.stream() as ReadableStream<Uint8Array>) };
+  }
+  if (typeof ReadableStream !== 'undefined' && source instanceof ReadableStream) return { location, chunks: streamChunks(source) };
+  if (source instanceof ArrayBuffer) return { location, chunks: single(new Uint8Array(source)) };
+  if (ArrayBuffer.isView(source)) {
+    return { location, chunks: single(new Uint8Array(source.buffer, source.byteOffset, source.byteLength)) };
+  }
+  throw new TypeError(`'files.${key}' must be a URL, ArrayBuffer, typed array, Blob, Response or ReadableStream, got ${typeof source}.`);
+}
+
+/**
+ * Loads Fashion-MNIST in the browser (or any runtime with `fetch` and `DecompressionStream`): from a base URL you host,
+ * from public mirrors, or from buffers you already have. Gzip is detected from the bytes, so `.gz` and raw files both
+ * work, and a server that already decompressed them (Content-Encoding) is fine too.
+ *
+ * @param options - see {@link LoadFromSourcesOptions}
+ * @returns both splits and where they came from
+ * @throws FmnistDataError with a code from {@link FmnistDataErrorCode}
+ *
+ * @example
+ * ```ts
+ * import { loadFromSources } from '@fmnist/data';
+ * const { train, test } = await loadFromSources({ baseUrl: '/data/' });
+ * console.log(train.count, test.count); // 60000 10000
+ * ```
+ */
+export async function loadFromSources(options: LoadFromSourcesOptions = {}): Promise<LoadResult> {
+  const platform = { gunzip: webGunzip, createHasher: subtleHasher };
+  const verify = options.verify ?? false;
+  const files = options.files ?? {};
+  const onlyMemory = (Object.keys(FASHION_MNIST_FILES) as FashionMnistFileKey[]).every(
+    (k) => files[k] !== undefined && typeof files[k] !== 'string' && !(files[k] instanceof URL),
+  );
+  const bases = options.baseUrl !== undefined ? [options.baseUrl] : (options.mirrors ?? DEFAULT_MIRRORS);
+  if (bases.length === 0) throw new TypeError(`'mirrors' must list at least one base URL.`);
+  const causes: unknown[] = [];
+  for (const base of onlyMemory ? ['memory'] : bases) {
+    try {
+      const source: DataSource = onlyMemory ? 'memory' : 'url';
+      return await loadAll(
+        (key) => {
+          const given = files[key];
+          if (given !== undefined) return openSource(given, key, options);
+          return openUrl(joinUrl(base, FASHION_MNIST_FILES[key].name), key, options);
+        },
+        platform,
+        { verify, checksums: options.checksums, signal: options.signal, source, location: String(base) },
+      );
+    } catch (err) {
+      throwIfAborted(options.signal, 'Loading Fashion-MNIST');
+      // Only network trouble moves on to the next mirror; bad data at a URL is reported as it is.
+      if (!(err instanceof FmnistDataError) || !['E_DOWNLOAD', 'E_NOT_FOUND'].includes(err.code) || bases.length === 1) throw err;
+      causes.push(err);
+    }
+  }
+  throw new FmnistDataError(
+    'E_DOWNLOAD',
+    `Could not load Fashion-MNIST from any mirror:\n${causes.map((c) => `  - ${(c as Error).message}`).join('\n')}\nHost the four files yourself and pass { baseUrl }.`,
+    { cause: causes[causes.length - 1] },
+  );
+}
