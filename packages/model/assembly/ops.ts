@@ -1,0 +1,300 @@
+// Element-wise and small dense kernels: patchify, exact-erf GELU, reductions, the 10-class head, softmax
+// cross-entropy and Adam. Pointers are byte addresses; sizes count f32 elements. Vector loops need sizes that are
+// multiples of 4 (every size the model uses is).
+
+// ---------------------------------------------------------------- patchify
+
+/**
+ * Gathers 4x4 patches: images x[n][28][28] -> xp[49][n][16], patch p = 7 * row + col (row-major over the 7x7 grid),
+ * pixels row-major inside a patch. The patch-major order makes the token-mixing GEMMs plain matrix products.
+ */
+export function patchify(x: usize, xp: usize, n: i32): void {
+  for (let b = 0; b < n; b++) {
+    const image = x + <usize>(b * 784 * 4);
+    for (let p = 0; p < 49; p++) {
+      const src = image + <usize>(((p / 7) * 4 * 28 + (p % 7) * 4) * 4);
+      const dst = xp + <usize>((p * n + b) * 16 * 4);
+      v128.store(dst, v128.load(src));
+      v128.store(dst, v128.load(src, 28 * 4), 16);
+      v128.store(dst, v128.load(src, 56 * 4), 32);
+      v128.store(dst, v128.load(src, 84 * 4), 48);
+    }
+  }
+}
+
+// ---------------------------------------------------------------- GELU, exact (erf) form
+// gelu(z) = z Phi(z), gelu'(z) = Phi(z) + z exp(-z^2 / 2) / sqrt(2 pi), with Phi(z) = erfc(-z / sqrt 2) / 2 from
+// Abramowitz-Stegun 7.1.26 (|error of erf| < 1.5e-7).
+
+const INV_SQRT2: f32 = 0.7071067811865476;
+const INV_SQRT_2PI: f32 = 0.3989422804014327;
+
+// exp(x) for x <= 0 (clamped at -87), Cephes-style range reduction and polynomial.
+// @ts-ignore: decorator
+@inline
+function expNonPositive(x: v128): v128 {
+  x = f32x4.max(x, f32x4.splat(-87.0));
+  const n = f32x4.nearest(f32x4.mul(x, f32x4.splat(1.44269504088896341)));
+  let r = f32x4.sub(x, f32x4.mul(n, f32x4.splat(0.693359375)));
+  r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(-2.12194440e-4)));
+  let p = f32x4.splat(1.9875691500e-4);
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.3981999507e-3));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(8.3334519073e-3));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(4.1665795894e-2));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.6666665459e-1));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(5.0000001201e-1));
+  p = f32x4.add(f32x4.add(f32x4.mul(p, f32x4.mul(r, r)), r), f32x4.splat(1.0));
+  const scale = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
+  return f32x4.mul(p, scale);
+}
+
+// Phi(z), given e = exp(-z^2 / 2).
+// @ts-ignore: decorator
+@inline
+function normalCdf(z: v128, e: v128): v128 {
+  const a = f32x4.mul(f32x4.abs(z), f32x4.splat(INV_SQRT2));
+  const t = f32x4.div(f32x4.splat(1.0), f32x4.add(f32x4.mul(a, f32x4.splat(0.3275911)), f32x4.splat(1.0)));
+  let p = f32x4.splat(1.061405429);
+  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(-1.453152027));
+  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(1.421413741));
+  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(-0.284496736));
+  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(0.254829592));
+  const tail = f32x4.mul(f32x4.mul(f32x4.mul(p, t), e), f32x4.splat(0.5)); // erfc(|z| / sqrt 2) / 2
+  return v128.bitselect(f32x4.sub(f32x4.splat(1.0), tail), tail, f32x4.ge(z, f32x4.splat(0)));
+}
+
+// @ts-ignore: decorator
+@inline
+function halfSquareExp(z: v128): v128 {
+  return expNonPositive(f32x4.mul(f32x4.mul(z, z), f32x4.splat(-0.5)));
+}
+
+/** G[i] = gelu(Z[i]) and, in place, Z[i] = gelu'(Z[i]) (kept for the backward pass). */
+export function geluForward(Z: usize, G: usize, n: i32): void {
+  const c = f32x4.splat(INV_SQRT_2PI);
+  const end = Z + <usize>(n * 4);
+  while (Z < end) {
+    const z = v128.load(Z);
+    const e = halfSquareExp(z);
+    const phi = normalCdf(z, e);
+    v128.store(G, f32x4.mul(z, phi));
+    v128.store(Z, f32x4.add(f32x4.mul(f32x4.mul(z, e), c), phi));
+    Z += 16;
+    G += 16;
+  }
+}
+
+/**
+ * Z is [rows][R]: mean[r] = (1 / rows) sum_p gelu(Z[p][r]) and, in place, Z = gelu'(Z). Averaging over the rows
+ * (patches) right after the last GELU is exact because everything after it is affine.
+ */
+export function geluMeanForward(Z: usize, mean: usize, rows: i32, R: i32): void {
+  const c = f32x4.splat(INV_SQRT_2PI);
+  const inv = f32x4.splat(<f32>1.0 / <f32>rows);
+  memory.fill(mean, 0, <usize>(R * 4));
+  for (let p = 0; p < rows; p++) {
+    let zp = Z + <usize>(p * R) * 4;
+    let mp = mean;
+    const end = zp + <usize>(R * 4);
+    while (zp < end) {
+      const z = v128.load(zp);
+      const e = halfSquareExp(z);
+      const phi = normalCdf(z, e);
+      v128.store(mp, f32x4.add(f32x4.mul(f32x4.mul(z, phi), inv), v128.load(mp)));
+      v128.store(zp, f32x4.add(f32x4.mul(f32x4.mul(z, e), c), phi));
+      zp += 16;
+      mp += 16;
+    }
+  }
+}
+
+/**
+ * GELU backward over [rows][R]: dZ[p][r] = scale * dG(p, r) * D[p][r], where D holds gelu' and dG(p, r) is
+ * dG[p * dgStride + r] (dgStride 0 broadcasts one row of dG over all rows). dZ may alias dG or D.
+ * Optionally rowSum[p] = sum_r dZ[p][r] (rowSum != 0) and colSum[c] = sum over p and r = c (mod cols) of dZ[p][r]
+ * (colSum != 0; cols divides R).
+ */
+export function geluBackward(dG: usize, dgStride: i32, D: usize, dZ: usize, rows: i32, R: i32, scale: f32, rowSum: usize, colSum: usize, cols: i32): void {
+  const sc = f32x4.splat(scale);
+  if (colSum != 0) memory.fill(colSum, 0, <usize>(cols * 4));
+  const colEnd = colSum + <usize>(cols * 4);
+  for (let p = 0; p < rows; p++) {
+    let g = dG + <usize>(p * dgStride) * 4;
+    let d = D + <usize>(p * R) * 4;
+    let o = dZ + <usize>(p * R) * 4;
+    const end = o + <usize>(R * 4);
+    let rs = f32x4.splat(0);
+    if (colSum != 0) {
+      let cp = colSum;
+      while (o < end) {
+        const v = f32x4.mul(f32x4.mul(v128.load(g), v128.load(d)), sc);
+        v128.store(o, v);
+        v128.store(cp, f32x4.add(v128.load(cp), v));
+        rs = f32x4.add(rs, v);
+        g += 16;
+        d += 16;
+        o += 16;
+        cp += 16;
+        if (cp == colEnd) cp = colSum;
+      }
+    } else {
+      while (o < end) {
+        const v = f32x4.mul(f32x4.mul(v128.load(g), v128.load(d)), sc);
+        v128.store(o, v);
+        rs = f32x4.add(rs, v);
+        g += 16;
+        d += 16;
+        o += 16;
+      }
+    }
+    if (rowSum != 0) store<f32>(rowSum + <usize>(p * 4), horizontalSum(rs));
+  }
+}
+
+// ---------------------------------------------------------------- reductions
+
+// @ts-ignore: decorator
+@inline
+function horizontalSum(v: v128): f32 {
+  return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3);
+}
+
+/** out[p] = sum_r X[p][r] for X [rows][R]. */
+export function rowSum(X: usize, rows: i32, R: i32, out: usize): void {
+  for (let p = 0; p < rows; p++) {
+    let x = X + <usize>(p * R) * 4;
+    const end = x + <usize>(R * 4);
+    let a0 = f32x4.splat(0);
+    let a1 = a0;
+    while (x + 16 < end) {
+      a0 = f32x4.add(a0, v128.load(x));
+      a1 = f32x4.add(a1, v128.load(x, 16));
+      x += 32;
+    }
+    while (x < end) {
+      a0 = f32x4.add(a0, v128.load(x));
+      x += 16;
+    }
+    store<f32>(out + <usize>(p * 4), horizontalSum(f32x4.add(a0, a1)));
+  }
+}
+
+/** out[c] = sum_i X[i][c] for X [rows][cols]. */
+export function colSum(X: usize, rows: i32, cols: i32, out: usize): void {
+  memory.fill(out, 0, <usize>(cols * 4));
+  for (let i = 0; i < rows; i++) {
+    let x = X + <usize>(i * cols) * 4;
+    let o = out;
+    for (let j = 0; j < cols; j += 4) {
+      v128.store(o, f32x4.add(v128.load(o), v128.load(x)));
+      x += 16;
+      o += 16;
+    }
+  }
+}
+
+/** dst[i] += src[i]. */
+export function addInto(dst: usize, src: usize, n: i32): void {
+  for (let i = 0; i < n; i += 4) {
+    const off = <usize>(i * 4);
+    v128.store(dst + off, f32x4.add(v128.load(dst + off), v128.load(src + off)));
+  }
+}
+
+// ---------------------------------------------------------------- head and loss (scalar: 10 classes is too narrow for SIMD to matter)
+
+/** logits[b][k] = sum_c h[b][c] W[c][k] + bias[k] for h [n][dim], W [dim][classes]. */
+export function headForward(h: usize, W: usize, bias: usize, logits: usize, n: i32, dim: i32, classes: i32): void {
+  for (let b = 0; b < n; b++) {
+    for (let k = 0; k < classes; k++) {
+      let s: f32 = load<f32>(bias + <usize>(k * 4));
+      for (let c = 0; c < dim; c++) s += load<f32>(h + <usize>((b * dim + c) * 4)) * load<f32>(W + <usize>((c * classes + k) * 4));
+      store<f32>(logits + <usize>((b * classes + k) * 4), s);
+    }
+  }
+}
+
+/** dW = h^T dLogits, dBias = column sums of dLogits, dh = dLogits W^T. */
+export function headBackward(h: usize, W: usize, dLogits: usize, dW: usize, dBias: usize, dh: usize, n: i32, dim: i32, classes: i32): void {
+  memory.fill(dW, 0, <usize>(dim * classes * 4));
+  memory.fill(dBias, 0, <usize>(classes * 4));
+  for (let b = 0; b < n; b++) {
+    for (let k = 0; k < classes; k++) {
+      const g = load<f32>(dLogits + <usize>((b * classes + k) * 4));
+      store<f32>(dBias + <usize>(k * 4), load<f32>(dBias + <usize>(k * 4)) + g);
+      for (let c = 0; c < dim; c++) {
+        const p = dW + <usize>((c * classes + k) * 4);
+        store<f32>(p, load<f32>(p) + load<f32>(h + <usize>((b * dim + c) * 4)) * g);
+      }
+    }
+    for (let c = 0; c < dim; c++) {
+      let s: f32 = 0;
+      for (let k = 0; k < classes; k++) s += load<f32>(dLogits + <usize>((b * classes + k) * 4)) * load<f32>(W + <usize>((c * classes + k) * 4));
+      store<f32>(dh + <usize>((b * dim + c) * 4), s);
+    }
+  }
+}
+
+/** Examples whose argmax logit (first on ties) equals the label, counted by the last {@link softmaxCrossEntropy}. */
+export let lastCorrect: i32 = 0;
+
+/**
+ * Softmax cross-entropy against u8 labels. Writes dLogits = (softmax - onehot) * gradScale and returns the SUM of the
+ * per-example losses (f64); counts correct predictions into {@link lastCorrect}.
+ */
+export function softmaxCrossEntropy(logits: usize, labels: usize, dLogits: usize, n: i32, classes: i32, gradScale: f32): f64 {
+  let total: f64 = 0;
+  let correct: i32 = 0;
+  for (let b = 0; b < n; b++) {
+    const l = logits + <usize>(b * classes * 4);
+    let best: i32 = 0;
+    let mx: f32 = load<f32>(l);
+    for (let k = 1; k < classes; k++) {
+      const v = load<f32>(l + <usize>(k * 4));
+      if (v > mx) {
+        mx = v;
+        best = k;
+      }
+    }
+    let s: f64 = 0;
+    for (let k = 0; k < classes; k++) s += Math.exp(<f64>(load<f32>(l + <usize>(k * 4)) - mx));
+    const y = <i32>load<u8>(labels + <usize>b);
+    if (best == y) correct++;
+    total += Math.log(s) - <f64>(load<f32>(l + <usize>(y * 4)) - mx);
+    const d = dLogits + <usize>(b * classes * 4);
+    for (let k = 0; k < classes; k++) {
+      let pr = <f32>(Math.exp(<f64>(load<f32>(l + <usize>(k * 4)) - mx)) / s);
+      if (k == y) pr -= 1;
+      store<f32>(d + <usize>(k * 4), pr * gradScale);
+    }
+  }
+  lastCorrect = correct;
+  return total;
+}
+
+// ---------------------------------------------------------------- Adam
+
+/**
+ * One Adam update with PyTorch semantics: m = b1 m + (1 - b1) g, v = b2 v + (1 - b2) g^2,
+ * p -= lr (m / bc1) / (sqrt(v / bc2) + eps), where bc1 = 1 - b1^t and bc2 = 1 - b2^t.
+ */
+export function adam(p: usize, g: usize, m: usize, v: usize, n: i32, lr: f32, b1: f32, b2: f32, eps: f32, bc1: f32, bc2: f32): void {
+  const vb1 = f32x4.splat(b1);
+  const vb2 = f32x4.splat(b2);
+  const o1 = f32x4.splat(1 - b1);
+  const o2 = f32x4.splat(1 - b2);
+  const ibc1 = f32x4.splat(<f32>1.0 / bc1);
+  const ibc2 = f32x4.splat(<f32>1.0 / bc2);
+  const vlr = f32x4.splat(lr);
+  const veps = f32x4.splat(eps);
+  for (let i = 0; i < n; i += 4) {
+    const off = <usize>(i * 4);
+    const gg = v128.load(g + off);
+    const mm = f32x4.add(f32x4.mul(vb1, v128.load(m + off)), f32x4.mul(o1, gg));
+    const vv = f32x4.add(f32x4.mul(vb2, v128.load(v + off)), f32x4.mul(o2, f32x4.mul(gg, gg)));
+    v128.store(m + off, mm);
+    v128.store(v + off, vv);
+    const step = f32x4.div(f32x4.mul(mm, ibc1), f32x4.add(f32x4.sqrt(f32x4.mul(vv, ibc2)), veps));
+    v128.store(p + off, f32x4.sub(v128.load(p + off), f32x4.mul(vlr, step)));
+  }
+}

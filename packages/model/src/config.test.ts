@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import { countParameters, PRESETS, paramSpecs, resolveConfig } from './config';
+import { FmnistModelError } from './errors';
+import { createModel, initParams } from './model';
+
+describe('presets and parameter counts', () => {
+  it('seed and patch-mlp have exactly the coursework’s 49,211 parameters', () => {
+    expect(countParameters('seed')).toBe(49211);
+    expect(countParameters('patch-mlp')).toBe(49211);
+    // 16·128+128 + 49·128+128 + 128·49+49 + 2·(128·128+128) + 128·10+10
+    expect(2176 + 6400 + 6321 + 2 * 16512 + 1290).toBe(49211);
+  });
+
+  it('mixer presets count LayerNorms and every block', () => {
+    const c = resolveConfig('mixer-s');
+    const perBlock =
+      2 * 2 * c.dim +
+      (49 * c.tokenHidden + c.tokenHidden) +
+      (c.tokenHidden * 49 + 49) +
+      (c.dim * c.channelHidden + c.channelHidden) +
+      (c.channelHidden * c.dim + c.dim);
+    const expected = 16 * c.dim + c.dim + c.blocks * perBlock + 2 * c.dim + c.dim * 10 + 10;
+    expect(countParameters('mixer-s')).toBe(expected);
+    expect(countParameters('mixer-m')).toBeGreaterThan(countParameters('mixer-s'));
+  });
+
+  it('the seed preset is the literal reading: N(0, 1) weights, zero biases, GELU, no norm, no residual', () => {
+    expect(PRESETS.seed).toMatchObject({ blocks: 1, activation: 'gelu', norm: 'none', residual: false, init: { kind: 'normal', std: 1 } });
+    const p = initParams(resolveConfig('seed'));
+    const w = p['blocks.0.channel_mlp.fc1.weight'] as Float32Array;
+    const mean = w.reduce((a, b) => a + b, 0) / w.length;
+    const std = Math.sqrt(w.reduce((a, b) => a + (b - mean) ** 2, 0) / w.length);
+    expect(Math.abs(mean)).toBeLessThan(0.02);
+    expect(std).toBeGreaterThan(0.97);
+    expect(std).toBeLessThan(1.03);
+    expect((p['embed.bias'] as Float32Array).every((v) => v === 0)).toBe(true);
+  });
+
+  it('patch-mlp uses fan-in scaled weights (std 1/√fan_in)', () => {
+    const p = initParams(resolveConfig('patch-mlp'));
+    const w = p['blocks.0.channel_mlp.fc1.weight'] as Float32Array;
+    const std = Math.sqrt(w.reduce((a, b) => a + b * b, 0) / w.length);
+    expect(std).toBeCloseTo(1 / Math.sqrt(128), 2);
+  });
+
+  it('layer names and shapes follow the documented layout', () => {
+    const specs = paramSpecs(resolveConfig('seed'));
+    expect(specs.map((s) => `${s.name}:${s.shape.join('x')}`)).toEqual([
+      'embed.weight:16x128',
+      'embed.bias:128',
+      'blocks.0.token_mlp.fc1.weight:49x128',
+      'blocks.0.token_mlp.fc1.bias:128',
+      'blocks.0.token_mlp.fc2.weight:128x49',
+      'blocks.0.token_mlp.fc2.bias:49',
+      'blocks.0.channel_mlp.fc1.weight:128x128',
+      'blocks.0.channel_mlp.fc1.bias:128',
+      'blocks.0.channel_mlp.fc2.weight:128x128',
+      'blocks.0.channel_mlp.fc2.bias:128',
+      'head.weight:128x10',
+      'head.bias:10',
+    ]);
+  });
+
+  it('same seed → same weights; another seed → different', () => {
+    const a = createModel('patch-mlp').params['embed.weight'] as Float32Array;
+    const b = createModel('patch-mlp').params['embed.weight'] as Float32Array;
+    const c = createModel({ preset: 'patch-mlp', seed: 1 }).params['embed.weight'] as Float32Array;
+    expect(Array.from(a)).toEqual(Array.from(b));
+    expect(Array.from(a)).not.toEqual(Array.from(c));
+  });
+});
+
+describe('config errors', () => {
+  it('unknown preset → E_CONFIG listing the presets', () => {
+    expect(() => createModel('tiny' as never)).toThrow(FmnistModelError);
+    expect(() => createModel('tiny' as never)).toThrow(/Unknown preset 'tiny'. Choose one of: seed, patch-mlp, mixer-s, mixer-m/);
+  });
+
+  it('invalid fields → E_CONFIG naming the field', () => {
+    expect(() => resolveConfig({ patchSize: 5 })).toThrow(/'patchSize' must be a divisor of 28/);
+    expect(() => resolveConfig({ activation: 'tanh' as never })).toThrow(/'activation'/);
+    expect(() => resolveConfig({ dim: 0 })).toThrow(/'dim' must be a positive integer/);
+    expect(() => resolveConfig({ init: { kind: 'normal', std: -1 } })).toThrow(/'init'/);
+  });
+});

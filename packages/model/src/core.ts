@@ -1,0 +1,37 @@
+/**
+ * `@fmnist/model/core`: the browser-safe part of `@fmnist/model` — configs and presets, parameter layout, model
+ * creation, safetensors and checkpoint parsing. No TensorFlow.js, no Node built-ins (the ONNX exporter and the web app
+ * use this).
+ *
+ * @packageDocumentation
+ */
+export {
+  type Checkpoint,
+  type CheckpointMeta,
+  decodeOptimizer,
+  decodeWeights,
+  type EpochRecord,
+  encodeOptimizer,
+  encodeWeights,
+  parseMeta,
+  type TrainingRecord,
+} from './checkpoint';
+export {
+  type Activation,
+  countParameters,
+  DEFAULT_PRESET,
+  IMAGE_SIZE,
+  type InitConfig,
+  type ModelConfig,
+  numPatches,
+  type ParamSpec,
+  PRESETS,
+  type PresetName,
+  paramSpecs,
+  resolveConfig,
+  validateConfig,
+} from './config';
+export type { AdamOptions, AdamState, ParamSet, StepResult, TrainEngine } from './engine';
+export { FmnistModelError, type FmnistModelErrorCode } from './errors';
+export { checkParams, cloneParams, createModel, type FmnistModel, initParams, modelFromParams } from './model';
+export { decodeSafetensors, encodeSafetensors, type SafeTensor } from './safetensors';

@@ -1,0 +1,67 @@
+import { cpus } from 'node:os';
+import type { BackendName, TfjsBackendName } from './backend';
+import type { ModelConfig } from './config';
+import type { ParamSet, TrainEngine } from './engine';
+import { FmnistModelError } from './errors';
+import { createTfjsEngine } from './tfjs-engine';
+
+/**
+ * True when the WebAssembly-SIMD kernels implement this config: the coursework architecture (4×4 patches, width 128,
+ * one block, GELU, no norm, no residual, 10 classes), i.e. the `seed` and `patch-mlp` presets.
+ *
+ * @param config - a full config
+ * @returns whether `backend: 'kernels'` can train it
+ */
+export function kernelsSupport(config: ModelConfig): boolean {
+  return (
+    config.patchSize === 4 &&
+    config.dim === 128 &&
+    config.tokenHidden === 128 &&
+    config.channelHidden === 128 &&
+    config.blocks === 1 &&
+    config.activation === 'gelu' &&
+    config.norm === 'none' &&
+    !config.residual &&
+    config.numClasses === 10
+  );
+}
+
+/** Options of {@link createEngine}. */
+export interface EngineOptions {
+  /** @defaultValue `'auto'` */
+  backend?: BackendName;
+  /** Threads for the `kernels` backend. @defaultValue the number of CPU cores */
+  threads?: number;
+  /** Largest batch `trainStep` will get. @defaultValue 256 */
+  maxBatch?: number;
+}
+
+/**
+ * Creates the engine that will run a model: `kernels` when they support the config (unless another backend is asked
+ * for), otherwise TensorFlow.js (`tensorflow` → `wasm` → `cpu`).
+ * @internal
+ */
+export async function createEngine(config: ModelConfig, params: ParamSet, options: EngineOptions = {}): Promise<TrainEngine> {
+  const backend = options.backend ?? 'auto';
+  const threads = options.threads ?? Math.max(1, cpus().length);
+  if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`'threads' must be a positive integer, got ${threads}.`);
+  if (backend === 'kernels' || (backend === 'auto' && kernelsSupport(config))) {
+    if (!kernelsSupport(config)) {
+      throw new FmnistModelError(
+        'E_BACKEND',
+        "backend 'kernels' supports only the one-block patch-MLP (presets 'seed' and 'patch-mlp'); use backend 'auto', 'wasm', 'cpu' or 'tensorflow' for this config.",
+      );
+    }
+    const { createKernelEngine, createParallelKernelEngine } = await import('./kernels');
+    const engine =
+      threads > 1
+        ? await createParallelKernelEngine({ threads, maxBatch: options.maxBatch })
+        : await createKernelEngine({ maxBatch: options.maxBatch });
+    engine.setParams(params);
+    return engine;
+  }
+  if (!['auto', 'tensorflow', 'wasm', 'cpu'].includes(backend)) {
+    throw new FmnistModelError('E_BACKEND', `Unknown backend '${backend}'. Choose auto, kernels, tensorflow, wasm or cpu.`);
+  }
+  return createTfjsEngine(config, params, { backend: backend as TfjsBackendName | 'auto' });
+}

@@ -1,0 +1,47 @@
+import { FmnistError } from '@fmnist/data';
+
+/**
+ * Stable codes of {@link FmnistModelError}.
+ *
+ * | code | meaning |
+ * | --- | --- |
+ * | `E_CONFIG` | an unknown preset or an invalid model config value |
+ * | `E_CHECKPOINT_MISSING` | no checkpoint at the given path |
+ * | `E_CHECKPOINT_CORRUPT` | a checkpoint file that cannot be parsed (truncated, not safetensors, bad JSON) |
+ * | `E_CHECKPOINT_MISMATCH` | tensors missing, extra, or of the wrong shape for the config |
+ * | `E_NAN` | the loss became NaN or infinite; training stopped |
+ * | `E_BACKEND` | the requested compute backend is not available |
+ */
+export type FmnistModelErrorCode =
+  | 'E_CONFIG'
+  | 'E_CHECKPOINT_MISSING'
+  | 'E_CHECKPOINT_CORRUPT'
+  | 'E_CHECKPOINT_MISMATCH'
+  | 'E_NAN'
+  | 'E_BACKEND';
+
+/**
+ * An error from `@fmnist/model` with a stable `code`; the message names the value or file and the fix.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   createModel('tiny');
+ * } catch (err) {
+ *   if (err instanceof FmnistModelError && err.code === 'E_CONFIG') console.error(err.message);
+ * }
+ * ```
+ */
+export class FmnistModelError extends FmnistError {
+  declare readonly code: FmnistModelErrorCode;
+
+  /**
+   * @param code - one of {@link FmnistModelErrorCode}
+   * @param message - what went wrong and how to fix it
+   * @param options - `cause` of a wrapped error
+   */
+  constructor(code: FmnistModelErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+    this.name = 'FmnistModelError';
+  }
+}

@@ -1,0 +1,55 @@
+// The built package (run `pnpm --filter @fmnist/model build` first; skipped without dist/): the kernel engines must
+// find their wasm and start their workers from the ESM and the CJS bundle, and compute exactly what the sources do.
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import type { ParamSet, TrainEngine } from '../engine';
+import { createParallelKernelEngine } from './parallel-engine';
+import { ADAM, randomBatch, randomParams } from './test-utils';
+
+const esmEntry = new URL('../../dist/index.js', import.meta.url);
+const cjsEntry = new URL('../../dist/index.cjs', import.meta.url);
+
+type Dist = {
+  resolveConfig(preset: string): unknown;
+  createEngine(config: unknown, params: ParamSet, options: { backend: 'kernels'; threads: number; maxBatch: number }): Promise<TrainEngine>;
+};
+
+async function twoStepsAndPredict(engine: TrainEngine) {
+  try {
+    for (const seed of [1, 2]) {
+      const { x, y } = randomBatch(seed, 50);
+      await engine.trainStep(x, y, ADAM);
+    }
+    return { params: engine.getParams(), logits: await engine.predict(randomBatch(3, 40).x) };
+  } finally {
+    await engine.dispose();
+  }
+}
+
+describe.skipIf(!existsSync(esmEntry) || !existsSync(cjsEntry))('kernel engines from dist/', () => {
+  const params = randomParams(11);
+
+  it.each(['esm', 'cjs'])('%s bundle: wasm loads, workers start, results equal the sources', async (format) => {
+    const dist: Dist =
+      format === 'esm' ? await import(/* @vite-ignore */ esmEntry.href) : createRequire(import.meta.url)(fileURLToPath(cjsEntry));
+    const engine = await dist.createEngine(dist.resolveConfig('patch-mlp'), params, { backend: 'kernels', threads: 2, maxBatch: 64 });
+    expect(engine.name).toBe('wasm-simd');
+    expect(engine.threads).toBe(2);
+    const built = await twoStepsAndPredict(engine);
+
+    const fromSources = await twoStepsAndPredict(await createParallelKernelEngine({ threads: 2, maxBatch: 64, params }));
+    expect(built.logits).toEqual(fromSources.logits);
+    for (const name of Object.keys(params)) expect(built.params[name], name).toEqual(fromSources.params[name]);
+  });
+});
+
+describe.skipIf(!existsSync(esmEntry))('kernel engines in a plain Node process', () => {
+  it('a script that trains and disposes exits with code 0 (no unsettled await when workers are idle)', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const fixture = fileURLToPath(new URL('./fixtures/train-and-exit.mjs', import.meta.url));
+    const out = execFileSync(process.execPath, [fixture, esmEntry.href], { encoding: 'utf8' });
+    expect(out.trim()).toBe('done true');
+  });
+});

@@ -1,0 +1,3 @@
+export { KERNEL_PARAM_SHAPES } from './core';
+export { createKernelEngine, type KernelEngineOptions } from './kernel-engine';
+export { createParallelKernelEngine, type ParallelKernelEngineOptions } from './parallel-engine';

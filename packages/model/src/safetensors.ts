@@ -1,0 +1,113 @@
+/**
+ * The safetensors format (https://huggingface.co/docs/safetensors): an 8-byte little-endian header length, a JSON header
+ * `{ name: { dtype, shape, data_offsets }, __metadata__: { … } }`, then the raw little-endian tensor bytes.
+ *
+ * Written by hand: there is no maintained safetensors package on npm, and the format is a few lines of code. Only
+ * `F32` tensors are read and written (all this project stores).
+ */
+import { FmnistModelError } from './errors';
+
+/** A tensor to store: its shape and float32 data. */
+export interface SafeTensor {
+  shape: number[];
+  data: Float32Array;
+}
+
+/**
+ * Encodes tensors (in the given order) and string metadata as a safetensors file.
+ *
+ * @param tensors - name → tensor
+ * @param metadata - string key/values stored under `__metadata__`
+ * @returns the file bytes
+ *
+ * @example
+ * ```ts
+ * const bytes = encodeSafetensors({ w: { shape: [2], data: new Float32Array([1, 2]) } }, { format: 'pt' });
+ * ```
+ */
+export function encodeSafetensors(tensors: Record<string, SafeTensor>, metadata: Record<string, string> = {}): Uint8Array {
+  const header: Record<string, unknown> = { __metadata__: metadata };
+  let offset = 0;
+  for (const [name, t] of Object.entries(tensors)) {
+    const n = t.shape.reduce((a, b) => a * b, 1);
+    if (n !== t.data.length) throw new RangeError(`Tensor '${name}' has ${t.data.length} values but shape [${t.shape}] needs ${n}.`);
+    header[name] = { dtype: 'F32', shape: t.shape, data_offsets: [offset, offset + n * 4] };
+    offset += n * 4;
+  }
+  let json = JSON.stringify(header);
+  json += ' '.repeat((8 - ((8 + new TextEncoder().encode(json).length) % 8)) % 8);
+  const headerBytes = new TextEncoder().encode(json);
+  const out = new Uint8Array(8 + headerBytes.length + offset);
+  const view = new DataView(out.buffer);
+  view.setBigUint64(0, BigInt(headerBytes.length), true);
+  out.set(headerBytes, 8);
+  let pos = 8 + headerBytes.length;
+  const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+  for (const t of Object.values(tensors)) {
+    if (littleEndian) {
+      out.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), pos);
+    } else {
+      for (let i = 0; i < t.data.length; i++) view.setFloat32(pos + i * 4, t.data[i] as number, true);
+    }
+    pos += t.data.byteLength;
+  }
+  return out;
+}
+
+/**
+ * Decodes a safetensors file of `F32` tensors.
+ *
+ * @param bytes - the file
+ * @param name - file name for error messages
+ * @returns tensors (copied, aligned) and metadata
+ * @throws FmnistModelError `E_CHECKPOINT_CORRUPT` for a truncated file, a bad header or an unsupported dtype
+ *
+ * @example
+ * ```ts
+ * const { tensors, metadata } = decodeSafetensors(bytes, 'model.safetensors');
+ * ```
+ */
+export function decodeSafetensors(
+  bytes: Uint8Array,
+  name = 'safetensors data',
+): { tensors: Record<string, SafeTensor>; metadata: Record<string, string> } {
+  const corrupt = (why: string): never => {
+    throw new FmnistModelError(
+      'E_CHECKPOINT_CORRUPT',
+      `${name}: not a valid safetensors file (${why}). Re-save the checkpoint or use another one.`,
+    );
+  };
+  if (bytes.length < 8) corrupt(`${bytes.length} bytes, too short`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const headerLength = Number(view.getBigUint64(0, true));
+  if (headerLength > bytes.length - 8 || headerLength > 100_000_000) corrupt(`header length ${headerLength} exceeds the file`);
+  let header: Record<string, unknown>;
+  try {
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + headerLength)));
+  } catch (err) {
+    return corrupt(`header is not JSON: ${(err as Error).message}`);
+  }
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) corrupt('header is not an object');
+  const dataStart = 8 + headerLength;
+  const dataLength = bytes.length - dataStart;
+  const tensors: Record<string, SafeTensor> = {};
+  let metadata: Record<string, string> = {};
+  for (const [key, value] of Object.entries(header)) {
+    if (key === '__metadata__') {
+      metadata = value as Record<string, string>;
+      continue;
+    }
+    const info = value as { dtype?: string; shape?: number[]; data_offsets?: [number, number] };
+    if (info.dtype !== 'F32') corrupt(`tensor '${key}' has dtype ${info.dtype}; only F32 is supported`);
+    const [begin, end] = info.data_offsets ?? [-1, -1];
+    const n = (info.shape ?? []).reduce((a, b) => a * b, 1);
+    if (!(begin >= 0 && end >= begin && end <= dataLength))
+      corrupt(`tensor '${key}' lies outside the file (offsets ${begin}–${end}, data ${dataLength} bytes; truncated?)`);
+    if (end - begin !== n * 4) corrupt(`tensor '${key}' has ${end - begin} bytes for shape [${info.shape}]`);
+    const data = new Float32Array(n);
+    const src = new DataView(bytes.buffer, bytes.byteOffset + dataStart + begin, end - begin);
+    for (let i = 0; i < n; i++) data[i] = src.getFloat32(i * 4, true);
+    tensors[key] = { shape: info.shape ?? [], data };
+  }
+  return { tensors, metadata };
+}

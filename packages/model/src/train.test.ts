@@ -1,0 +1,146 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createRng, type ExampleSet } from '@fmnist/data';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { BackendName } from './backend';
+import { tf } from './backend';
+import { loadCheckpoint } from './checkpoint-node';
+import { FmnistModelError } from './errors';
+import { createModel } from './model';
+import { train } from './train';
+
+/** A learnable synthetic set: class k has a bright 4×4 block at patch k (plus noise). */
+function synthetic(n: number, seed: number): ExampleSet {
+  const rng = createRng(seed);
+  const images = new Uint8Array(n * 784);
+  const labels = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    const k = i % 10;
+    labels[i] = k;
+    for (let p = 0; p < 784; p++) images[i * 784 + p] = Math.floor(rng.next() * 60);
+    const r0 = 4 * Math.floor((k * 5) / 7);
+    const c0 = 4 * ((k * 5) % 7);
+    for (let r = 0; r < 4; r++) for (let c = 0; c < 4; c++) images[i * 784 + (r0 + r) * 28 + c0 + c] = 250;
+  }
+  return { images, labels, count: n };
+}
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'fmnist-train-'));
+});
+afterEach(() => rm(dir, { recursive: true, force: true }));
+
+const data = { train: synthetic(300, 1), test: synthetic(100, 2) };
+/** A narrow patch-MLP so the TensorFlow.js paths (slow cpu backend included) finish in seconds. */
+const tiny = { preset: 'patch-mlp' as const, dim: 16, tokenHidden: 16, channelHidden: 16 };
+
+describe.each<[string, BackendName, Parameters<typeof createModel>[0]]>([
+  ['tfjs cpu', 'cpu', tiny],
+  ['tfjs wasm', 'wasm', tiny],
+  ['kernels', 'kernels', 'patch-mlp'],
+])('train() on %s', (_, backend, preset) => {
+  it('learns, records every epoch, and is deterministic for the same seed', async () => {
+    const run = () => train({ model: createModel(preset), data, epochs: 3, batchSize: 32, learningRate: 1e-2, seed: 5, backend });
+    const a = await run();
+    const b = await run();
+    expect(a.epochs).toHaveLength(3);
+    expect(a.epochs.map((e) => [e.trainLoss, e.testLoss, e.testAccuracy])).toEqual(
+      b.epochs.map((e) => [e.trainLoss, e.testLoss, e.testAccuracy]),
+    );
+    expect(a.epochs[2]?.trainLoss).toBeLessThan(a.epochs[0]?.trainLoss as number);
+    expect(a.epochs[2]?.testAccuracy).toBeGreaterThan(0.5);
+    expect(a.backend).toBe(backend === 'kernels' ? 'wasm-simd' : `tfjs-${backend}`);
+    for (const e of a.epochs) expect(e.imagesPerSecond).toBeGreaterThan(0);
+  });
+});
+
+describe('train() checkpoints, resume and guards', () => {
+  it.each<[string, BackendName, Parameters<typeof createModel>[0]]>([
+    ['tfjs cpu', 'cpu', tiny],
+    ['kernels', 'kernels', 'patch-mlp'],
+  ])('%s: resume after an abort mid-epoch reproduces the uninterrupted run exactly', async (_, backend, preset) => {
+    const opts = { data, epochs: 3, batchSize: 64, seed: 3, backend };
+    const full = createModel(preset);
+    const fullHistory = await train({ ...opts, model: full });
+
+    const controller = new AbortController();
+    const interrupted = createModel(preset);
+    const h1 = await train({
+      ...opts,
+      model: interrupted,
+      checkpointDir: dir,
+      signal: controller.signal,
+      callbacks: { onBatchEnd: (l) => void (l.epoch === 2 && l.batch === 2 && controller.abort()) },
+    });
+    expect(h1.stopReason).toBe('aborted');
+    expect((await loadCheckpoint(dir)).meta.epoch).toBe(1);
+
+    const resumed = createModel(preset);
+    const h2 = await train({ ...opts, model: resumed, checkpointDir: dir, resume: true });
+    expect(h2.stopReason).toBe('completed');
+    expect(h2.epochs.map((e) => e.trainLoss)).toEqual(fullHistory.epochs.map((e) => e.trainLoss));
+    for (const k of Object.keys(full.params)) {
+      expect(Array.from(resumed.params[k] as Float32Array), k).toEqual(Array.from(full.params[k] as Float32Array));
+    }
+  });
+
+  it('an absurd learning rate → E_NAN; the checkpoint of the last good epoch is kept', async () => {
+    const model = createModel(tiny);
+    await train({ model, data, epochs: 1, batchSize: 64, backend: 'cpu', checkpointDir: dir });
+    const good = (await loadCheckpoint(dir)).meta.step;
+    const err = await train({
+      model,
+      data,
+      epochs: 3,
+      batchSize: 64,
+      backend: 'cpu',
+      checkpointDir: dir,
+      resume: true,
+      learningRate: 1e30,
+    }).catch((e) => e);
+    expect(err).toBeInstanceOf(FmnistModelError);
+    expect(err.code).toBe('E_NAN');
+    expect(err.message).toMatch(/Lower the learning rate/);
+    expect((await loadCheckpoint(dir)).meta.step).toBe(good);
+    for (const v of Object.values(model.params)) expect(v.every(Number.isFinite)).toBe(true);
+  });
+
+  it('tf.memory().numTensors is flat across epochs', async () => {
+    const counts: number[] = [];
+    await train({
+      model: createModel({ preset: 'mixer-s', dim: 16, tokenHidden: 8, channelHidden: 32, blocks: 1 }),
+      data,
+      epochs: 3,
+      batchSize: 100,
+      backend: 'cpu',
+      callbacks: { onEpochEnd: () => void counts.push(tf.memory().numTensors) },
+    });
+    expect(counts[2]).toBe(counts[0]);
+    expect(counts[1]).toBe(counts[0]);
+  });
+
+  it('stops on the time budget with a resumable checkpoint', async () => {
+    const h = await train({
+      model: createModel(tiny),
+      data,
+      epochs: 50,
+      batchSize: 32,
+      backend: 'cpu',
+      timeBudgetMs: 300,
+      checkpointDir: dir,
+    });
+    expect(h.stopReason).toBe('time-budget');
+    expect(h.epochs.length).toBeLessThan(50);
+    await expect(loadCheckpoint(dir)).resolves.toBeTruthy();
+  });
+
+  it('rejects bad options with clear messages', async () => {
+    await expect(train({ model: createModel('seed'), data, epochs: 0 })).rejects.toThrow(/'epochs' must be a positive integer, got 0/);
+    await expect(train({ model: createModel('seed'), data, epochs: 1, resume: true })).rejects.toThrow(/'resume' needs 'checkpointDir'/);
+    await expect(train({ model: createModel('mixer-s'), data, epochs: 1, backend: 'kernels' })).rejects.toMatchObject({
+      code: 'E_BACKEND',
+    });
+  });
+});

@@ -1,0 +1,359 @@
+import { batches, createRng, type ExampleSet, type RngState } from '@fmnist/data';
+import type { BackendName } from './backend';
+import type { CheckpointMeta, EpochRecord, TrainingRecord } from './checkpoint';
+import { loadCheckpoint, saveCheckpoint } from './checkpoint-node';
+import type { AdamOptions, AdamState, TrainEngine } from './engine';
+import { createEngine } from './engines';
+import { FmnistModelError } from './errors';
+import { checkParams, type FmnistModel } from './model';
+
+/** Live numbers after each batch. */
+export interface BatchLogs {
+  /** 1-based epoch. */
+  epoch: number;
+  /** 1-based batch within the epoch. */
+  batch: number;
+  /** Batches in this epoch. */
+  batches: number;
+  /** This batch's loss. */
+  loss: number;
+  /** Mean loss so far this epoch. */
+  meanLoss: number;
+  /** Accuracy so far this epoch. */
+  accuracy: number;
+  /** Images per second so far this epoch. */
+  imagesPerSecond: number;
+}
+
+/** Hooks called during training; each may be async and is awaited. */
+export interface TrainCallbacks {
+  onTrainBegin?(info: { backend: string; threads: number; startEpoch: number; epochs: number }): void | Promise<void>;
+  onEpochBegin?(epoch: number): void | Promise<void>;
+  onBatchEnd?(logs: BatchLogs): void | Promise<void>;
+  onEpochEnd?(record: EpochRecord): void | Promise<void>;
+  onCheckpoint?(path: string): void | Promise<void>;
+  onTrainEnd?(history: History): void | Promise<void>;
+}
+
+/** Options of {@link train}. */
+export interface TrainOptions {
+  /** The model to train; its `params` are updated when training ends (or stops). */
+  model: FmnistModel;
+  /** Training set, and the test set evaluated every `evalEvery` epochs. */
+  data: { train: ExampleSet; test?: ExampleSet };
+  /** Total epochs (a resumed run continues up to this number). */
+  epochs: number;
+  /** @defaultValue 256 */
+  batchSize?: number;
+  /** Adam learning rate. @defaultValue 0.001 */
+  learningRate?: number;
+  /** Adam β1. @defaultValue 0.9 */
+  beta1?: number;
+  /** Adam β2. @defaultValue 0.999 */
+  beta2?: number;
+  /** Adam ε, PyTorch's default (tfjs's own default is 1e-7). @defaultValue 1e-8 */
+  epsilon?: number;
+  /** Seed of the batch order. @defaultValue 0 */
+  seed?: number;
+  /** Evaluate on `data.test` every N epochs (and always after the last). @defaultValue 1 */
+  evalEvery?: number;
+  callbacks?: TrainCallbacks;
+  /** Stops training at the next batch boundary; a checkpoint is written first when `checkpointDir` is set. */
+  signal?: AbortSignal;
+  /** Where to write a checkpoint after every epoch and when stopping. */
+  checkpointDir?: string;
+  /** Continue from the checkpoint in `checkpointDir` (bit-identical to an uninterrupted run on the same engine). */
+  resume?: boolean;
+  /** Stop (cleanly, with a checkpoint) once this much wall time has passed. */
+  timeBudgetMs?: number;
+  /** @defaultValue `'auto'` */
+  backend?: BackendName;
+  /** Threads for the kernels backend. @defaultValue number of CPU cores */
+  threads?: number;
+  /** Extra fields recorded in the checkpoint (dataset source and checksums). */
+  dataset?: CheckpointMeta['dataset'];
+}
+
+/** The result of {@link train}. */
+export interface History {
+  /** One record per epoch run (a resumed run includes the earlier epochs). */
+  epochs: EpochRecord[];
+  /** Training loss per epoch (same as `epochs.map(e => e.trainLoss)`). */
+  loss: number[];
+  /** Why training ended. */
+  stopReason: 'completed' | 'aborted' | 'time-budget';
+  /** Engine used, e.g. `kernels` or `tfjs-wasm`. */
+  backend: string;
+  threads: number;
+  /** Hyperparameters, as stored in checkpoints. */
+  training: TrainingRecord;
+  /** Wall time of this call. */
+  totalTimeMs: number;
+}
+
+/** Result of {@link evaluate}. */
+export interface Evaluation {
+  loss: number;
+  accuracy: number;
+  /** `confusion[true][predicted]` counts. */
+  confusion: number[][];
+  /** Predicted class per example. */
+  predictions: Uint8Array;
+}
+
+const YIELD_EVERY_MS = 125;
+const EVAL_BATCH = 1000;
+
+/**
+ * Mean cross-entropy, accuracy and confusion matrix of logits against labels.
+ * @internal
+ */
+export function scoreLogits(logits: Float32Array, labels: Uint8Array, numClasses: number): Evaluation {
+  const n = labels.length;
+  let loss = 0;
+  let correct = 0;
+  const confusion = Array.from({ length: numClasses }, () => new Array<number>(numClasses).fill(0));
+  const predictions = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    let max = -Infinity;
+    let arg = 0;
+    for (let c = 0; c < numClasses; c++) {
+      const v = logits[i * numClasses + c] as number;
+      if (v > max) {
+        max = v;
+        arg = c;
+      }
+    }
+    let sum = 0;
+    for (let c = 0; c < numClasses; c++) sum += Math.exp((logits[i * numClasses + c] as number) - max);
+    const label = labels[i] as number;
+    loss += Math.log(sum) + max - (logits[i * numClasses + label] as number);
+    predictions[i] = arg;
+    if (arg === label) correct++;
+    (confusion[label] as number[])[arg]++;
+  }
+  return { loss: loss / n, accuracy: correct / n, confusion, predictions };
+}
+
+async function evaluateWith(engine: TrainEngine, set: ExampleSet, numClasses: number): Promise<Evaluation> {
+  const logits = new Float32Array(set.count * numClasses);
+  for (const b of batches(set, { batchSize: EVAL_BATCH })) {
+    logits.set(await engine.predict(b.x), (b.indices[0] as number) * numClasses);
+  }
+  return scoreLogits(logits, set.labels.subarray(0, set.count), numClasses);
+}
+
+/**
+ * Evaluates a model on a set: loss, accuracy, confusion matrix and predictions.
+ *
+ * @param model - the model
+ * @param set - e.g. the test split
+ * @param options - backend and threads
+ * @returns the {@link Evaluation}
+ *
+ * @example
+ * ```ts
+ * const { accuracy } = await evaluate(model, test);
+ * ```
+ */
+export async function evaluate(
+  model: FmnistModel,
+  set: ExampleSet,
+  options: { backend?: BackendName; threads?: number } = {},
+): Promise<Evaluation> {
+  const engine = await createEngine(model.config, model.params, { ...options, maxBatch: EVAL_BATCH });
+  try {
+    return await evaluateWith(engine, set, model.config.numClasses);
+  } finally {
+    await engine.dispose();
+  }
+}
+
+function positiveInt(name: string, v: number): void {
+  if (!Number.isInteger(v) || v <= 0) throw new RangeError(`'${name}' must be a positive integer, got ${v}.`);
+}
+
+/**
+ * Trains a model with Adam and softmax cross-entropy, reshuffling the batches every epoch with a seeded RNG.
+ * Deterministic: the same seed and engine give the same history. Writes a checkpoint after every epoch (and when
+ * stopped by `signal` or `timeBudgetMs`) when `checkpointDir` is set, and can `resume` from it exactly.
+ *
+ * @param options - see {@link TrainOptions}
+ * @returns the {@link History}
+ * @throws FmnistModelError `E_NAN` when the loss becomes NaN/∞ (the last good checkpoint is kept), `E_BACKEND`,
+ *   checkpoint errors on `resume`
+ *
+ * @example
+ * ```ts
+ * const { train: trainSet, test } = await loadFashionMnist();
+ * const model = createModel('patch-mlp');
+ * const history = await train({ model, data: { train: trainSet, test }, epochs: 3 });
+ * history.epochs.at(-1)?.testAccuracy; // ≈ 0.84
+ * ```
+ */
+export async function train(options: TrainOptions): Promise<History> {
+  const started = performance.now();
+  const { model, data, epochs } = options;
+  const batchSize = options.batchSize ?? 256;
+  const seed = options.seed ?? 0;
+  const evalEvery = options.evalEvery ?? 1;
+  positiveInt('epochs', epochs);
+  positiveInt('batchSize', batchSize);
+  positiveInt('evalEvery', evalEvery);
+  const adam: AdamOptions = {
+    learningRate: options.learningRate ?? 1e-3,
+    beta1: options.beta1 ?? 0.9,
+    beta2: options.beta2 ?? 0.999,
+    epsilon: options.epsilon ?? 1e-8,
+  };
+  if (!(adam.learningRate > 0) || !Number.isFinite(adam.learningRate))
+    throw new RangeError(`'learningRate' must be > 0, got ${adam.learningRate}.`);
+  if (options.resume && !options.checkpointDir) throw new TypeError(`'resume' needs 'checkpointDir' (where the checkpoint to resume is).`);
+  if (data.train.count === 0) throw new RangeError(`'data.train' is empty.`);
+
+  const rng = createRng(seed);
+  let startEpoch = 0;
+  let skipBatches = 0;
+  let partial = { lossSum: 0, correct: 0, seen: 0, timeMs: 0 };
+  let history: EpochRecord[] = [];
+  let params = model.params;
+  let optimizerState: AdamState | undefined;
+  if (options.resume) {
+    const ckpt = await loadCheckpoint(options.checkpointDir as string);
+    checkParams(model.config, ckpt.params, `checkpoint in ${options.checkpointDir}`);
+    params = ckpt.params;
+    optimizerState = ckpt.optimizer;
+    startEpoch = ckpt.meta.epoch;
+    history = ckpt.meta.history;
+    rng.setState(ckpt.meta.rng);
+    const resumeAt = (ckpt.meta as CheckpointMeta & { resumeAt?: { batch: number; partial: typeof partial } }).resumeAt;
+    if (resumeAt) {
+      skipBatches = resumeAt.batch;
+      partial = resumeAt.partial;
+    }
+  }
+
+  const engine = await createEngine(model.config, params, { backend: options.backend, threads: options.threads, maxBatch: batchSize });
+  const training: TrainingRecord = {
+    optimizer: 'adam',
+    ...adam,
+    batchSize,
+    epochs,
+    seed,
+    backend: engine.name,
+    threads: engine.threads,
+    normalization: 'unit',
+    trainExamples: data.train.count,
+  };
+  // Parameters after the last completed step that produced a finite loss: what the model keeps if training fails.
+  let lastGood = engine.getParams();
+  let stopReason: History['stopReason'] = 'completed';
+  const cb = options.callbacks ?? {};
+  try {
+    if (optimizerState) engine.setOptimizerState(optimizerState);
+    await cb.onTrainBegin?.({ backend: engine.name, threads: engine.threads, startEpoch, epochs });
+
+    const checkpoint = async (epochDone: number, rngAtEpochStart: RngState, resumeAt?: { batch: number; partial: typeof partial }) => {
+      if (!options.checkpointDir) return;
+      const opt = engine.getOptimizerState();
+      const meta: CheckpointMeta & { resumeAt?: typeof resumeAt } = {
+        format: 'fmnist-checkpoint',
+        version: 1,
+        preset: model.preset,
+        config: model.config,
+        epoch: epochDone,
+        step: opt.step,
+        rng: rngAtEpochStart,
+        training,
+        history,
+        dataset: options.dataset,
+        producer: '@fmnist/model',
+        createdAt: new Date().toISOString(),
+        ...(resumeAt ? { resumeAt } : {}),
+      };
+      const path = await saveCheckpoint(options.checkpointDir, { meta, params: engine.getParams(), optimizer: opt });
+      await cb.onCheckpoint?.(path);
+    };
+
+    let lastYield = performance.now();
+    outer: for (let epoch = startEpoch; epoch < epochs; epoch++) {
+      await cb.onEpochBegin?.(epoch + 1);
+      const rngAtEpochStart = rng.getState();
+      const order = batches(data.train, { batchSize, shuffle: true, seed: rng });
+      let { lossSum, correct, seen, timeMs } = partial;
+      partial = { lossSum: 0, correct: 0, seen: 0, timeMs: 0 };
+      let b = 0;
+      for (const batch of order) {
+        b++;
+        if (b <= skipBatches) continue;
+        const t0 = performance.now();
+        const { loss, correct: c } = await engine.trainStep(batch.x, batch.y, adam);
+        timeMs += performance.now() - t0;
+        if (!Number.isFinite(loss)) {
+          throw new FmnistModelError(
+            'E_NAN',
+            `The training loss became ${loss} at epoch ${epoch + 1}, batch ${b} (learning rate ${adam.learningRate}). Training stopped; the last good checkpoint${options.checkpointDir ? ` in ${options.checkpointDir}` : ''} is kept. Lower the learning rate or use a preset with a sane init (e.g. patch-mlp).`,
+          );
+        }
+        lossSum += loss * batch.size;
+        correct += c;
+        seen += batch.size;
+        await cb.onBatchEnd?.({
+          epoch: epoch + 1,
+          batch: b,
+          batches: order.size,
+          loss,
+          meanLoss: lossSum / seen,
+          accuracy: correct / seen,
+          imagesPerSecond: (seen / timeMs) * 1000,
+        });
+        if (performance.now() - lastYield > YIELD_EVERY_MS) {
+          await new Promise((r) => setImmediate(r));
+          lastYield = performance.now();
+        }
+        const outOfTime = options.timeBudgetMs !== undefined && performance.now() - started >= options.timeBudgetMs;
+        if ((options.signal?.aborted || outOfTime) && b < order.size) {
+          stopReason = options.signal?.aborted ? 'aborted' : 'time-budget';
+          lastGood = engine.getParams();
+          await checkpoint(epoch, rngAtEpochStart, { batch: b, partial: { lossSum, correct, seen, timeMs } });
+          break outer;
+        }
+      }
+      skipBatches = 0;
+      const record: EpochRecord = {
+        epoch: epoch + 1,
+        trainLoss: lossSum / seen,
+        trainAccuracy: correct / seen,
+        timeMs,
+        imagesPerSecond: (seen / timeMs) * 1000,
+      };
+      if (data.test && ((epoch + 1) % evalEvery === 0 || epoch + 1 === epochs)) {
+        const ev = await evaluateWith(engine, data.test, model.config.numClasses);
+        record.testLoss = ev.loss;
+        record.testAccuracy = ev.accuracy;
+      }
+      history = [...history, record];
+      lastGood = engine.getParams();
+      await checkpoint(epoch + 1, rng.getState());
+      await cb.onEpochEnd?.(record);
+      if (options.signal?.aborted || (options.timeBudgetMs !== undefined && performance.now() - started >= options.timeBudgetMs)) {
+        if (epoch + 1 < epochs) stopReason = options.signal?.aborted ? 'aborted' : 'time-budget';
+        break;
+      }
+    }
+  } finally {
+    model.params = lastGood;
+    await engine.dispose();
+  }
+  const result: History = {
+    epochs: history,
+    loss: history.map((e) => e.trainLoss),
+    stopReason,
+    backend: engine.name,
+    threads: engine.threads,
+    training,
+    totalTimeMs: performance.now() - started,
+  };
+  await cb.onTrainEnd?.(result);
+  return result;
+}
