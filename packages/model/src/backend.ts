@@ -14,6 +14,9 @@ export type BackendName = 'auto' | 'kernels' | 'tensorflow' | 'wasm' | 'cpu';
 /** A TensorFlow.js backend name. */
 export type TfjsBackendName = 'tensorflow' | 'wasm' | 'cpu';
 
+// Production mode: no debug checks, and no "install tfjs-node" banner on the cpu backend (the README says how).
+tf.enableProdMode();
+
 let tfjsNodeTried: Promise<boolean> | undefined;
 
 /**
