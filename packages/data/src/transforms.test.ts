@@ -84,6 +84,30 @@ describe('batches', () => {
     expect(n).toBe(10);
   });
 
+  it('augments with seeded shifts and flips: same seed → same images, pixels only move, background stays 0', () => {
+    // One image with a single bright pixel at (10, 3).
+    const images = new Uint8Array(784);
+    images[10 * 28 + 3] = 255;
+    const one = { images, labels: new Uint8Array([4]), count: 1 };
+    const seen = new Set<number>();
+    const draw = (seed: number) => [...batches(one, { batchSize: 1, seed, augment: { shift: 2, flip: true } })][0]?.x as Float32Array;
+    for (let seed = 0; seed < 200; seed++) {
+      const x = draw(seed);
+      const lit = [...x.keys()].filter((i) => (x[i] as number) > 0);
+      expect(lit).toHaveLength(1);
+      const r = Math.floor((lit[0] as number) / 28);
+      const c = (lit[0] as number) % 28;
+      expect(Math.abs(r - 10)).toBeLessThanOrEqual(2);
+      // Either near column 3 (not mirrored) or near column 24 (mirrored: 27 - 3).
+      expect(Math.min(Math.abs(c - 3), Math.abs(c - 24))).toBeLessThanOrEqual(2);
+      seen.add(lit[0] as number);
+    }
+    expect(seen.size).toBeGreaterThan(30); // 5 × 5 shifts × 2 mirrorings = 50 placements
+    expect(Array.from(draw(7))).toEqual(Array.from(draw(7)));
+    expect(() => batches(one, { augment: { shift: 2 } })).toThrow(/'seed' is required/);
+    expect(() => batches(one, { seed: 1, augment: { shift: -1 } })).toThrow(/'augment.shift'/);
+  });
+
   it('rejects bad options with clear messages', () => {
     expect(() => batches(set(4), { batchSize: 0 })).toThrow(/'batchSize' must be a positive integer, got 0/);
     expect(() => batches(set(4), { shuffle: true })).toThrow(/'seed' is required/);

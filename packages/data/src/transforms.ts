@@ -110,6 +110,12 @@ export interface BatchOptions {
   dropLast?: boolean;
   /** Pixel normalisation. @defaultValue `'unit'` (`/255`) */
   normalization?: Normalization;
+  /**
+   * Random training-time augmentation, drawn from the same seeded RNG (so runs stay reproducible): shift each image
+   * by up to `shift` pixels in each direction (zero fill) and mirror it left–right with probability ½ when `flip`.
+   * Needs `seed`. For 28×28 images only.
+   */
+  augment?: { shift?: number; flip?: boolean };
 }
 
 /** One mini-batch: normalised pixels, labels, and which examples they are. */
@@ -152,19 +158,28 @@ export function batches(set: ExampleSet, options: BatchOptions = {}): Batches {
   if (!Number.isInteger(batchSize) || batchSize <= 0) {
     throw new RangeError(`'batchSize' must be a positive integer, got ${batchSize}.`);
   }
-  if (options.shuffle && options.seed === undefined) {
-    throw new TypeError(`'seed' is required when 'shuffle' is true, so runs are reproducible; pass e.g. { shuffle: true, seed: 42 }.`);
+  if ((options.shuffle || options.augment) && options.seed === undefined) {
+    throw new TypeError(
+      `'seed' is required when 'shuffle' or 'augment' is set, so runs are reproducible; pass e.g. { shuffle: true, seed: 42 }.`,
+    );
   }
+  const shift = options.augment?.shift ?? 0;
+  const flip = options.augment?.flip ?? false;
+  if (!Number.isInteger(shift) || shift < 0 || shift >= IMAGE_ROWS) {
+    throw new RangeError(`'augment.shift' must be an integer in [0, ${IMAGE_ROWS - 1}], got ${shift}.`);
+  }
+  const augmenting = shift > 0 || flip;
   const pixels = set.count > 0 ? set.images.length / set.count : IMAGE_PIXELS;
   const { mean, std } = resolveNormalization(options.normalization);
   const scale = 1 / (255 * std);
-  const shift = -mean / std;
-  const rng = options.shuffle ? toRng(options.seed as number | Rng) : undefined;
+  const offset = -mean / std;
+  const rng = options.shuffle || augmenting ? toRng(options.seed as number | Rng) : undefined;
+  if (augmenting && set.count > 0 && pixels !== IMAGE_PIXELS) throw new RangeError(`'augment' needs 28×28 images.`);
   const full = Math.floor(set.count / batchSize);
   const size = options.dropLast || set.count % batchSize === 0 ? full : full + 1;
 
   function* iterate(): Generator<Batch> {
-    const order = rng ? permutation(set.count, rng) : undefined;
+    const order = options.shuffle && rng ? permutation(set.count, rng) : undefined;
     for (let b = 0; b < size; b++) {
       const start = b * batchSize;
       const n = Math.min(batchSize, set.count - start);
@@ -177,7 +192,11 @@ export function batches(set: ExampleSet, options: BatchOptions = {}): Batches {
         y[i] = set.labels[idx] as number;
         const src = idx * pixels;
         const dst = i * pixels;
-        for (let p = 0; p < pixels; p++) x[dst + p] = (set.images[src + p] as number) * scale + shift;
+        if (augmenting && rng) {
+          augmentInto(set.images, src, x, dst, rng, shift, flip, scale, offset);
+        } else {
+          for (let p = 0; p < pixels; p++) x[dst + p] = (set.images[src + p] as number) * scale + offset;
+        }
       }
       yield { x, y, indices, size: n };
     }
@@ -189,6 +208,31 @@ export function batches(set: ExampleSet, options: BatchOptions = {}): Batches {
       yield* iterate();
     },
   };
+}
+
+/** Writes one shifted (zero-filled) and possibly mirrored, normalised 28×28 image. */
+function augmentInto(
+  images: Uint8Array,
+  src: number,
+  x: Float32Array,
+  dst: number,
+  rng: Rng,
+  maxShift: number,
+  flip: boolean,
+  scale: number,
+  offset: number,
+): void {
+  const dy = maxShift > 0 ? rng.int(2 * maxShift + 1) - maxShift : 0;
+  const dx = maxShift > 0 ? rng.int(2 * maxShift + 1) - maxShift : 0;
+  const mirror = flip && rng.next() < 0.5;
+  for (let r = 0; r < IMAGE_ROWS; r++) {
+    const sr = r - dy;
+    for (let c = 0; c < IMAGE_COLS; c++) {
+      const sc = (mirror ? IMAGE_COLS - 1 - c : c) - dx;
+      const inside = sr >= 0 && sr < IMAGE_ROWS && sc >= 0 && sc < IMAGE_COLS;
+      x[dst + r * IMAGE_COLS + c] = (inside ? (images[src + sr * IMAGE_COLS + sc] as number) : 0) * scale + offset;
+    }
+  }
 }
 
 /**

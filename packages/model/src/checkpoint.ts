@@ -39,6 +39,10 @@ export interface TrainingRecord {
   normalization: 'unit';
   /** Training examples per epoch. */
   trainExamples: number;
+  /** Learning-rate schedule (absent in older checkpoints: constant). */
+  lrSchedule?: 'constant' | 'cosine';
+  /** Training-time augmentation, when used. */
+  augment?: { shift?: number; flip?: boolean };
 }
 
 /** Everything in a checkpoint besides the tensors. */

@@ -107,6 +107,34 @@ describe('train() checkpoints, resume and guards', () => {
     for (const v of Object.values(model.params)) expect(v.every(Number.isFinite)).toBe(true);
   });
 
+  it('cosine schedule and augmentation: still deterministic, resumable exactly, and recorded', async () => {
+    const opts = {
+      data,
+      epochs: 2,
+      batchSize: 64,
+      seed: 9,
+      backend: 'kernels' as const,
+      lrSchedule: 'cosine' as const,
+      augment: { shift: 2, flip: true },
+    };
+    const full = createModel('patch-mlp');
+    const h = await train({ ...opts, model: full });
+    expect(h.training.lrSchedule).toBe('cosine');
+    expect(h.training.augment).toEqual({ shift: 2, flip: true });
+    const controller = new AbortController();
+    await train({
+      ...opts,
+      model: createModel('patch-mlp'),
+      checkpointDir: dir,
+      signal: controller.signal,
+      callbacks: { onBatchEnd: (l) => void (l.epoch === 2 && l.batch === 1 && controller.abort()) },
+    });
+    const resumed = createModel('patch-mlp');
+    await train({ ...opts, model: resumed, checkpointDir: dir, resume: true });
+    for (const k of Object.keys(full.params))
+      expect(Array.from(resumed.params[k] as Float32Array), k).toEqual(Array.from(full.params[k] as Float32Array));
+  });
+
   it('tf.memory().numTensors is flat across epochs', async () => {
     const counts: number[] = [];
     await train({

@@ -53,8 +53,15 @@ export interface TrainOptions {
   beta2?: number;
   /** Adam ε, PyTorch's default (tfjs's own default is 1e-7). @defaultValue 1e-8 */
   epsilon?: number;
-  /** Seed of the batch order. @defaultValue 0 */
+  /** Seed of the batch order (and of the augmentation). @defaultValue 0 */
   seed?: number;
+  /**
+   * Learning-rate schedule: `constant` (the coursework), or `cosine` — annealed per step from `learningRate` to 0 over
+   * all `epochs`. @defaultValue `'constant'`
+   */
+  lrSchedule?: 'constant' | 'cosine';
+  /** Training-time augmentation: random shifts of up to `shift` pixels, random left–right flips. @defaultValue none */
+  augment?: { shift?: number; flip?: boolean };
   /** Evaluate on `data.test` every N epochs (and always after the last). @defaultValue 1 */
   evalEvery?: number;
   callbacks?: TrainCallbacks;
@@ -208,6 +215,10 @@ export async function train(options: TrainOptions): Promise<History> {
   };
   if (!(adam.learningRate > 0) || !Number.isFinite(adam.learningRate))
     throw new RangeError(`'learningRate' must be > 0, got ${adam.learningRate}.`);
+  const lrSchedule = options.lrSchedule ?? 'constant';
+  if (lrSchedule !== 'constant' && lrSchedule !== 'cosine') {
+    throw new RangeError(`'lrSchedule' must be 'constant' or 'cosine', got ${JSON.stringify(lrSchedule)}.`);
+  }
   if (options.resume && !options.checkpointDir) throw new TypeError(`'resume' needs 'checkpointDir' (where the checkpoint to resume is).`);
   if (data.train.count === 0) throw new RangeError(`'data.train' is empty.`);
 
@@ -244,13 +255,23 @@ export async function train(options: TrainOptions): Promise<History> {
     threads: engine.threads,
     normalization: 'unit',
     trainExamples: data.train.count,
+    lrSchedule,
+    ...(options.augment ? { augment: options.augment } : {}),
   };
+  const stepsPerEpoch = Math.ceil(data.train.count / batchSize);
+  const totalSteps = stepsPerEpoch * epochs;
+  /** Adam options for the update that follows `done` updates. */
+  const adamAt = (done: number): AdamOptions =>
+    lrSchedule === 'cosine'
+      ? { ...adam, learningRate: adam.learningRate * 0.5 * (1 + Math.cos((Math.PI * Math.min(done, totalSteps)) / totalSteps)) }
+      : adam;
   // Parameters after the last completed step that produced a finite loss: what the model keeps if training fails.
   let lastGood = engine.getParams();
   let stopReason: History['stopReason'] = 'completed';
   const cb = options.callbacks ?? {};
   try {
     if (optimizerState) engine.setOptimizerState(optimizerState);
+    let stepsDone = optimizerState?.step ?? 0;
     await cb.onTrainBegin?.({ backend: engine.name, threads: engine.threads, startEpoch, epochs });
 
     const checkpoint = async (epochDone: number, rngAtEpochStart: RngState, resumeAt?: { batch: number; partial: typeof partial }) => {
@@ -279,7 +300,7 @@ export async function train(options: TrainOptions): Promise<History> {
     outer: for (let epoch = startEpoch; epoch < epochs; epoch++) {
       await cb.onEpochBegin?.(epoch + 1);
       const rngAtEpochStart = rng.getState();
-      const order = batches(data.train, { batchSize, shuffle: true, seed: rng });
+      const order = batches(data.train, { batchSize, shuffle: true, seed: rng, augment: options.augment });
       let { lossSum, correct, seen, timeMs } = partial;
       partial = { lossSum: 0, correct: 0, seen: 0, timeMs: 0 };
       let b = 0;
@@ -287,7 +308,8 @@ export async function train(options: TrainOptions): Promise<History> {
         b++;
         if (b <= skipBatches) continue;
         const t0 = performance.now();
-        const { loss, correct: c } = await engine.trainStep(batch.x, batch.y, adam);
+        const { loss, correct: c } = await engine.trainStep(batch.x, batch.y, adamAt(stepsDone));
+        stepsDone++;
         timeMs += performance.now() - t0;
         if (!Number.isFinite(loss)) {
           throw new FmnistModelError(
