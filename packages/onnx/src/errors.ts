@@ -1,0 +1,42 @@
+import { FmnistError } from '@fmnist/data';
+
+/**
+ * Stable codes of {@link FmnistOnnxError}. They never change meaning between releases.
+ *
+ * | code | meaning |
+ * | --- | --- |
+ * | `E_CONFIG` | an unknown preset or an invalid model config (the message lists the choices) |
+ * | `E_MISSING_WEIGHTS` | a parameter tensor the config needs is absent |
+ * | `E_SHAPE_MISMATCH` | a tensor has the wrong number of values for the config, or does not belong to it |
+ * | `E_CHECKPOINT` | checkpoint JSON or safetensors bytes given to the exporter cannot be parsed |
+ * | `E_NOT_ONNX` | bytes that are not an ONNX `ModelProto` |
+ * | `E_NO_METADATA` | a valid ONNX model that was not written by `@fmnist/onnx` (or whose metadata is damaged) |
+ */
+export type FmnistOnnxErrorCode = 'E_CONFIG' | 'E_MISSING_WEIGHTS' | 'E_SHAPE_MISMATCH' | 'E_CHECKPOINT' | 'E_NOT_ONNX' | 'E_NO_METADATA';
+
+/**
+ * An error from `@fmnist/onnx` with a stable `code`; the message names the input at fault and the fix.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   exportOnnx({ config: 'tiny', params: {} });
+ * } catch (err) {
+ *   if (err instanceof FmnistOnnxError && err.code === 'E_CONFIG') console.error(err.message);
+ *   // Unknown preset 'tiny'. Choose one of: seed, patch-mlp, mixer-s, mixer-m.
+ * }
+ * ```
+ */
+export class FmnistOnnxError extends FmnistError {
+  declare readonly code: FmnistOnnxErrorCode;
+
+  /**
+   * @param code - one of {@link FmnistOnnxErrorCode}
+   * @param message - what went wrong and how to fix it
+   * @param options - `cause` of a wrapped error
+   */
+  constructor(code: FmnistOnnxErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+    this.name = 'FmnistOnnxError';
+  }
+}
