@@ -1,0 +1,221 @@
+/**
+ * `fmnist`: train the Fashion-MNIST patch-MLP, evaluate it, export it to ONNX, predict, benchmark. Each command lives in
+ * its own lazily imported file under `commands/`, so `fmnist --help` starts in milliseconds.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import pkg from '../package.json';
+import { EXIT, ExitError } from './errors';
+import { nonNegativeInt, parseDuration, positiveInt, positiveNumber } from './parse';
+import { colors } from './ui';
+
+const PRESET_NAMES = ['patch-mlp', 'seed', 'mixer-s', 'mixer-m'] as const;
+const BACKENDS = ['auto', 'kernels', 'tensorflow', 'wasm', 'cpu'] as const;
+
+const examples = (lines: [string, string][]): string => {
+  const width = Math.max(...lines.map(([cmd]) => cmd.length));
+  return `\nExamples:\n${lines.map(([cmd, what]) => `  $ ${cmd.padEnd(width)}  # ${what}`).join('\n')}\n`;
+};
+
+/** Runs a command's module, loaded only when that command is used. */
+const lazy =
+  <A extends unknown[]>(load: () => Promise<{ run: (...args: A) => Promise<void> }>) =>
+  async (...args: A): Promise<void> => {
+    const { run } = await load();
+    await run(...args);
+  };
+
+function createProgram(): Command {
+  const program = new Command('fmnist');
+  program
+    .description('Fashion-MNIST from the command line: train the patch-MLP, evaluate, export to ONNX, predict, benchmark.')
+    .version(pkg.version, '-V, --version', 'print the version')
+    .helpOption('-h, --help', 'show help')
+    .option('--verbose', 'show stack traces and extra detail')
+    .showHelpAfterError(colors.dim('(add --help for usage)'))
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({ outputError: (str, write) => write(colors.red(str)) })
+    .addHelpText(
+      'after',
+      examples([
+        ['fmnist train', 'train the default preset; report + model.onnx in runs/'],
+        ['fmnist eval runs/NAME/model.onnx', 'accuracy, per-class accuracy, confusion matrix'],
+        ['fmnist predict runs/NAME/model.onnx shoe.jpg', 'classify your own photo'],
+        ['fmnist <command> --help', 'options and examples of a command'],
+      ]),
+    );
+
+  program
+    .command('data')
+    .summary('where the dataset came from, counts per class, image preview')
+    .description('Show where the dataset came from (source, path, checksums), its counts and per-class counts.')
+    .option('--dir <dir>', 'folder holding the four Fashion-MNIST files (default: $FMNIST_DATA_DIR, cache, system copy, download)')
+    .option('--preview <n>', 'write a PNG grid of N labelled test images and print a few as terminal art', positiveInt)
+    .option('--preview-out <file>', 'where the preview PNG goes', 'fmnist-preview.png')
+    .option('--split <split>', 'split to preview: train or test', 'test')
+    .option('--no-verify', 'skip computing the SHA-256 of local copies (saves about 0.3 s)')
+    .option('--no-download', 'fail instead of downloading when no local copy exists')
+    .option('--json', 'print one JSON document on stdout')
+    .addHelpText(
+      'after',
+      examples([
+        ['fmnist data', 'where the data is and what it holds'],
+        ['fmnist data --preview 40', 'fmnist-preview.png with 40 labelled images'],
+        ['fmnist data --json | jq .test.perClass', 'machine-readable'],
+      ]),
+    )
+    .action(lazy(() => import('./commands/data')));
+
+  program
+    .command('train')
+    .summary('train with live progress; writes report, metrics, checkpoint, model.onnx')
+    .description(
+      'Train a model with a live progress bar; writes a run directory with config.json, metrics, curves, confusion matrix, report.html, checkpoint and model.onnx.',
+    )
+    .addOption(new Option('--preset <name>', 'model preset').choices(PRESET_NAMES).default('patch-mlp'))
+    .option('--epochs <n>', 'epochs to train (a resumed run continues up to N)', positiveInt, 3)
+    .option('--batch-size <n>', 'images per step', positiveInt, 256)
+    .option('--lr <rate>', 'Adam learning rate', positiveNumber, 0.001)
+    .option('--seed <n>', 'seed of the batch order', nonNegativeInt, 0)
+    .addOption(new Option('--backend <name>', 'compute backend').choices(BACKENDS).default('auto'))
+    .option('--threads <n>', 'worker threads for the kernels backend (default: CPU cores)', positiveInt)
+    .option('--out <dir>', 'run directory (default: runs/<preset>-<date>-<time>)')
+    .option('--resume [dir]', 'continue the run in DIR (or --out) from its last checkpoint')
+    .option('--time-budget <duration>', 'stop cleanly after this long, e.g. 90s, 10m, 1h30m', parseDuration)
+    .option('--eval-every <n>', 'evaluate on the test set every N epochs (and after the last)', positiveInt, 1)
+    .option('--subset <n>', 'train on N randomly chosen training images (seeded) for quick runs', positiveInt)
+    .option('--dir <dir>', 'folder holding the four Fashion-MNIST files')
+    .option('--no-export', 'skip the ONNX export at the end')
+    .option('--no-report', 'skip charts and report.html at the end')
+    .option('--json', 'print the run summary as one JSON document on stdout')
+    .addHelpText(
+      'after',
+      examples([
+        ['fmnist train', 'patch-mlp, 3 epochs: ≈ 82 % test accuracy in 2–3 minutes on 2 cores'],
+        ['fmnist train --preset seed --epochs 2000 --out runs/coursework', "the coursework's run, literally"],
+        ['fmnist train --time-budget 10m --epochs 100', 'as many epochs as fit in 10 minutes'],
+        ['fmnist train --resume runs/coursework', 'continue after Ctrl-C or a crash'],
+        ['fmnist train --subset 5000 --epochs 1 --no-export', 'a quick smoke run'],
+      ]),
+    )
+    .action(lazy(() => import('./commands/train')));
+
+  program
+    .command('eval')
+    .summary('accuracy, per-class accuracy and confusion matrix of a model')
+    .description('Evaluate a checkpoint or an ONNX model on the test set: accuracy, loss, per-class accuracy, confusion matrix.')
+    .argument('<model>', 'a run directory, a checkpoint directory or checkpoint.json, or a .onnx file')
+    .option('--svg <file>', 'also write the confusion matrix as SVG')
+    .option('--png <file>', 'also write the confusion matrix as PNG')
+    .addOption(new Option('--backend <name>', 'compute backend for checkpoints').choices(BACKENDS).default('auto'))
+    .option('--dir <dir>', 'folder holding the four Fashion-MNIST files')
+    .option('--json', 'print one JSON document on stdout')
+    .addHelpText(
+      'after',
+      examples([
+        ['fmnist eval runs/NAME/model.onnx', 'the exported model, through onnxruntime-node'],
+        ['fmnist eval runs/NAME/checkpoint', 'the checkpoint, on the training engine'],
+        ['fmnist eval runs/NAME/model.onnx --svg confusion.svg', 'also draw the confusion matrix'],
+      ]),
+    )
+    .action(lazy(() => import('./commands/eval')));
+
+  program
+    .command('export')
+    .summary('checkpoint → ONNX (float32 or int8)')
+    .description('Export a checkpoint to ONNX (float32, or int8-quantised weights).')
+    .argument('<checkpoint>', 'a run directory, a checkpoint directory or its checkpoint.json')
+    .option('-o, --output <file>', 'output file (default: model.onnx, or model.int8.onnx with --int8, next to the run)')
+    .option('--int8', 'quantise the weights to int8 (about 4× smaller)')
+    .option('--json', 'print one JSON document on stdout')
+    .addHelpText(
+      'after',
+      examples([
+        ['fmnist export runs/NAME', 'writes runs/NAME/model.onnx'],
+        ['fmnist export runs/NAME/checkpoint -o web/model.onnx --int8', 'a small int8 model for the browser'],
+      ]),
+    )
+    .action(lazy(() => import('./commands/export')));
+
+  program
+    .command('predict')
+    .summary('classify images (or test images) with an ONNX model')
+    .description(
+      'Classify images with an ONNX model: class and top-3 probabilities. Any size or colour is converted as the model expects (grayscale, 28×28, light-on-dark).',
+    )
+    .argument('<model>', 'a .onnx file (or a run directory holding model.onnx)')
+    .argument('[images...]', 'PNG, JPEG, WebP, GIF or TIFF files')
+    .option('--test-index <n>', 'classify test-set image N (repeat the flag for several)', (v, prev: number[] | undefined) => [
+      ...(prev ?? []),
+      nonNegativeInt(v),
+    ])
+    .option('--invert', 'invert the images: use for dark objects on a light background (photos, product shots)')
+    .option('--auto-invert', 'invert when the border is lighter than the centre')
+    .option('--top <k>', 'how many classes to list', positiveInt, 3)
+    .option('--show', 'print each image as the model sees it (28×28) in the terminal')
+    .option('--dir <dir>', 'folder holding the four Fashion-MNIST files (for --test-index)')
+    .option('--json', 'print one JSON document on stdout')
+    .addHelpText(
+      'after',
+      examples([
+        ['fmnist predict runs/NAME/model.onnx --test-index 0', 'the first test image (an ankle boot)'],
+        ['fmnist predict model.onnx photo.jpg --invert', 'a photo of a dark item on a white table'],
+        ['fmnist predict model.onnx a.png b.png --json', 'machine-readable'],
+      ]),
+    )
+    .action(lazy(() => import('./commands/predict')));
+
+  program
+    .command('bench')
+    .summary('training and inference images/s per backend')
+    .description('Measure training images/s on each available backend and onnxruntime-node inference images/s.')
+    .addOption(new Option('--preset <name>', 'model preset').choices(PRESET_NAMES).default('patch-mlp'))
+    .option('--seconds <s>', 'time per measurement', positiveNumber, 3)
+    .option('--batch-size <n>', 'training batch size', positiveInt, 256)
+    .option('--threads <n>', 'worker threads for the kernels backend', positiveInt)
+    .addOption(new Option('--backends <list>', 'comma-separated backends to try (default: all)'))
+    .option('--json', 'print one JSON document on stdout')
+    .addHelpText(
+      'after',
+      examples([
+        ['fmnist bench', 'all backends, 3 s each'],
+        ['fmnist bench --backends kernels,wasm --seconds 10', 'longer, two backends'],
+      ]),
+    )
+    .action(lazy(() => import('./commands/bench')));
+
+  return program;
+}
+
+const verbose = (): boolean => process.argv.includes('--verbose');
+
+function report(err: unknown): void {
+  if (err instanceof CommanderError) {
+    // Commander already printed the message (and the help hint). Help and version are successes.
+    // Help and version are successes; help shown because no command was given is a usage error.
+    const ok =
+      err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || (err.code === 'commander.help' && err.exitCode === 0);
+    process.exitCode = ok ? EXIT.ok : EXIT.usage;
+    return;
+  }
+  if (err instanceof ExitError) {
+    process.stderr.write(`${colors.red('fmnist:')} ${err.message}\n`);
+    if (err.code === EXIT.usage) process.stderr.write(colors.dim('(add --help for usage)\n'));
+    if (verbose() && err.stack) process.stderr.write(`${err.stack}\n`);
+    process.exitCode = err.code;
+    return;
+  }
+  const e = err as { name?: string; code?: unknown; message?: string; stack?: string };
+  // Errors of @fmnist/* packages carry a stable code and a message that names the problem and the fix.
+  if (typeof e?.code === 'string' && /^E_[A-Z_]+$/.test(e.code) && typeof e.message === 'string') {
+    process.stderr.write(`${colors.red('fmnist:')} ${e.message} ${colors.dim(`[${e.code}]`)}\n`);
+    if (verbose() && e.stack) process.stderr.write(`${e.stack}\n`);
+    process.exitCode = EXIT.failure;
+    return;
+  }
+  process.stderr.write(`${colors.red('fmnist: unexpected error:')} ${e?.stack ?? String(err)}\n`);
+  process.stderr.write('This is a bug; please report it with the command you ran.\n');
+  process.exitCode = EXIT.failure;
+}
+
+createProgram().parseAsync(process.argv).catch(report);

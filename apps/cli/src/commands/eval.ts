@@ -1,0 +1,120 @@
+/** `fmnist eval <checkpoint|model.onnx>`: accuracy, loss, per-class accuracy and confusion matrix on the test set. */
+import { writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { CLASS_NAMES } from '@fmnist/data';
+import type { BackendName } from '@fmnist/model';
+import { confusionSvg, perClassAccuracy } from '../charts';
+import { loadData } from '../dataset';
+import { ExitError } from '../errors';
+import { loadOnnx } from '../onnx-io';
+import { fmtLoss, formatDuration, pct } from '../parse';
+import { resolveModel } from '../paths';
+import { svgToPng } from '../render';
+import { type Score, scoreLogits, toUnit } from '../score';
+import { colors, log, printJson, table } from '../ui';
+
+interface EvalFlags {
+  svg?: string;
+  png?: string;
+  backend: BackendName;
+  dir?: string;
+  json?: boolean;
+}
+
+// onnxruntime-node is fastest here around 100 images per run (larger batches fall out of cache).
+const EVAL_BATCH = 100;
+const SHORT = ['T-shirt', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Boot'];
+
+export async function run(modelPath: string, flags: EvalFlags): Promise<void> {
+  const ref = resolveModel(modelPath, 'onnx');
+  const data = await loadData({ dir: flags.dir });
+  const test = data.test;
+  const started = performance.now();
+  let score: Score;
+  let engine: string;
+  let classNames: string[] = [...CLASS_NAMES];
+  let recorded: number | undefined;
+  if (ref.kind === 'onnx') {
+    const runner = await loadOnnx(ref.path);
+    classNames = runner.classNames;
+    const classes = classNames.length;
+    const logits = new Float32Array(test.count * classes);
+    try {
+      for (let start = 0; start < test.count; start += EVAL_BATCH) {
+        const n = Math.min(EVAL_BATCH, test.count - start);
+        const x = toUnit(test.images.subarray(start * 784, (start + n) * 784));
+        logits.set(await runner.logits(x, n), start * classes);
+      }
+    } finally {
+      await runner.dispose();
+    }
+    score = scoreLogits(logits, test.labels.subarray(0, test.count), classes);
+    engine = 'onnxruntime-node (cpu)';
+    recorded = (runner.metadata?.metrics as { testAccuracy?: number } | undefined)?.testAccuracy;
+  } else {
+    const { evaluate, loadCheckpoint, modelFromParams } = await import('@fmnist/model');
+    const ckpt = await loadCheckpoint(ref.dir);
+    const model = modelFromParams(ckpt.meta.config, ckpt.params, ckpt.meta.preset);
+    const ev = await evaluate(model, test, { backend: flags.backend });
+    score = ev;
+    engine = `@fmnist/model (backend ${flags.backend})`;
+    recorded = ckpt.meta.history.at(-1)?.testAccuracy;
+  }
+  const ms = performance.now() - started;
+  const perClass = perClassAccuracy(score.confusion);
+
+  const written: string[] = [];
+  if (flags.svg || flags.png) {
+    const svg = confusionSvg(score.confusion, classNames, { title: `Confusion matrix — test accuracy ${pct(score.accuracy)}` });
+    try {
+      if (flags.svg) {
+        await writeFile(flags.svg, svg);
+        written.push(resolve(flags.svg));
+      }
+      if (flags.png) {
+        await writeFile(flags.png, await svgToPng(svg));
+        written.push(resolve(flags.png));
+      }
+    } catch (err) {
+      throw new ExitError(`cannot write the confusion matrix: ${(err as Error).message}`, 1, { cause: err });
+    }
+  }
+
+  log(
+    `${colors.bold(ref.kind === 'onnx' ? ref.path : ref.dir)} on ${test.count.toLocaleString('en-US')} test images with ${engine} ${colors.dim(`(${formatDuration(ms)})`)}`,
+  );
+  log(
+    `accuracy ${colors.bold(pct(score.accuracy))}   loss ${fmtLoss(score.loss)}${recorded !== undefined ? colors.dim(`   (recorded at training: ${pct(recorded)})`) : ''}`,
+  );
+  log('');
+  log(
+    table(
+      [
+        ['true \\ predicted', ...SHORT.map((_, j) => String(j)), 'accuracy'],
+        ...score.confusion.map((row, i) => [
+          `${i} ${classNames[i]}`,
+          ...row.map((v, j) => (i === j ? colors.green(String(v)) : v === 0 ? colors.dim('·') : String(v))),
+          pct(perClass[i], 1),
+        ]),
+      ],
+      ['l', ...SHORT.map(() => 'r' as const), 'r'],
+    ),
+  );
+  log(colors.dim(`columns: ${SHORT.map((s, j) => `${j} ${s}`).join(', ')}`));
+  for (const f of written) log(`${colors.green('✓')} ${f}`);
+  if (flags.json) {
+    printJson({
+      model: ref.kind === 'onnx' ? resolve(ref.path) : resolve(ref.dir),
+      kind: ref.kind,
+      engine,
+      images: test.count,
+      accuracy: score.accuracy,
+      loss: score.loss,
+      perClass: Object.fromEntries(classNames.map((n, i) => [n, perClass[i]])),
+      confusion: score.confusion,
+      recordedTestAccuracy: recorded ?? null,
+      timeMs: Math.round(ms),
+      files: written,
+    });
+  }
+}

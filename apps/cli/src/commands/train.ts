@@ -1,0 +1,456 @@
+/** `fmnist train`: trains with live progress and writes a run directory (config, metrics, charts, report, checkpoint, ONNX). */
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join, relative, resolve } from 'node:path';
+import { CLASS_NAMES, type FashionMnistSplit, getImage, permutation, subset } from '@fmnist/data';
+import type { BackendName, EpochRecord, FmnistModel, History } from '@fmnist/model';
+import { confusionSvg, curvesSvg, perClassAccuracy } from '../charts';
+import { checksums, loadData } from '../dataset';
+import { describeEnvironment } from '../environment';
+import { EXIT, ExitError, UsageError } from '../errors';
+import { metricsCsv, metricsJsonl, toMetricsRows } from '../metrics';
+import { exportCheckpointToFile } from '../onnx-io';
+import { fmtLoss, formatDuration, pct } from '../parse';
+import { RUN_FILES } from '../paths';
+import { EpochProgress } from '../progress';
+import { svgToPng } from '../render';
+import { type Misclassified, renderReport } from '../report';
+import { colors, log, printJson } from '../ui';
+
+interface TrainFlags {
+  preset: string;
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  seed: number;
+  backend: BackendName;
+  threads?: number;
+  out?: string;
+  resume?: string | boolean;
+  timeBudget?: number;
+  evalEvery: number;
+  subset?: number;
+  dir?: string;
+  export: boolean;
+  report: boolean;
+  json?: boolean;
+}
+
+/** The hyperparameters a run keeps across `--resume`. */
+interface RunSettings {
+  preset: string;
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  seed: number;
+  evalEvery: number;
+  subset: number | null;
+}
+
+/** `config.json` of a run. */
+interface RunConfig {
+  format: 'fmnist-run';
+  version: 1;
+  run: string;
+  command: string;
+  status: 'running' | 'completed' | 'aborted' | 'time-budget' | 'failed';
+  startTime: string;
+  endTime: string | null;
+  durationMs: number | null;
+  resumedAt: string[];
+  model: { preset: string; parameters: number; config: unknown };
+  settings: RunSettings;
+  training: Record<string, unknown>;
+  environment: Record<string, unknown>;
+  dataset: Record<string, unknown>;
+  result: Record<string, unknown> | null;
+}
+
+const stamp = (d = new Date()) => {
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
+};
+
+const MISCLASSIFIED_PER_CLASS = 4;
+
+// biome-ignore lint/suspicious/noExplicitAny: commander passes the Command as the last argument
+export async function run(flags: TrainFlags, command: any): Promise<void> {
+  const fromCli = (name: string) => command?.getOptionValueSource?.(name) === 'cli';
+  const started = new Date();
+
+  // ---- where the run lives, and its settings (fresh, or from config.json when resuming)
+  const resuming = flags.resume !== undefined && flags.resume !== false;
+  const runArg = typeof flags.resume === 'string' ? flags.resume : flags.out;
+  if (resuming && !runArg) throw new UsageError('--resume needs the run directory: fmnist train --resume runs/NAME');
+  if (typeof flags.resume === 'string' && flags.out && resolve(flags.out) !== resolve(flags.resume)) {
+    throw new UsageError(`--resume ${flags.resume} and --out ${flags.out} name different runs; pass only one.`);
+  }
+  const runDir = resolve(runArg ?? join('runs', `${flags.preset}-${stamp(started)}`));
+  const ckptDir = join(runDir, RUN_FILES.checkpoint);
+  const configPath = join(runDir, RUN_FILES.config);
+  const ckptJson = join(ckptDir, 'checkpoint.json');
+
+  let settings: RunSettings = {
+    preset: flags.preset,
+    epochs: flags.epochs,
+    batchSize: flags.batchSize,
+    learningRate: flags.lr,
+    seed: flags.seed,
+    evalEvery: flags.evalEvery,
+    subset: flags.subset ?? null,
+  };
+  let previous: RunConfig | undefined;
+  if (resuming) {
+    if (!existsSync(configPath)) {
+      throw new ExitError(
+        `${runDir}: no ${RUN_FILES.config}, so nothing to resume. Start a new run with: fmnist train --out ${relative(process.cwd(), runDir) || '.'}`,
+      );
+    }
+    try {
+      previous = JSON.parse(await readFile(configPath, 'utf8')) as RunConfig;
+      if (previous.format !== 'fmnist-run' || !previous.settings) throw new Error('not an fmnist run config');
+    } catch (err) {
+      throw new ExitError(
+        `${configPath}: not a valid run config (${(err as Error).message}). Start a new run with another --out.`,
+        EXIT.failure,
+        { cause: err },
+      );
+    }
+    const kept: [keyof RunSettings, string, unknown][] = [
+      ['preset', 'preset', flags.preset],
+      ['batchSize', 'batch-size', flags.batchSize],
+      ['learningRate', 'lr', flags.lr],
+      ['seed', 'seed', flags.seed],
+      ['subset', 'subset', flags.subset],
+    ];
+    for (const [key, flag, value] of kept) {
+      const optionName = flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+      if (fromCli(optionName) && value !== previous.settings[key]) {
+        throw new UsageError(
+          `--${flag} ${value} differs from the run's ${previous.settings[key]}: a resumed run keeps its hyperparameters. Drop --${flag}, or start a new run with another --out.`,
+        );
+      }
+    }
+    settings = {
+      ...previous.settings,
+      epochs: fromCli('epochs') ? flags.epochs : previous.settings.epochs,
+      evalEvery: fromCli('evalEvery') ? flags.evalEvery : previous.settings.evalEvery,
+    };
+  } else if (existsSync(ckptJson) || existsSync(configPath)) {
+    throw new UsageError(`${runDir} already holds a run. Continue it with --resume, or choose another --out.`);
+  }
+  const hasCheckpoint = existsSync(ckptJson);
+  let priorEpochs: EpochRecord[] = [];
+  if (resuming && hasCheckpoint) {
+    try {
+      const meta = JSON.parse(await readFile(ckptJson, 'utf8')) as { epoch: number; history: EpochRecord[] };
+      priorEpochs = meta.history ?? [];
+      if (meta.epoch >= settings.epochs) {
+        throw new UsageError(
+          `${runDir} already finished ${meta.epoch} of ${settings.epochs} epochs. Pass a larger --epochs to train further.`,
+        );
+      }
+    } catch (err) {
+      if (err instanceof ExitError) throw err;
+      throw new ExitError(`${ckptJson}: damaged (${(err as Error).message}). Start a new run with another --out.`, EXIT.failure, {
+        cause: err,
+      });
+    }
+  }
+
+  // ---- data and model
+  const { createModel, countParameters, evaluate, train } = await import('@fmnist/model');
+  let model: FmnistModel;
+  try {
+    model = createModel(settings.preset as never);
+  } catch (err) {
+    throw new UsageError((err as Error).message, { cause: err });
+  }
+  const data = await loadData({ dir: flags.dir, verify: true });
+  let trainSet: FashionMnistSplit = data.train;
+  if (settings.subset !== null) {
+    if (settings.subset > data.train.count)
+      throw new UsageError(`--subset ${settings.subset} is larger than the ${data.train.count} training images.`);
+    trainSet = subset(data.train, permutation(data.train.count, settings.seed).subarray(0, settings.subset));
+  }
+  const testSet = data.test;
+
+  await mkdir(runDir, { recursive: true });
+  const config: RunConfig = {
+    format: 'fmnist-run',
+    version: 1,
+    run: runDir,
+    command: ['fmnist', ...process.argv.slice(2)].join(' '),
+    status: 'running',
+    startTime: previous?.startTime ?? started.toISOString(),
+    endTime: null,
+    durationMs: null,
+    resumedAt: [...(previous?.resumedAt ?? []), ...(resuming ? [started.toISOString()] : [])],
+    model: { preset: settings.preset, parameters: countParameters(model.config), config: model.config },
+    settings,
+    training: {
+      optimizer: 'adam',
+      learningRate: settings.learningRate,
+      beta1: 0.9,
+      beta2: 0.999,
+      epsilon: 1e-8,
+      batchSize: settings.batchSize,
+      epochs: settings.epochs,
+      seed: settings.seed,
+      evalEvery: settings.evalEvery,
+      loss: 'softmax cross-entropy',
+      normalization: 'pixels / 255',
+      trainExamples: trainSet.count,
+      testExamples: testSet.count,
+      timeBudgetMs: flags.timeBudget ?? null,
+      backendRequested: flags.backend,
+      threadsRequested: flags.threads ?? null,
+    },
+    environment: describeEnvironment(),
+    dataset: {
+      source: data.source,
+      location: data.location,
+      train: data.train.count,
+      test: data.test.count,
+      subset: settings.subset,
+      sha256: checksums(data),
+    },
+    result: null,
+  };
+  const saveConfig = () => writeFile(configPath, `${JSON.stringify(config, null, 2)}\n`);
+  await saveConfig();
+
+  // ---- Ctrl-C: stop at the next batch boundary after writing a checkpoint; a second Ctrl-C quits at once.
+  const controller = new AbortController();
+  const progress = new EpochProgress(settings.epochs);
+  let interrupts = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    interrupts++;
+    if (interrupts > 1) {
+      progress.pause();
+      log(colors.yellow(`\n${signal} again: quitting without waiting. The last checkpoint in ${ckptDir} is intact.`));
+      process.exit(EXIT.interrupted);
+    }
+    progress.pause();
+    log(colors.yellow(`\n${signal}: stopping after this batch and writing a checkpoint… (press Ctrl-C again to quit at once)`));
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  const epochs: EpochRecord[] = [...priorEpochs];
+  const writeMetrics = async () => {
+    const rows = toMetricsRows(epochs);
+    await writeFile(join(runDir, RUN_FILES.metricsCsv), metricsCsv(rows));
+    await writeFile(join(runDir, RUN_FILES.metricsJsonl), metricsJsonl(rows));
+  };
+  if (epochs.length) await writeMetrics();
+
+  const rel = relative(process.cwd(), runDir) || '.';
+  let history: History;
+  try {
+    history = await train({
+      model,
+      data: { train: trainSet, test: testSet },
+      epochs: settings.epochs,
+      batchSize: settings.batchSize,
+      learningRate: settings.learningRate,
+      seed: settings.seed,
+      evalEvery: settings.evalEvery,
+      signal: controller.signal,
+      checkpointDir: ckptDir,
+      resume: resuming && hasCheckpoint,
+      timeBudgetMs: flags.timeBudget,
+      backend: flags.backend,
+      threads: flags.threads,
+      dataset: { source: data.source, sha256: checksums(data) },
+      callbacks: {
+        onTrainBegin: ({ backend, threads, startEpoch }) => {
+          config.environment = { ...config.environment, backend, threads };
+          log(
+            `${colors.bold(`Training ${settings.preset}`)} (${config.model.parameters.toLocaleString('en-US')} parameters) on ${trainSet.count.toLocaleString('en-US')} images, ` +
+              `${settings.epochs} epochs, batch ${settings.batchSize}, lr ${settings.learningRate}, seed ${settings.seed} — ${backend} × ${threads} thread${threads > 1 ? 's' : ''}`,
+          );
+          if (startEpoch > 0 || (resuming && hasCheckpoint))
+            log(colors.cyan(`Resuming from the checkpoint after epoch ${startEpoch} in ${relative(process.cwd(), ckptDir)}`));
+          else if (resuming)
+            log(colors.yellow(`No checkpoint in ${relative(process.cwd(), ckptDir)} yet: starting the run from the beginning.`));
+          log(colors.dim(`Run directory: ${rel}  (Ctrl-C stops cleanly; continue with: fmnist train --resume ${rel})`));
+        },
+        onEpochBegin: () => progress.begin(),
+        onBatchEnd: (logs) => progress.update(logs),
+        onEpochEnd: async (record) => {
+          progress.end();
+          epochs.push(record);
+          await writeMetrics();
+          const w = String(settings.epochs).length;
+          const test =
+            record.testAccuracy !== undefined
+              ? `test loss ${fmtLoss(record.testLoss)} acc ${colors.bold(pct(record.testAccuracy))}`
+              : colors.dim('test –');
+          log(
+            `epoch ${String(record.epoch).padStart(w)}/${settings.epochs}  train loss ${fmtLoss(record.trainLoss)} acc ${pct(record.trainAccuracy)}  ${test}  ${formatDuration(record.timeMs)}  ${Math.round(record.imagesPerSecond).toLocaleString('en-US')} img/s`,
+          );
+        },
+      },
+    });
+  } catch (err) {
+    progress.end();
+    config.status = 'failed';
+    config.endTime = new Date().toISOString();
+    config.result = { error: (err as Error).message };
+    await saveConfig();
+    throw err;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  progress.end();
+
+  // ---- evaluation for the report (predictions, confusion matrix), artifacts, export
+  const tEval = performance.now();
+  const last = history.epochs.at(-1);
+  const needEval = flags.report || last?.testAccuracy === undefined || last.epoch !== settings.epochs;
+  const evaluation = needEval ? await evaluate(model, testSet, { backend: flags.backend, threads: flags.threads }) : null;
+  const evalMs = performance.now() - tEval;
+  const rows = toMetricsRows(history.epochs);
+  epochs.splice(0, epochs.length, ...history.epochs);
+  await writeMetrics();
+  const testAccuracy = evaluation?.accuracy ?? (last?.testAccuracy as number);
+  const testLoss = evaluation?.loss ?? (last?.testLoss as number);
+  const perClass = evaluation ? perClassAccuracy(evaluation.confusion) : null;
+  const files: string[] = [RUN_FILES.config, RUN_FILES.metricsCsv, RUN_FILES.metricsJsonl, `${RUN_FILES.checkpoint}/`];
+  if (evaluation && perClass) {
+    await writeFile(
+      join(runDir, RUN_FILES.perClass),
+      `class,name,test_images,correct,accuracy\n${CLASS_NAMES.map((name, i) => {
+        const row = evaluation.confusion[i] as number[];
+        return `${i},${name},${row.reduce((a, b) => a + b, 0)},${row[i]},${(perClass[i] as number).toFixed(6)}`;
+      }).join('\n')}\n`,
+    );
+    files.push(RUN_FILES.perClass);
+  }
+  const totalMs = Date.now() - started.getTime();
+  config.status = history.stopReason;
+  config.endTime = new Date().toISOString();
+  config.durationMs = totalMs;
+  config.training = { ...config.training, ...history.training };
+  config.result = {
+    stopReason: history.stopReason,
+    epochsCompleted: last?.epoch ?? 0,
+    testAccuracy,
+    testLoss,
+    perClassAccuracy: perClass ? Object.fromEntries(CLASS_NAMES.map((n, i) => [n, perClass[i]])) : null,
+    trainingTimeMs: history.epochs.reduce((s, e) => s + e.timeMs, 0),
+  };
+
+  if (flags.report && evaluation) {
+    const title = `${settings.preset} — ${pct(evaluation.accuracy)} test accuracy`;
+    const curves = curvesSvg(history.epochs, {
+      title: `${settings.preset}: ${history.epochs.length} epoch${history.epochs.length === 1 ? '' : 's'}, batch ${settings.batchSize}, lr ${settings.learningRate}`,
+    });
+    const confusion = confusionSvg(evaluation.confusion, CLASS_NAMES, {
+      title: `Confusion matrix — test accuracy ${pct(evaluation.accuracy)}`,
+    });
+    await writeFile(join(runDir, RUN_FILES.curvesSvg), curves);
+    await writeFile(join(runDir, RUN_FILES.curvesPng), await svgToPng(curves));
+    await writeFile(join(runDir, RUN_FILES.confusionSvg), confusion);
+    await writeFile(join(runDir, RUN_FILES.confusionPng), await svgToPng(confusion));
+    files.push(RUN_FILES.curvesSvg, RUN_FILES.curvesPng, RUN_FILES.confusionSvg, RUN_FILES.confusionPng);
+    const misclassified: Misclassified[] = [];
+    const perTrue = new Array<number>(CLASS_NAMES.length).fill(0);
+    for (let i = 0; i < testSet.count; i++) {
+      const t = testSet.labels[i] as number;
+      const p = evaluation.predictions[i] as number;
+      if (t !== p && (perTrue[t] as number) < MISCLASSIFIED_PER_CLASS) {
+        perTrue[t]++;
+        misclassified.push({
+          index: i,
+          pixels: getImage(testSet, i),
+          trueLabel: CLASS_NAMES[t] as string,
+          predicted: CLASS_NAMES[p] as string,
+        });
+      }
+    }
+    misclassified.sort(
+      (a, b) => CLASS_NAMES.indexOf(a.trueLabel as never) - CLASS_NAMES.indexOf(b.trueLabel as never) || a.index - b.index,
+    );
+    if (flags.export) files.push(RUN_FILES.onnx);
+    files.push(RUN_FILES.report);
+    const html = await renderReport({
+      title,
+      highlights: [
+        ['test accuracy', pct(evaluation.accuracy)],
+        ['test loss', fmtLoss(evaluation.loss)],
+        ['epochs', `${last?.epoch ?? 0} / ${settings.epochs}`],
+        ['training time', formatDuration(config.result.trainingTimeMs as number)],
+        ['parameters', config.model.parameters.toLocaleString('en-US')],
+        ['engine', history.backend],
+        ['threads', String(history.threads)],
+        ['train images', trainSet.count.toLocaleString('en-US')],
+        ['stopped', history.stopReason],
+      ],
+      curvesSvg: curves,
+      confusionSvg: confusion,
+      classNames: CLASS_NAMES,
+      confusion: evaluation.confusion,
+      metrics: rows,
+      misclassified,
+      config,
+      files,
+    });
+    await writeFile(join(runDir, RUN_FILES.report), html);
+  }
+
+  let exported: { path: string; bytes: number } | null = null;
+  if (flags.export) {
+    const path = join(runDir, RUN_FILES.onnx);
+    exported = { path, bytes: await exportCheckpointToFile(ckptDir, path, {}) };
+    if (!flags.report) files.push(RUN_FILES.onnx);
+  }
+  config.result = { ...config.result, onnx: exported ? RUN_FILES.onnx : null, files };
+  await saveConfig();
+
+  const interrupted = history.stopReason === 'aborted';
+  const summary = {
+    run: runDir,
+    status: history.stopReason,
+    epochs: last?.epoch ?? 0,
+    testAccuracy,
+    testLoss,
+    perClassAccuracy: perClass,
+    confusion: evaluation?.confusion ?? null,
+    history: rows,
+    backend: history.backend,
+    threads: history.threads,
+    trainingTimeMs: config.result.trainingTimeMs,
+    wallTimeMs: totalMs,
+    files: files.map((f) => join(runDir, f)),
+  };
+  log('');
+  // Where it stopped: after a whole epoch, or mid-epoch (the checkpoint then records the batch to resume at).
+  let where = `after epoch ${last?.epoch ?? 0}`;
+  let progressText = `${last?.epoch ?? 0} epoch${last?.epoch === 1 ? '' : 's'}`;
+  try {
+    const meta = JSON.parse(await readFile(ckptJson, 'utf8')) as { epoch: number; resumeAt?: { batch: number } };
+    if (meta.resumeAt) {
+      const total = Math.ceil(trainSet.count / settings.batchSize);
+      where = `in epoch ${meta.epoch + 1}, at step ${meta.resumeAt.batch} of ${total} (saved in the checkpoint)`;
+      progressText += ` + ${meta.resumeAt.batch}/${total} steps`;
+    }
+  } catch {}
+  if (interrupted) log(colors.yellow(`Stopped ${where}. Continue with: fmnist train --resume ${rel}`));
+  else if (history.stopReason === 'time-budget')
+    log(colors.yellow(`Time budget reached ${where}. Continue with: fmnist train --resume ${rel}`));
+  log(
+    `${colors.green('✓')} test accuracy ${colors.bold(pct(testAccuracy))} (loss ${fmtLoss(testLoss)}) after ${progressText} in ${formatDuration(totalMs)} ${evaluation ? colors.dim(`(final evaluation ${formatDuration(evalMs)})`) : ''}`,
+  );
+  log(`  run:     ${rel}/`);
+  if (flags.report) log(`  report:  ${colors.cyan(join(rel, RUN_FILES.report))}`);
+  if (exported)
+    log(
+      `  model:   ${join(rel, RUN_FILES.onnx)} (${(exported.bytes / 1024).toFixed(0)} KiB) — try: fmnist predict ${join(rel, RUN_FILES.onnx)} --test-index 0`,
+    );
+  if (flags.json) printJson(summary);
+  if (interrupted) process.exitCode = EXIT.interrupted;
+}

@@ -1,0 +1,93 @@
+/**
+ * Turning any picture into what the model expects: 28×28 grayscale, light object on a dark background (Fashion-MNIST's
+ * convention), bytes 0–255. Decoding, EXIF rotation, flattening of transparency and resizing are done by sharp.
+ */
+import { ExitError } from './errors';
+
+/** Options of {@link loadImageAs28}. */
+export interface ImageOptions {
+  /** Invert (dark object on a light background → light on dark). */
+  invert?: boolean;
+  /** Invert when the border is lighter than mid-grey (a light background). */
+  autoInvert?: boolean;
+}
+
+/** The converted image and what was done to it. */
+export interface PreparedImage {
+  pixels: Uint8Array;
+  /** Original size. */
+  width: number;
+  height: number;
+  format: string;
+  inverted: boolean;
+}
+
+/** Mean of the outermost ring of pixels of a 28×28 image. */
+export function borderMean(pixels: Uint8Array, size = 28): number {
+  let sum = 0;
+  let n = 0;
+  for (let i = 0; i < size; i++) {
+    for (const [r, c] of [
+      [0, i],
+      [size - 1, i],
+      [i, 0],
+      [i, size - 1],
+    ] as const) {
+      sum += pixels[r * size + c] as number;
+      n++;
+    }
+  }
+  return sum / n;
+}
+
+/**
+ * Reads an image file (PNG, JPEG, WebP, GIF, TIFF, AVIF, SVG) and converts it: EXIF rotation, transparency flattened
+ * onto the background, grayscale, fitted into 28×28 keeping its aspect ratio (padded with the background), optionally
+ * inverted.
+ *
+ * @param file - the image path
+ * @param options - `invert`, `autoInvert`
+ * @returns 784 bytes, row-major
+ * @throws ExitError when the file is missing or not an image
+ */
+export async function loadImageAs28(file: string, options: ImageOptions = {}): Promise<PreparedImage> {
+  const { default: sharp } = await import('sharp');
+  let meta: import('sharp').Metadata;
+  try {
+    meta = await sharp(file).metadata();
+  } catch (err) {
+    const msg = (err as Error).message;
+    if (/missing|no such file/i.test(msg)) throw new ExitError(`${file}: no such file.`, 1, { cause: err });
+    throw new ExitError(`${file}: not an image sharp can read (${msg}). Use a PNG, JPEG, WebP, GIF or TIFF file.`, 1, { cause: err });
+  }
+  // Fashion-MNIST is light-on-dark: pad/flatten with black, unless the picture is going to be inverted.
+  const convert = async (background: number) => {
+    const bg = { r: background, g: background, b: background, alpha: 1 };
+    const { data, info } = await sharp(file)
+      .rotate()
+      .flatten({ background: bg })
+      .grayscale()
+      .resize(28, 28, { fit: 'contain', background: bg, kernel: 'lanczos3' })
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    const out = new Uint8Array(784);
+    for (let i = 0; i < 784; i++) out[i] = data[i * info.channels] as number;
+    return out;
+  };
+  let invert = Boolean(options.invert);
+  let pixels: Uint8Array;
+  if (invert) pixels = await convert(255);
+  else {
+    pixels = await convert(0);
+    if (options.autoInvert) {
+      // Decide from the picture's own border (before padding): convert once with a white pad and look at the ring.
+      const probe = await convert(255);
+      if (borderMean(probe) > 127) {
+        invert = true;
+        pixels = probe;
+      }
+    }
+  }
+  if (invert) for (let i = 0; i < 784; i++) pixels[i] = 255 - (pixels[i] as number);
+  return { pixels, width: meta.width ?? 0, height: meta.height ?? 0, format: meta.format ?? 'unknown', inverted: invert };
+}

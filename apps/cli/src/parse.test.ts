@@ -1,0 +1,65 @@
+import { InvalidArgumentError } from 'commander';
+import { describe, expect, it } from 'vitest';
+import { metricsCsv, metricsJsonl, parseMetricsCsv, toMetricsRows } from './metrics';
+import { formatDuration, nonNegativeInt, parseDuration, positiveInt, positiveNumber } from './parse';
+import { scoreLogits } from './score';
+
+describe('flag parsers', () => {
+  it('parses durations', () => {
+    expect(parseDuration('90s')).toBe(90_000);
+    expect(parseDuration('10m')).toBe(600_000);
+    expect(parseDuration('1h30m')).toBe(5_400_000);
+    expect(parseDuration('1.5h')).toBe(5_400_000);
+    expect(parseDuration('45')).toBe(45_000);
+    expect(parseDuration('250ms')).toBe(250);
+    for (const bad of ['', 'ten', '10x', '0', '5m junk', '-3m']) expect(() => parseDuration(bad)).toThrow(InvalidArgumentError);
+  });
+  it('parses numbers strictly', () => {
+    expect(positiveInt('12')).toBe(12);
+    expect(() => positiveInt('0')).toThrow(/positive integer/);
+    expect(() => positiveInt('1.5')).toThrow(InvalidArgumentError);
+    expect(() => positiveInt('3abc')).toThrow(InvalidArgumentError);
+    expect(nonNegativeInt('0')).toBe(0);
+    expect(positiveNumber('1e-3')).toBe(0.001);
+    expect(() => positiveNumber('0')).toThrow(InvalidArgumentError);
+    expect(() => positiveNumber('fast')).toThrow(InvalidArgumentError);
+  });
+  it('formats durations', () => {
+    expect(formatDuration(850)).toBe('850ms');
+    expect(formatDuration(12_340)).toBe('12.3s');
+    expect(formatDuration(185_000)).toBe('3m05s');
+    expect(formatDuration(3_725_000)).toBe('1h02m');
+  });
+});
+
+describe('metrics files', () => {
+  const epochs = [
+    { epoch: 1, trainLoss: 0.9071, trainAccuracy: 0.7012, testLoss: 0.61, testAccuracy: 0.7605, timeMs: 20_500, imagesPerSecond: 2926.8 },
+    { epoch: 2, trainLoss: 0.567, trainAccuracy: 0.8, timeMs: 19_000, imagesPerSecond: 3157.9 },
+  ];
+  it('writes CSV that parses back, with empty cells for epochs without a test evaluation', () => {
+    const csv = metricsCsv(toMetricsRows(epochs));
+    expect(csv.split('\n')[0]).toBe('epoch,train_loss,train_accuracy,test_loss,test_accuracy,time_s,images_per_s');
+    expect(csv.split('\n')[2]).toBe('2,0.567,0.8,,,19,3157.9');
+    const rows = parseMetricsCsv(csv);
+    expect(rows).toHaveLength(2);
+    expect(rows[0]).toMatchObject({ epoch: 1, test_accuracy: 0.7605, time_s: 20.5 });
+    expect(rows[1]?.test_loss).toBeNull();
+  });
+  it('writes one JSON object per line', () => {
+    const lines = metricsJsonl(toMetricsRows(epochs)).trim().split('\n');
+    expect(lines.map((l) => JSON.parse(l).epoch)).toEqual([1, 2]);
+  });
+});
+
+it('scoreLogits computes accuracy, loss and the confusion matrix', () => {
+  const s = scoreLogits(new Float32Array([2, 0, 0, 3, 1, 1]), new Uint8Array([0, 0, 1]), 2);
+  expect(s.accuracy).toBeCloseTo(1 / 3);
+  expect(s.confusion).toEqual([
+    [1, 1],
+    [1, 0],
+  ]);
+  expect(Array.from(s.predictions)).toEqual([0, 1, 0]);
+  const expected = (Math.log(1 + Math.exp(-2)) + Math.log(1 + Math.exp(3)) + Math.log(2)) / 3;
+  expect(s.loss).toBeCloseTo(expected, 6);
+});

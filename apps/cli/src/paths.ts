@@ -1,0 +1,75 @@
+/** Finding checkpoints and models from what the user typed. */
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { ExitError } from './errors';
+
+/** Names inside a run directory. */
+export const RUN_FILES = {
+  config: 'config.json',
+  checkpoint: 'checkpoint',
+  onnx: 'model.onnx',
+  metricsCsv: 'metrics.csv',
+  metricsJsonl: 'metrics.jsonl',
+  curvesSvg: 'curves.svg',
+  curvesPng: 'curves.png',
+  confusionSvg: 'confusion.svg',
+  confusionPng: 'confusion.png',
+  perClass: 'per-class.csv',
+  report: 'report.html',
+} as const;
+
+const isDir = (p: string) => {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * Resolves a run directory, a checkpoint directory or a `checkpoint.json` to the checkpoint directory.
+ *
+ * @param path - what the user passed
+ * @returns the checkpoint directory
+ * @throws ExitError naming the path and what was expected
+ */
+export function resolveCheckpointDir(path: string): string {
+  if (!existsSync(path))
+    throw new ExitError(
+      `${path}: no such file or directory. Pass a run directory (runs/NAME), its checkpoint directory, or checkpoint.json.`,
+    );
+  if (!isDir(path)) {
+    if (path.endsWith('.json')) return join(path, '..');
+    throw new ExitError(
+      `${path}: not a checkpoint. Pass a run directory (runs/NAME), its checkpoint directory, or checkpoint.json${path.endsWith('.onnx') ? ' (an ONNX model cannot be exported again)' : ''}.`,
+    );
+  }
+  if (existsSync(join(path, 'checkpoint.json'))) return path;
+  if (existsSync(join(path, RUN_FILES.checkpoint, 'checkpoint.json'))) return join(path, RUN_FILES.checkpoint);
+  throw new ExitError(
+    `${path}: no checkpoint.json here or in ${join(path, RUN_FILES.checkpoint)}. Train one with: fmnist train --out ${path}`,
+  );
+}
+
+/** What a model path points to. */
+export type ModelRef = { kind: 'onnx'; path: string } | { kind: 'checkpoint'; dir: string };
+
+/**
+ * Resolves a `.onnx` file, a run directory (its `model.onnx`, else its checkpoint) or a checkpoint.
+ *
+ * @param path - what the user passed
+ * @param prefer - for a run directory holding both, which to use
+ * @returns the model reference
+ */
+export function resolveModel(path: string, prefer: 'onnx' | 'checkpoint' = 'onnx'): ModelRef {
+  if (!existsSync(path)) {
+    throw new ExitError(`${path}: no such file or directory. Pass a .onnx file, a run directory (runs/NAME) or a checkpoint directory.`);
+  }
+  if (!isDir(path)) {
+    if (path.endsWith('.json')) return { kind: 'checkpoint', dir: resolveCheckpointDir(path) };
+    return { kind: 'onnx', path };
+  }
+  const onnx = join(path, RUN_FILES.onnx);
+  if (prefer === 'onnx' && existsSync(onnx)) return { kind: 'onnx', path: onnx };
+  return { kind: 'checkpoint', dir: resolveCheckpointDir(path) };
+}

@@ -1,0 +1,124 @@
+/**
+ * Raster output: SVG → PNG with resvg, 28×28 grayscale images → PNG with sharp, labelled image grids, and images as
+ * terminal art.
+ */
+import { esc, FONT } from './charts';
+
+/**
+ * Renders SVG text to PNG bytes with resvg (system fonts; DejaVu Sans preferred).
+ *
+ * @param svg - a standalone SVG document
+ * @param scale - zoom factor for a crisp image @defaultValue 2
+ * @returns PNG bytes
+ */
+export async function svgToPng(svg: string, scale = 2): Promise<Uint8Array> {
+  const { Resvg } = await import('@resvg/resvg-js');
+  const resvg = new Resvg(svg, {
+    fitTo: { mode: 'zoom', value: scale },
+    font: { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans', sansSerifFamily: 'DejaVu Sans' },
+    imageRendering: 1, // optimizeSpeed: nearest-neighbour upscaling keeps the 28×28 pixels sharp
+    background: '#ffffff',
+  });
+  return resvg.render().asPng();
+}
+
+/**
+ * Encodes one grayscale image (row-major bytes) as PNG.
+ *
+ * @param pixels - `width * height` bytes, 0 = black
+ * @param width - pixels per row @defaultValue 28
+ * @param height - rows @defaultValue 28
+ * @returns PNG bytes
+ */
+export async function grayToPng(pixels: Uint8Array, width = 28, height = 28): Promise<Uint8Array> {
+  const { default: sharp } = await import('sharp');
+  return sharp(Buffer.from(pixels.buffer, pixels.byteOffset, width * height), { raw: { width, height, channels: 1 } })
+    .png()
+    .toBuffer();
+}
+
+/** One tile of {@link imageGridSvg}. */
+export interface GridItem {
+  pixels: Uint8Array;
+  /** First caption line. */
+  label: string;
+  /** Second caption line. */
+  sublabel?: string;
+  /** Caption colour. @defaultValue '#222' */
+  color?: string;
+}
+
+/**
+ * A labelled grid of 28×28 images as SVG (each image embedded as a PNG data URL, upscaled with nearest neighbour).
+ *
+ * @param items - the tiles
+ * @param options - `columns` (default 10), `scale` (default 3), `title`
+ * @returns SVG text
+ */
+export async function imageGridSvg(items: GridItem[], options: { columns?: number; scale?: number; title?: string } = {}): Promise<string> {
+  const columns = Math.max(1, Math.min(options.columns ?? 10, items.length));
+  const size = 28 * (options.scale ?? 3);
+  const captionH = items.some((i) => i.sublabel) ? 30 : 17;
+  const cellW = Math.max(size, 96) + 8;
+  const cellH = size + captionH + 10;
+  const top = options.title ? 30 : 6;
+  const rows = Math.ceil(items.length / columns);
+  const W = columns * cellW + 8;
+  const H = top + rows * cellH + 4;
+  const out: string[] = [`<rect width="${W}" height="${H}" fill="#fff"/>`];
+  if (options.title)
+    out.push(`<text x="${W / 2}" y="20" text-anchor="middle" font-size="14" font-weight="bold" fill="#111">${esc(options.title)}</text>`);
+  for (const [k, item] of items.entries()) {
+    const x = 4 + (k % columns) * cellW;
+    const y = top + Math.floor(k / columns) * cellH;
+    const href = `data:image/png;base64,${Buffer.from(await grayToPng(item.pixels)).toString('base64')}`;
+    const ix = x + (cellW - size) / 2;
+    out.push(
+      `<image x="${ix}" y="${y}" width="${size}" height="${size}" href="${href}" image-rendering="optimizeSpeed" style="image-rendering:pixelated" preserveAspectRatio="none"/>`,
+    );
+    out.push(
+      `<text x="${x + cellW / 2}" y="${y + size + 13}" text-anchor="middle" font-size="11" fill="${item.color ?? '#222'}">${esc(item.label)}</text>`,
+    );
+    if (item.sublabel) {
+      out.push(
+        `<text x="${x + cellW / 2}" y="${y + size + 26}" text-anchor="middle" font-size="10" fill="${item.color ?? '#555'}">${esc(item.sublabel)}</text>`,
+      );
+    }
+  }
+  return `<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="${FONT}">${out.join('\n')}</svg>`;
+}
+
+const RAMP = ' .:-=+*#%@';
+
+/**
+ * An image as terminal art: on a colour terminal, 24-bit grey half blocks (two pixel rows per line); otherwise an
+ * ASCII ramp (`' .:-=+*#%@'`), one character per pixel pair horizontally squeezed to keep the aspect.
+ *
+ * @param pixels - 28×28 grayscale bytes
+ * @param color - use ANSI colours
+ * @returns lines of text
+ */
+export function terminalArt(pixels: Uint8Array, color: boolean, width = 28, height = 28): string[] {
+  const lines: string[] = [];
+  if (color) {
+    for (let r = 0; r < height; r += 2) {
+      let line = '';
+      for (let c = 0; c < width; c++) {
+        const top = pixels[r * width + c] as number;
+        const bottom = r + 1 < height ? (pixels[(r + 1) * width + c] as number) : 0;
+        line += `\x1b[38;2;${top};${top};${top}m\x1b[48;2;${bottom};${bottom};${bottom}m▀`;
+      }
+      lines.push(`${line}\x1b[0m`);
+    }
+    return lines;
+  }
+  for (let r = 0; r < height; r += 2) {
+    let line = '';
+    for (let c = 0; c < width; c++) {
+      const v = ((pixels[r * width + c] as number) + (r + 1 < height ? (pixels[(r + 1) * width + c] as number) : 0)) / 2;
+      line += RAMP[Math.min(RAMP.length - 1, Math.floor((v / 256) * RAMP.length))];
+    }
+    lines.push(line.trimEnd());
+  }
+  return lines;
+}

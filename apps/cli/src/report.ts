@@ -1,0 +1,144 @@
+/**
+ * `report.html`: one self-contained page (inline SVG, PNG data URLs, inline CSS; no network) with the curves, the
+ * confusion matrix, per-class accuracy, misclassified test images and the full config.
+ */
+import { esc } from './charts';
+import type { MetricsRow } from './metrics';
+import { grayToPng } from './render';
+
+/** A misclassified test image for the report. */
+export interface Misclassified {
+  index: number;
+  pixels: Uint8Array;
+  trueLabel: string;
+  predicted: string;
+}
+
+/** Everything {@link renderReport} shows. */
+export interface ReportInput {
+  title: string;
+  /** Headline figures, label → value. */
+  highlights: [string, string][];
+  curvesSvg: string;
+  confusionSvg: string;
+  classNames: readonly string[];
+  confusion: number[][];
+  metrics: MetricsRow[];
+  misclassified: Misclassified[];
+  config: unknown;
+  /** Paths of the other artifacts, relative to the report. */
+  files: string[];
+}
+
+const stripXmlDecl = (svg: string) => svg.replace(/^<\?xml[^>]*>\s*/, '');
+const f = (v: number | null, d = 4) => (v === null || !Number.isFinite(v) ? '–' : v.toFixed(d));
+const p = (v: number | null) => (v === null || !Number.isFinite(v) ? '–' : `${(100 * v).toFixed(2)}%`);
+
+const CSS = `
+:root { color-scheme: light; --fg: #1d1d1f; --muted: #666; --line: #e3e3e3; --accent: #1f77b4; --bad: #c0392b; }
+* { box-sizing: border-box; }
+body { font: 15px/1.5 'DejaVu Sans', system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif; color: var(--fg); margin: 0; background: #f6f7f9; }
+main { max-width: 1120px; margin: 0 auto; padding: 24px 20px 60px; }
+h1 { font-size: 26px; margin: 0 0 4px; }
+h2 { font-size: 19px; margin: 34px 0 10px; border-bottom: 1px solid var(--line); padding-bottom: 4px; }
+.sub { color: var(--muted); margin: 0 0 18px; }
+.cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(160px, 1fr)); gap: 10px; }
+.card { background: #fff; border: 1px solid var(--line); border-radius: 10px; padding: 10px 14px; }
+.card .k { color: var(--muted); font-size: 12px; text-transform: uppercase; letter-spacing: .04em; }
+.card .v { font-size: 20px; font-weight: 600; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+.panel { background: #fff; border: 1px solid var(--line); border-radius: 10px; padding: 10px; overflow-x: auto; }
+.panel svg { max-width: 100%; height: auto; display: block; margin: 0 auto; }
+.two { display: grid; grid-template-columns: minmax(0, 1fr) max-content; gap: 16px; align-items: start; }
+@media (max-width: 900px) { .two { grid-template-columns: 1fr; } }
+table { border-collapse: collapse; width: 100%; background: #fff; font-size: 14px; }
+th, td { padding: 5px 8px; border-bottom: 1px solid var(--line); text-align: right; white-space: nowrap; }
+th:first-child, td:first-child, th.l, td.l { text-align: left; }
+th { background: #fafafa; font-weight: 600; }
+.bar { display: inline-block; height: 9px; background: var(--accent); border-radius: 2px; vertical-align: middle; margin-right: 6px; }
+.grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(104px, 1fr)); gap: 10px; }
+.tile { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 6px; text-align: center; font-size: 12px; }
+.tile img { width: 84px; height: 84px; image-rendering: pixelated; display: block; margin: 0 auto 4px; }
+.tile .t { color: var(--fg); } .tile .p { color: var(--bad); } .tile .i { color: var(--muted); font-size: 11px; }
+pre { background: #fff; border: 1px solid var(--line); border-radius: 10px; padding: 12px; overflow: auto; font-size: 12.5px; max-height: 560px; }
+.scroll { max-height: 420px; overflow: auto; border: 1px solid var(--line); border-radius: 10px; }
+footer { color: var(--muted); font-size: 12px; margin-top: 40px; }
+`;
+
+/**
+ * Builds the report page.
+ *
+ * @param input - see {@link ReportInput}
+ * @returns the HTML text
+ */
+export async function renderReport(input: ReportInput): Promise<string> {
+  const n = input.classNames.length;
+  const rows = input.confusion.map((row, i) => {
+    const total = row.reduce((a, b) => a + b, 0);
+    const correct = row[i] as number;
+    let worst = -1;
+    for (let j = 0; j < n; j++) if (j !== i && (worst < 0 || (row[j] as number) > (row[worst] as number))) worst = j;
+    const acc = total ? correct / total : 0;
+    return `<tr><td class="l">${esc(input.classNames[i] as string)}</td><td>${correct} / ${total}</td><td class="l"><span class="bar" style="width:${Math.round(acc * 80)}px"></span>${(100 * acc).toFixed(1)}%</td><td class="l">${worst >= 0 && (row[worst] as number) > 0 ? `${esc(input.classNames[worst] as string)} (${row[worst]})` : '–'}</td></tr>`;
+  });
+  const tiles = await Promise.all(
+    input.misclassified.map(async (m) => {
+      const src = `data:image/png;base64,${Buffer.from(await grayToPng(m.pixels)).toString('base64')}`;
+      return `<div class="tile"><img alt="test image ${m.index}" src="${src}"><div class="t">${esc(m.trueLabel)}</div><div class="p">→ ${esc(m.predicted)}</div><div class="i">#${m.index}</div></div>`;
+    }),
+  );
+  const metricRows = input.metrics
+    .map(
+      (r) =>
+        `<tr><td>${r.epoch}</td><td>${f(r.train_loss)}</td><td>${p(r.train_accuracy)}</td><td>${f(r.test_loss)}</td><td>${p(r.test_accuracy)}</td><td>${r.time_s.toFixed(1)}</td><td>${Math.round(r.images_per_s).toLocaleString('en-US')}</td></tr>`,
+    )
+    .join('\n');
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${esc(input.title)}</title>
+<style>${CSS}</style>
+</head>
+<body>
+<main>
+<h1>${esc(input.title)}</h1>
+<p class="sub">Fashion-MNIST training report — generated by <code>fmnist train</code>; this file is self-contained and works offline.</p>
+<div class="cards">${input.highlights.map(([k, v]) => `<div class="card"><div class="k">${esc(k)}</div><div class="v">${esc(v)}</div></div>`).join('')}</div>
+
+<h2>Training curves</h2>
+<div class="panel">${stripXmlDecl(input.curvesSvg)}</div>
+
+<h2>Confusion matrix and per-class accuracy</h2>
+<div class="two">
+<div class="panel">${stripXmlDecl(input.confusionSvg)}</div>
+<table>
+<thead><tr><th class="l">class</th><th>correct</th><th class="l">accuracy</th><th class="l">most often taken for</th></tr></thead>
+<tbody>
+${rows.join('\n')}
+</tbody>
+</table>
+</div>
+
+<h2>Misclassified test images</h2>
+<p class="sub">Up to ${Math.ceil(input.misclassified.length / Math.max(1, n))} per true class: the true label, then <span style="color:var(--bad)">→ what the model predicted</span>.</p>
+<div class="grid">${tiles.join('\n')}</div>
+
+<h2>Metrics per epoch</h2>
+<div class="scroll"><table>
+<thead><tr><th>epoch</th><th>train loss</th><th>train accuracy</th><th>test loss</th><th>test accuracy</th><th>time (s)</th><th>images/s</th></tr></thead>
+<tbody>
+${metricRows}
+</tbody>
+</table></div>
+
+<h2>Configuration</h2>
+<p class="sub">Every hyperparameter and the environment of this run (also in <code>config.json</code>).</p>
+<pre>${JSON.stringify(input.config, null, 2).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')}</pre>
+
+<footer>Files of this run: ${input.files.map((x) => `<code>${esc(x)}</code>`).join(', ')}</footer>
+</main>
+</body>
+</html>
+`;
+}
