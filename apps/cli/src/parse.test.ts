@@ -2,7 +2,6 @@ import { InvalidArgumentError } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { metricsCsv, metricsJsonl, parseMetricsCsv, toMetricsRows } from './metrics';
 import { formatDuration, nonNegativeInt, parseDuration, positiveInt, positiveNumber } from './parse';
-import { scoreLogits } from './score';
 
 describe('flag parsers', () => {
   it('parses durations', () => {
@@ -50,16 +49,4 @@ describe('metrics files', () => {
     const lines = metricsJsonl(toMetricsRows(epochs)).trim().split('\n');
     expect(lines.map((l) => JSON.parse(l).epoch)).toEqual([1, 2]);
   });
-});
-
-it('scoreLogits computes accuracy, loss and the confusion matrix', () => {
-  const s = scoreLogits(new Float32Array([2, 0, 0, 3, 1, 1]), new Uint8Array([0, 0, 1]), 2);
-  expect(s.accuracy).toBeCloseTo(1 / 3);
-  expect(s.confusion).toEqual([
-    [1, 1],
-    [1, 0],
-  ]);
-  expect(Array.from(s.predictions)).toEqual([0, 1, 0]);
-  const expected = (Math.log(1 + Math.exp(-2)) + Math.log(1 + Math.exp(3)) + Math.log(2)) / 3;
-  expect(s.loss).toBeCloseTo(expected, 6);
 });

@@ -35,3 +35,4 @@ export type { AdamOptions, AdamState, ParamSet, StepResult, TrainEngine } from '
 export { FmnistModelError, type FmnistModelErrorCode } from './errors';
 export { checkParams, cloneParams, createModel, type FmnistModel, initParams, modelFromParams } from './model';
 export { decodeSafetensors, encodeSafetensors, type SafeTensor } from './safetensors';
+export { type Evaluation, scoreLogits } from './score';

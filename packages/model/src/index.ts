@@ -13,10 +13,8 @@ export { createEngine, type EngineOptions, kernelsSupport } from './engines';
 export { createTfjsForward } from './tfjs-engine';
 export {
   type BatchLogs,
-  type Evaluation,
   evaluate,
   type History,
-  scoreLogits,
   type TrainCallbacks,
   type TrainOptions,
   train,

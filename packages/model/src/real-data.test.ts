@@ -6,7 +6,8 @@ import { loadFashionMnist } from '@fmnist/data';
 import { describe, expect, it } from 'vitest';
 import { createEngine } from './engines';
 import { createModel } from './model';
-import { scoreLogits, train } from './train';
+import { scoreLogits } from './score';
+import { train } from './train';
 
 const data = await loadFashionMnist();
 

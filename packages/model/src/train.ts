@@ -6,6 +6,7 @@ import type { AdamOptions, AdamState, TrainEngine } from './engine';
 import { createEngine } from './engines';
 import { FmnistModelError } from './errors';
 import { checkParams, type FmnistModel } from './model';
+import { type Evaluation, scoreLogits } from './score';
 
 /** Live numbers after each batch. */
 export interface BatchLogs {
@@ -98,49 +99,8 @@ export interface History {
   totalTimeMs: number;
 }
 
-/** Result of {@link evaluate}. */
-export interface Evaluation {
-  loss: number;
-  accuracy: number;
-  /** `confusion[true][predicted]` counts. */
-  confusion: number[][];
-  /** Predicted class per example. */
-  predictions: Uint8Array;
-}
-
 const YIELD_EVERY_MS = 125;
 const EVAL_BATCH = 1000;
-
-/**
- * Mean cross-entropy, accuracy and confusion matrix of logits against labels.
- * @internal
- */
-export function scoreLogits(logits: Float32Array, labels: Uint8Array, numClasses: number): Evaluation {
-  const n = labels.length;
-  let loss = 0;
-  let correct = 0;
-  const confusion = Array.from({ length: numClasses }, () => new Array<number>(numClasses).fill(0));
-  const predictions = new Uint8Array(n);
-  for (let i = 0; i < n; i++) {
-    let max = -Infinity;
-    let arg = 0;
-    for (let c = 0; c < numClasses; c++) {
-      const v = logits[i * numClasses + c] as number;
-      if (v > max) {
-        max = v;
-        arg = c;
-      }
-    }
-    let sum = 0;
-    for (let c = 0; c < numClasses; c++) sum += Math.exp((logits[i * numClasses + c] as number) - max);
-    const label = labels[i] as number;
-    loss += Math.log(sum) + max - (logits[i * numClasses + label] as number);
-    predictions[i] = arg;
-    if (arg === label) correct++;
-    (confusion[label] as number[])[arg]++;
-  }
-  return { loss: loss / n, accuracy: correct / n, confusion, predictions };
-}
 
 async function evaluateWith(engine: TrainEngine, set: ExampleSet, numClasses: number): Promise<Evaluation> {
   const logits = new Float32Array(set.count * numClasses);

@@ -1,8 +1,9 @@
 /** `fmnist eval <checkpoint|model.onnx>`: accuracy, loss, per-class accuracy and confusion matrix on the test set. */
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { CLASS_NAMES } from '@fmnist/data';
+import { CLASS_NAMES, normalize } from '@fmnist/data';
 import type { BackendName } from '@fmnist/model';
+import { type Evaluation, scoreLogits } from '@fmnist/model/core';
 import { confusionSvg, perClassAccuracy } from '../charts';
 import { loadData } from '../dataset';
 import { ExitError } from '../errors';
@@ -10,7 +11,6 @@ import { loadOnnx } from '../onnx-io';
 import { fmtLoss, formatDuration, pct } from '../parse';
 import { resolveModel } from '../paths';
 import { svgToPng } from '../render';
-import { type Score, scoreLogits, toUnit } from '../score';
 import { colors, log, printJson, table } from '../ui';
 
 interface EvalFlags {
@@ -22,7 +22,7 @@ interface EvalFlags {
 }
 
 // onnxruntime-node is fastest here around 100 images per run (larger batches fall out of cache).
-const EVAL_BATCH = 100;
+const EVAL_BATCH = 1000;
 const SHORT = ['T-shirt', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Boot'];
 
 export async function run(modelPath: string, flags: EvalFlags): Promise<void> {
@@ -30,7 +30,7 @@ export async function run(modelPath: string, flags: EvalFlags): Promise<void> {
   const data = await loadData({ dir: flags.dir });
   const test = data.test;
   const started = performance.now();
-  let score: Score;
+  let score: Evaluation;
   let engine: string;
   let classNames: string[] = [...CLASS_NAMES];
   let recorded: number | undefined;
@@ -42,7 +42,7 @@ export async function run(modelPath: string, flags: EvalFlags): Promise<void> {
     try {
       for (let start = 0; start < test.count; start += EVAL_BATCH) {
         const n = Math.min(EVAL_BATCH, test.count - start);
-        const x = toUnit(test.images.subarray(start * 784, (start + n) * 784));
+        const x = normalize(test.images.subarray(start * 784, (start + n) * 784));
         logits.set(await runner.logits(x, n), start * classes);
       }
     } finally {

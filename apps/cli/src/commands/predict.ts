@@ -1,6 +1,6 @@
 /** `fmnist predict <model.onnx> <image…> | --test-index N`: class and top-k probabilities. */
 import { basename, resolve } from 'node:path';
-import { getImage } from '@fmnist/data';
+import { getImage, normalize } from '@fmnist/data';
 import { loadData } from '../dataset';
 import { ExitError, UsageError } from '../errors';
 import { loadImageAs28 } from '../image';
@@ -8,7 +8,6 @@ import { loadOnnx, softmax } from '../onnx-io';
 import { pct } from '../parse';
 import { resolveModel } from '../paths';
 import { terminalArt } from '../render';
-import { toUnit } from '../score';
 import { colors, isInteractive, log, printJson } from '../ui';
 
 interface PredictFlags {
@@ -59,7 +58,7 @@ export async function run(modelPath: string, images: string[], flags: PredictFla
   let logits: Float32Array;
   try {
     const x = new Float32Array(inputs.length * 784);
-    for (const [k, inp] of inputs.entries()) x.set(toUnit(inp.pixels), k * 784);
+    for (const [k, inp] of inputs.entries()) x.set(normalize(inp.pixels), k * 784);
     logits = await runner.logits(x, inputs.length);
   } finally {
     await runner.dispose();
