@@ -1,12 +1,19 @@
 #!/usr/bin/env node
 // Training-step speed of the WebAssembly-SIMD kernel engines (from dist/: run `pnpm --filter @fmnist/model build`).
-// usage: node bench/kernels.mjs [--batch 256] [--steps 20] [--threads N]   (N defaults to the available parallelism)
+// usage: node bench/kernels.mjs [--batch 256] [--steps 20] [--threads N] [--model patch-mlp]
+//   N defaults to the available parallelism; --model is a preset name or a JSON config, e.g.
+//   '{"preset":"mixer-s","channelHidden":256,"blocks":2}'
 import { availableParallelism, cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { createEngine, initParams, resolveConfig } from '../dist/index.js';
 
 const { values } = parseArgs({
-  options: { batch: { type: 'string', default: '256' }, steps: { type: 'string', default: '20' }, threads: { type: 'string' } },
+  options: {
+    batch: { type: 'string', default: '256' },
+    steps: { type: 'string', default: '20' },
+    threads: { type: 'string' },
+    model: { type: 'string', default: 'patch-mlp' },
+  },
 });
 const batch = Number(values.batch);
 const steps = Number(values.steps);
@@ -19,7 +26,7 @@ const rand = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 429496
 const x = Float32Array.from({ length: batch * 784 }, () => (rand() - 0.286) / 0.353);
 const y = Uint8Array.from({ length: batch }, () => Math.floor(rand() * 10));
 
-const config = resolveConfig('patch-mlp');
+const config = resolveConfig(values.model.startsWith('{') ? JSON.parse(values.model) : values.model);
 const median = (a) => [...a].sort((p, q) => p - q)[a.length >> 1];
 
 console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}`);

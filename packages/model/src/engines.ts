@@ -6,13 +6,11 @@ import { FmnistModelError } from './errors';
 import { createTfjsEngine } from './tfjs-engine';
 
 /**
- * True when the WebAssembly-SIMD kernels implement this config: the coursework architecture (4×4 patches, width 128,
- * one block, GELU, no norm, no residual, 10 classes), i.e. the `seed` and `patch-mlp` presets.
- *
- * @param config - a full config
- * @returns whether `backend: 'kernels'` can train it
+ * True when the fused WebAssembly-SIMD patch-MLP kernels implement this config: the coursework architecture (4×4
+ * patches, width 128, one block, GELU, no norm, no residual, 10 classes), i.e. the `seed` and `patch-mlp` presets.
+ * @internal
  */
-export function kernelsSupport(config: ModelConfig): boolean {
+export function isPatchMlp(config: ModelConfig): boolean {
   return (
     config.patchSize === 4 &&
     config.dim === 128 &&
@@ -24,6 +22,17 @@ export function kernelsSupport(config: ModelConfig): boolean {
     !config.residual &&
     config.numClasses === 10
   );
+}
+
+/**
+ * True when the WebAssembly-SIMD kernels can train this config: every valid config with 10 classes (the patch-MLP on
+ * its fused kernels, anything else, e.g. the MLP-Mixer presets, on the general Mixer kernels).
+ *
+ * @param config - a full config
+ * @returns whether `backend: 'kernels'` can train it
+ */
+export function kernelsSupport(config: ModelConfig): boolean {
+  return config.numClasses === 10;
 }
 
 /** Options of {@link createEngine}. */
@@ -49,10 +58,11 @@ export async function createEngine(config: ModelConfig, params: ParamSet, option
     if (!kernelsSupport(config)) {
       throw new FmnistModelError(
         'E_BACKEND',
-        "backend 'kernels' supports only the one-block patch-MLP (presets 'seed' and 'patch-mlp'); use backend 'auto', 'wasm', 'cpu' or 'tensorflow' for this config.",
+        `backend 'kernels' supports only 10 classes (got numClasses ${config.numClasses}); use backend 'auto', 'wasm', 'cpu' or 'tensorflow' for this config.`,
       );
     }
-    const { createKernelEngine, createParallelKernelEngine } = await import('./kernels');
+    const { createKernelEngine, createMixerKernelEngine, createParallelKernelEngine } = await import('./kernels');
+    if (!isPatchMlp(config)) return createMixerKernelEngine({ config, threads, maxBatch: options.maxBatch, params });
     const engine =
       threads > 1
         ? await createParallelKernelEngine({ threads, maxBatch: options.maxBatch })

@@ -167,8 +167,19 @@ describe('train() checkpoints, resume and guards', () => {
   it('rejects bad options with clear messages', async () => {
     await expect(train({ model: createModel('seed'), data, epochs: 0 })).rejects.toThrow(/'epochs' must be a positive integer, got 0/);
     await expect(train({ model: createModel('seed'), data, epochs: 1, resume: true })).rejects.toThrow(/'resume' needs 'checkpointDir'/);
-    await expect(train({ model: createModel('mixer-s'), data, epochs: 1, backend: 'kernels' })).rejects.toMatchObject({
-      code: 'E_BACKEND',
-    });
+  });
+
+  it('trains an MLP-Mixer on the kernels (any config; deterministic)', async () => {
+    const mixer = { preset: 'mixer-s' as const, dim: 32, tokenHidden: 16, channelHidden: 64, blocks: 2 };
+    const run = () => train({ model: createModel(mixer), data, epochs: 5, batchSize: 32, learningRate: 1e-2, seed: 5, backend: 'kernels' });
+    const a = await run();
+    const b = await run();
+    expect(a.backend).toBe('wasm-simd');
+    expect(a.epochs).toHaveLength(5);
+    expect(a.epochs.map((e) => [e.trainLoss, e.testLoss, e.testAccuracy])).toEqual(
+      b.epochs.map((e) => [e.trainLoss, e.testLoss, e.testAccuracy]),
+    );
+    expect(a.epochs[4]?.trainLoss).toBeLessThan(a.epochs[0]?.trainLoss as number);
+    expect(a.epochs[4]?.testAccuracy).toBeGreaterThan(0.5);
   });
 });

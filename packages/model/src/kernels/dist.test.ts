@@ -4,7 +4,9 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import type { ModelConfig } from '../config';
 import type { ParamSet, TrainEngine } from '../engine';
+import { createMixerKernelEngine } from './mixer-engine';
 import { createParallelKernelEngine } from './parallel-engine';
 import { ADAM, randomBatch, randomParams } from './test-utils';
 
@@ -12,7 +14,8 @@ const esmEntry = new URL('../../dist/index.js', import.meta.url);
 const cjsEntry = new URL('../../dist/index.cjs', import.meta.url);
 
 type Dist = {
-  resolveConfig(preset: string): unknown;
+  resolveConfig(preset: string | object): ModelConfig;
+  initParams(config: ModelConfig): ParamSet;
   createEngine(config: unknown, params: ParamSet, options: { backend: 'kernels'; threads: number; maxBatch: number }): Promise<TrainEngine>;
 };
 
@@ -42,6 +45,19 @@ describe.skipIf(!existsSync(esmEntry) || !existsSync(cjsEntry))('kernel engines 
     const fromSources = await twoStepsAndPredict(await createParallelKernelEngine({ threads: 2, maxBatch: 64, params }));
     expect(built.logits).toEqual(fromSources.logits);
     for (const name of Object.keys(params)) expect(built.params[name], name).toEqual(fromSources.params[name]);
+  });
+
+  it.each(['esm', 'cjs'])('%s bundle: the Mixer engine (workers run the embedded compute source) equals the sources', async (format) => {
+    const dist: Dist =
+      format === 'esm' ? await import(/* @vite-ignore */ esmEntry.href) : createRequire(import.meta.url)(fileURLToPath(cjsEntry));
+    const config = dist.resolveConfig({ preset: 'mixer-s', dim: 32, tokenHidden: 16, channelHidden: 64, blocks: 2 });
+    const mixerParams = dist.initParams(config);
+    const engine = await dist.createEngine(config, mixerParams, { backend: 'kernels', threads: 2, maxBatch: 64 });
+    expect(engine.threads).toBe(2);
+    const built = await twoStepsAndPredict(engine);
+    const fromSources = await twoStepsAndPredict(await createMixerKernelEngine({ config, threads: 2, maxBatch: 64, params: mixerParams }));
+    expect(built.logits).toEqual(fromSources.logits);
+    for (const name of Object.keys(mixerParams)) expect(built.params[name], name).toEqual(fromSources.params[name]);
   });
 });
 
