@@ -5,7 +5,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import pkg from '../package.json';
 import { EXIT, ExitError } from './errors';
-import { nonNegativeInt, parseDuration, positiveInt, positiveNumber } from './parse';
+import { nonNegativeInt, nonNegativeNumber, parseAugment, parseDuration, positiveInt, positiveNumber } from './parse';
 import { colors } from './ui';
 
 const PRESET_NAMES = ['patch-mlp', 'seed', 'mixer-s', 'mixer-m'] as const;
@@ -73,15 +73,28 @@ function createProgram(): Command {
       'Train a model with a live progress bar; writes a run directory with config.json, metrics, curves, confusion matrix, report.html, checkpoint and model.onnx.',
     )
     .addOption(new Option('--preset <name>', 'model preset').choices(PRESET_NAMES).default('patch-mlp'))
-    .option('--epochs <n>', 'epochs to train (a resumed run continues up to N)', positiveInt, 3)
+    .option('--epochs <n>', "epochs to train; a resumed run continues up to N (default: the preset's recipe: 3, Mixers 30)", positiveInt)
     .option('--batch-size <n>', 'images per step', positiveInt, 256)
-    .option('--lr <rate>', 'Adam learning rate', positiveNumber, 0.001)
+    .option('--lr <rate>', "Adam learning rate, the peak with a schedule (default: the preset's, 0.001)", positiveNumber)
+    .addOption(
+      new Option('--lr-schedule <name>', "learning-rate schedule (default: the preset's: constant, Mixers cosine)").choices([
+        'constant',
+        'cosine',
+      ]),
+    )
+    .option('--weight-decay <wd>', "AdamW's decoupled weight decay on Linear weights (default: the preset's, 0)", nonNegativeNumber)
+    .option(
+      '--augment <spec>',
+      "training augmentation: none, or a list of flip and shift=N (default: the preset's: none, Mixers shift=1,flip)",
+      parseAugment,
+    )
     .option('--seed <n>', 'seed of the batch order', nonNegativeInt, 0)
     .addOption(new Option('--backend <name>', 'compute backend').choices(BACKENDS).default('auto'))
     .option('--threads <n>', 'worker threads for the kernels backend (default: CPU cores)', positiveInt)
     .option('--out <dir>', 'run directory (default: runs/<preset>-<date>-<time>)')
     .option('--resume [dir]', 'continue the run in DIR (or --out) from its last checkpoint')
     .option('--time-budget <duration>', 'stop cleanly after this long, e.g. 90s, 10m, 1h30m', parseDuration)
+    .option('--checkpoint-every <steps>', 'also checkpoint every N steps within an epoch (default: after every epoch)', positiveInt)
     .option('--eval-every <n>', 'evaluate on the test set every N epochs (and after the last)', positiveInt, 1)
     .option('--subset <n>', 'train on N randomly chosen training images (seeded) for quick runs', positiveInt)
     .option('--dir <dir>', 'folder holding the four Fashion-MNIST files')
@@ -93,6 +106,7 @@ function createProgram(): Command {
       examples([
         ['fmnist train', 'patch-mlp, 3 epochs: ≈ 82 % test accuracy in 2–3 minutes on 2 cores'],
         ['fmnist train --preset seed --epochs 2000 --out runs/coursework', "the coursework's run, literally"],
+        ['fmnist train --preset mixer-s', 'an MLP-Mixer with its recipe (cosine, shift=1,flip, 30 epochs)'],
         ['fmnist train --time-budget 10m --epochs 100', 'as many epochs as fit in 10 minutes'],
         ['fmnist train --resume runs/coursework', 'continue after Ctrl-C or a crash'],
         ['fmnist train --subset 5000 --epochs 1 --no-export', 'a quick smoke run'],

@@ -91,6 +91,10 @@ describe('help, version and usage errors', () => {
     [['train', '--time-budget', '10 minutes'], /expected a duration such as 90s, 10m or 1h30m/],
     [['train', '--preset', 'tiny'], /Allowed choices are patch-mlp, seed, mixer-s, mixer-m/],
     [['train', '--bogus'], /unknown option '--bogus'/],
+    [['train', '--augment', 'rotate'], /'rotate' is not an augmentation: use 'none', or a comma-separated list of 'flip' and 'shift=N'/],
+    [['train', '--lr-schedule', 'step'], /Allowed choices are constant, cosine/],
+    [['train', '--weight-decay', '-1'], /expected a number ≥ 0/],
+    [['train', '--checkpoint-every', '0'], /expected a positive integer/],
     [['trian'], /unknown command 'trian'[\s\S]*Did you mean train\?/],
     [['eval'], /missing required argument 'model'/],
     [['predict', 'model.onnx'], /give at least one image file, or --test-index N/],
@@ -373,5 +377,48 @@ describe('interrupting and resuming', () => {
     expect(config.status).toBe('completed');
     expect(config.resumedAt).toHaveLength(2);
     expect(config.settings.subset).toBe(6000);
+  });
+});
+
+describe('recipes and step checkpoints', () => {
+  it('--checkpoint-every: a SIGKILL mid-epoch loses at most N steps; the schedule, weight decay and augmentation are kept on resume', async () => {
+    const run = join(work, 'runs', 'every');
+    const ckptJson = join(run, 'checkpoint', 'checkpoint.json');
+    const args = ['--subset', '12000', '--epochs', '1', '--no-export', '--no-report'];
+    const recipe = ['--lr-schedule', 'cosine', '--weight-decay', '0.01', '--augment', 'shift=1,flip'];
+    const a = start(['train', ...args, ...recipe, '--checkpoint-every', '5', '--out', run]);
+    // 47 steps in the epoch; kill the process (workers included) once a mid-epoch checkpoint exists.
+    let saved: { epoch: number; step: number; resumeAt?: { batch: number }; training: Record<string, unknown> } | undefined;
+    const t0 = Date.now();
+    while (!saved?.resumeAt) {
+      if (Date.now() - t0 > 120_000) throw new Error(`no mid-epoch checkpoint; stderr:\n${a.stderr()}`);
+      await new Promise((r) => setTimeout(r, 30));
+      if (existsSync(ckptJson)) saved = JSON.parse(await readFile(ckptJson, 'utf8'));
+    }
+    process.kill(-(a.child.pid as number), 'SIGKILL');
+    expect((await a.done).signal).toBe('SIGKILL');
+    expect(a.stderr()).toContain('lr 0.001 (cosine), weight decay 0.01, augment shift ±1 px + flip');
+    const killed = JSON.parse(await readFile(ckptJson, 'utf8'));
+    expect(killed.epoch).toBe(0);
+    expect(killed.step % 5).toBe(0);
+    expect(killed.resumeAt.batch).toBe(killed.step);
+    expect(killed.training).toMatchObject({
+      optimizer: 'adamw',
+      lrSchedule: 'cosine',
+      weightDecay: 0.01,
+      augment: { shift: 1, flip: true },
+    });
+
+    const changed = await fmnist('train', '--resume', run, '--lr-schedule', 'constant');
+    expect(changed.code).toBe(2);
+    expect(changed.stderr).toMatch(/--lr-schedule constant differs from the run's cosine: a resumed run keeps its hyperparameters/);
+
+    const done = await fmnist('train', '--resume', run, '--json');
+    expect(done.code, done.stderr).toBe(0);
+    expect(done.stderr).toContain('Resuming from the checkpoint');
+    expect(JSON.parse(done.stdout).status).toBe('completed');
+    const config = JSON.parse(await readFile(join(run, 'config.json'), 'utf8'));
+    expect(config.settings).toMatchObject({ lrSchedule: 'cosine', weightDecay: 0.01, augment: { shift: 1, flip: true } });
+    expect(config.training).toMatchObject({ optimizer: 'adamw', lrSchedule: 'cosine', weightDecay: 0.01 });
   });
 });

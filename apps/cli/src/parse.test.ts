@@ -1,9 +1,32 @@
 import { InvalidArgumentError } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { metricsCsv, metricsJsonl, parseMetricsCsv, toMetricsRows } from './metrics';
-import { formatDuration, nonNegativeInt, parseDuration, positiveInt, positiveNumber } from './parse';
+import {
+  describeAugment,
+  formatDuration,
+  nonNegativeInt,
+  nonNegativeNumber,
+  parseAugment,
+  parseDuration,
+  positiveInt,
+  positiveNumber,
+} from './parse';
 
 describe('flag parsers', () => {
+  it('parses augmentations', () => {
+    expect(parseAugment('shift=2,flip')).toEqual({ shift: 2, flip: true });
+    expect(parseAugment(' Flip ')).toEqual({ flip: true });
+    expect(parseAugment('shift1')).toEqual({ shift: 1 });
+    expect(parseAugment('none')).toBeNull();
+    for (const bad of ['', 'rotate', 'shift=0', 'shift=9', 'flip,,shift=1'])
+      expect(() => parseAugment(bad), bad).toThrow(InvalidArgumentError);
+    expect(describeAugment({ shift: 1, flip: true })).toBe('shift ±1 px + flip');
+    expect(describeAugment(null)).toBe('none');
+    expect(nonNegativeNumber('0')).toBe(0);
+    expect(nonNegativeNumber('5e-2')).toBe(0.05);
+    expect(() => nonNegativeNumber('-0.1')).toThrow(InvalidArgumentError);
+  });
+
   it('parses durations', () => {
     expect(parseDuration('90s')).toBe(90_000);
     expect(parseDuration('10m')).toBe(600_000);

@@ -23,6 +23,52 @@ export function positiveNumber(value: string): number {
   return n;
 }
 
+/** Commander parser for a finite number ≥ 0 (weight decay). */
+export function nonNegativeNumber(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0)
+    throw new InvalidArgumentError(`expected a number ≥ 0 such as 0.05, got '${value}'.`);
+  return n;
+}
+
+/** Training-time augmentation as `@fmnist/model`'s `train()` takes it; `null` is none. */
+export type AugmentSpec = { shift?: number; flip?: boolean } | null;
+
+/**
+ * Parses an `--augment` value: `none`, or a comma-separated list of `flip` and `shift=N` (N pixels, 1–8).
+ *
+ * @param value - the text, e.g. `shift=1,flip`
+ * @returns the augmentation, or `null` for `none`
+ * @throws InvalidArgumentError naming the bad part
+ *
+ * @example
+ * ```ts
+ * parseAugment('shift=2,flip'); // { shift: 2, flip: true }
+ * parseAugment('none'); // null
+ * ```
+ */
+export function parseAugment(value: string): AugmentSpec {
+  const text = value.trim().toLowerCase();
+  if (text === 'none' || text === 'off') return null;
+  const spec: { shift?: number; flip?: boolean } = {};
+  for (const part of text.split(',').map((p) => p.trim())) {
+    const shift = /^shift[=:]?(\d+)$/.exec(part);
+    if (part === 'flip') spec.flip = true;
+    else if (shift && Number(shift[1]) >= 1 && Number(shift[1]) <= 8) spec.shift = Number(shift[1]);
+    else
+      throw new InvalidArgumentError(
+        `'${part}' is not an augmentation: use 'none', or a comma-separated list of 'flip' and 'shift=N' (N from 1 to 8), e.g. 'shift=1,flip'.`,
+      );
+  }
+  return spec;
+}
+
+/** Formats an augmentation for people: `shift ±1 px + flip`, or `none`. */
+export function describeAugment(spec: AugmentSpec | undefined): string {
+  if (!spec || (!spec.shift && !spec.flip)) return 'none';
+  return [spec.shift ? `shift ±${spec.shift} px` : '', spec.flip ? 'flip' : ''].filter(Boolean).join(' + ');
+}
+
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
 /**

@@ -24,11 +24,14 @@ export interface EpochRecord {
 
 /** Hyperparameters and environment of a training run (the coursework's "all training specifics"). */
 export interface TrainingRecord {
-  optimizer: 'adam';
+  /** `adamw` when `weightDecay` is set. */
+  optimizer: 'adam' | 'adamw';
   learningRate: number;
   beta1: number;
   beta2: number;
   epsilon: number;
+  /** AdamW's decoupled weight decay (absent: none). */
+  weightDecay?: number;
   batchSize: number;
   /** Epochs asked for. */
   epochs: number;

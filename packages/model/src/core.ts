@@ -29,6 +29,8 @@ export {
   type PresetName,
   paramSpecs,
   resolveConfig,
+  TRAINING_RECIPES,
+  type TrainingRecipe,
   validateConfig,
 } from './config';
 export type { AdamOptions, AdamState, ParamSet, StepResult, TrainEngine } from './engine';

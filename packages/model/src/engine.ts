@@ -26,6 +26,28 @@ export interface AdamOptions {
   beta1: number;
   beta2: number;
   epsilon: number;
+  /**
+   * Decoupled weight decay (AdamW, as PyTorch's `torch.optim.AdamW`): before each update, every Linear weight matrix
+   * is multiplied by `1 − learningRate × weightDecay`. Biases and LayerNorm parameters are not decayed. @defaultValue 0
+   */
+  weightDecay?: number;
+}
+
+/**
+ * Applies AdamW's decoupled weight decay to the Linear weight matrices of a parameter block, in place.
+ *
+ * @param block - the parameter block
+ * @param ranges - `[offset, length]` of each tensor to decay
+ * @param adam - the update's options; nothing happens when `weightDecay` is 0 or absent
+ * @internal
+ */
+export function decayWeights(block: Float32Array, ranges: ReadonlyArray<readonly [number, number]>, adam: AdamOptions): void {
+  const wd = adam.weightDecay ?? 0;
+  if (wd === 0) return;
+  const factor = 1 - adam.learningRate * wd;
+  for (const [offset, length] of ranges) {
+    for (let i = offset, end = offset + length; i < end; i++) block[i] = (block[i] as number) * factor;
+  }
 }
 
 /** Result of one training step. */

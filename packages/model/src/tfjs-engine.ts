@@ -149,7 +149,9 @@ export async function createTfjsEngine(config: ModelConfig, params: ParamSet, op
           (m[s.name] as tf.Variable).assign(mi);
           (v[s.name] as tf.Variable).assign(vi);
           const denom = tf.add(tf.div(tf.sqrt(vi), Math.sqrt(bc2)), adam.epsilon);
-          (vars[s.name] as tf.Variable).assign(tf.sub(vars[s.name] as tf.Variable, tf.mul(tf.div(mi, denom), adam.learningRate / bc1)));
+          const p = vars[s.name] as tf.Variable;
+          const decayed = s.kind === 'weight' && adam.weightDecay ? tf.mul(p, 1 - adam.learningRate * adam.weightDecay) : p;
+          p.assign(tf.sub(decayed, tf.mul(tf.div(mi, denom), adam.learningRate / bc1)));
         }
         return [value, correct];
       });

@@ -86,6 +86,37 @@ describe('train() checkpoints, resume and guards', () => {
     }
   });
 
+  it('checkpointEvery: a crash mid-epoch loses at most N steps, and resuming reproduces the uninterrupted run', async () => {
+    const opts = { data, epochs: 3, batchSize: 64, seed: 4, backend: 'kernels' as const, weightDecay: 0.05 };
+    const full = createModel('patch-mlp');
+    const fullHistory = await train({ ...opts, model: full });
+    expect(fullHistory.training.optimizer).toBe('adamw');
+    expect(fullHistory.training.weightDecay).toBe(0.05);
+
+    const crash = new Error('simulated crash');
+    const err = await train({
+      ...opts,
+      model: createModel('patch-mlp'),
+      checkpointDir: dir,
+      checkpointEvery: 2,
+      callbacks: {
+        onBatchEnd: (l) => {
+          if (l.epoch === 2 && l.batch === 3) throw crash; // step 8 of 5 per epoch; the last checkpoint is after step 6
+        },
+      },
+    }).catch((e) => e);
+    expect(err).toBe(crash);
+    const saved = await loadCheckpoint(dir);
+    expect(saved.meta.step).toBe(6);
+    expect(saved.meta.epoch).toBe(1);
+
+    const resumed = createModel('patch-mlp');
+    const h = await train({ ...opts, model: resumed, checkpointDir: dir, resume: true });
+    expect(h.epochs.map((e) => e.trainLoss)).toEqual(fullHistory.epochs.map((e) => e.trainLoss));
+    for (const k of Object.keys(full.params))
+      expect(Array.from(resumed.params[k] as Float32Array), k).toEqual(Array.from(full.params[k] as Float32Array));
+  });
+
   it('an absurd learning rate → E_NAN; the checkpoint of the last good epoch is kept', async () => {
     const model = createModel(tiny);
     await train({ model, data, epochs: 1, batchSize: 64, backend: 'cpu', checkpointDir: dir });
@@ -167,6 +198,11 @@ describe('train() checkpoints, resume and guards', () => {
   it('rejects bad options with clear messages', async () => {
     await expect(train({ model: createModel('seed'), data, epochs: 0 })).rejects.toThrow(/'epochs' must be a positive integer, got 0/);
     await expect(train({ model: createModel('seed'), data, epochs: 1, resume: true })).rejects.toThrow(/'resume' needs 'checkpointDir'/);
+    await expect(train({ model: createModel('seed'), data, epochs: 1, checkpointEvery: 10 })).rejects.toThrow(/'checkpointEvery' needs/);
+    await expect(train({ model: createModel('seed'), data, epochs: 1, checkpointEvery: 0, checkpointDir: dir })).rejects.toThrow(
+      /'checkpointEvery' must be a positive integer/,
+    );
+    await expect(train({ model: createModel('seed'), data, epochs: 1, weightDecay: -1 })).rejects.toThrow(/'weightDecay' must be ≥ 0/);
   });
 
   it('trains an MLP-Mixer on the kernels (any config; deterministic)', async () => {

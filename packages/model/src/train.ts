@@ -54,6 +54,11 @@ export interface TrainOptions {
   beta2?: number;
   /** Adam ε, PyTorch's default (tfjs's own default is 1e-7). @defaultValue 1e-8 */
   epsilon?: number;
+  /**
+   * Decoupled weight decay (AdamW, PyTorch semantics) on the Linear weight matrices; biases and LayerNorm parameters
+   * are not decayed. @defaultValue 0
+   */
+  weightDecay?: number;
   /** Seed of the batch order (and of the augmentation). @defaultValue 0 */
   seed?: number;
   /**
@@ -70,6 +75,11 @@ export interface TrainOptions {
   signal?: AbortSignal;
   /** Where to write a checkpoint after every epoch and when stopping. */
   checkpointDir?: string;
+  /**
+   * Also write a checkpoint every N optimizer steps within an epoch (exactly resumable), so a crash or kill loses at
+   * most N steps instead of the current epoch. Needs `checkpointDir`. @defaultValue only after every epoch
+   */
+  checkpointEvery?: number;
   /** Continue from the checkpoint in `checkpointDir` (bit-identical to an uninterrupted run on the same engine). */
   resume?: boolean;
   /** Stop (cleanly, with a checkpoint) once this much wall time has passed. */
@@ -167,12 +177,19 @@ export async function train(options: TrainOptions): Promise<History> {
   positiveInt('epochs', epochs);
   positiveInt('batchSize', batchSize);
   positiveInt('evalEvery', evalEvery);
+  const weightDecay = options.weightDecay ?? 0;
+  if (!(weightDecay >= 0) || !Number.isFinite(weightDecay)) throw new RangeError(`'weightDecay' must be ≥ 0, got ${weightDecay}.`);
   const adam: AdamOptions = {
     learningRate: options.learningRate ?? 1e-3,
     beta1: options.beta1 ?? 0.9,
     beta2: options.beta2 ?? 0.999,
     epsilon: options.epsilon ?? 1e-8,
+    weightDecay,
   };
+  if (options.checkpointEvery !== undefined) {
+    positiveInt('checkpointEvery', options.checkpointEvery);
+    if (!options.checkpointDir) throw new TypeError(`'checkpointEvery' needs 'checkpointDir' (where to write the checkpoints).`);
+  }
   if (!(adam.learningRate > 0) || !Number.isFinite(adam.learningRate))
     throw new RangeError(`'learningRate' must be > 0, got ${adam.learningRate}.`);
   const lrSchedule = options.lrSchedule ?? 'constant';
@@ -205,9 +222,11 @@ export async function train(options: TrainOptions): Promise<History> {
   }
 
   const engine = await createEngine(model.config, params, { backend: options.backend, threads: options.threads, maxBatch: batchSize });
+  const { weightDecay: _, ...adamRecord } = adam;
   const training: TrainingRecord = {
-    optimizer: 'adam',
-    ...adam,
+    optimizer: weightDecay ? 'adamw' : 'adam',
+    ...adamRecord,
+    ...(weightDecay ? { weightDecay } : {}),
     batchSize,
     epochs,
     seed,
@@ -299,6 +318,9 @@ export async function train(options: TrainOptions): Promise<History> {
           lastGood = engine.getParams();
           await checkpoint(epoch, rngAtEpochStart, { batch: b, partial: { lossSum, correct, seen, timeMs } });
           break outer;
+        }
+        if (options.checkpointEvery && stepsDone % options.checkpointEvery === 0 && b < order.size) {
+          await checkpoint(epoch, rngAtEpochStart, { batch: b, partial: { lossSum, correct, seen, timeMs } });
         }
       }
       skipBatches = 0;

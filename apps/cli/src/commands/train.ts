@@ -3,14 +3,15 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { CLASS_NAMES, type FashionMnistSplit, getImage, permutation, subset } from '@fmnist/data';
-import type { BackendName, EpochRecord, FmnistModel, History } from '@fmnist/model';
+import type { BackendName, EpochRecord, FmnistModel, History, PresetName } from '@fmnist/model';
+import { TRAINING_RECIPES } from '@fmnist/model/core';
 import { confusionSvg, curvesSvg, perClassAccuracy } from '../charts';
 import { checksums, loadData } from '../dataset';
 import { describeEnvironment } from '../environment';
 import { EXIT, ExitError, UsageError } from '../errors';
 import { metricsCsv, metricsJsonl, toMetricsRows } from '../metrics';
 import { exportCheckpointToFile } from '../onnx-io';
-import { fmtLoss, formatDuration, pct } from '../parse';
+import { type AugmentSpec, describeAugment, fmtLoss, formatDuration, pct } from '../parse';
 import { RUN_FILES } from '../paths';
 import { EpochProgress } from '../progress';
 import { svgToPng } from '../render';
@@ -18,10 +19,14 @@ import { type Misclassified, renderReport } from '../report';
 import { colors, log, printJson } from '../ui';
 
 interface TrainFlags {
-  preset: string;
-  epochs: number;
+  preset: PresetName;
+  epochs?: number;
   batchSize: number;
-  lr: number;
+  lr?: number;
+  lrSchedule?: 'constant' | 'cosine';
+  weightDecay?: number;
+  augment?: AugmentSpec;
+  checkpointEvery?: number;
   seed: number;
   backend: BackendName;
   threads?: number;
@@ -45,7 +50,17 @@ interface RunSettings {
   seed: number;
   evalEvery: number;
   subset: number | null;
+  lrSchedule: 'constant' | 'cosine';
+  weightDecay: number;
+  augment: AugmentSpec;
 }
+
+/** What runs written before these settings existed used. */
+const OLD_RUN_DEFAULTS: Pick<RunSettings, 'lrSchedule' | 'weightDecay' | 'augment'> = {
+  lrSchedule: 'constant',
+  weightDecay: 0,
+  augment: null,
+};
 
 /** `config.json` of a run. */
 interface RunConfig {
@@ -90,14 +105,19 @@ export async function run(flags: TrainFlags, command: any): Promise<void> {
   const configPath = join(runDir, RUN_FILES.config);
   const ckptJson = join(ckptDir, 'checkpoint.json');
 
+  const recipe = TRAINING_RECIPES[flags.preset];
+  if (!recipe) throw new UsageError(`unknown preset '${flags.preset}'.`);
   let settings: RunSettings = {
     preset: flags.preset,
-    epochs: flags.epochs,
+    epochs: flags.epochs ?? recipe.epochs,
     batchSize: flags.batchSize,
-    learningRate: flags.lr,
+    learningRate: flags.lr ?? recipe.learningRate,
     seed: flags.seed,
     evalEvery: flags.evalEvery,
     subset: flags.subset ?? null,
+    lrSchedule: flags.lrSchedule ?? recipe.lrSchedule,
+    weightDecay: flags.weightDecay ?? recipe.weightDecay,
+    augment: flags.augment !== undefined ? flags.augment : recipe.augment,
   };
   let previous: RunConfig | undefined;
   if (resuming) {
@@ -116,24 +136,29 @@ export async function run(flags: TrainFlags, command: any): Promise<void> {
         { cause: err },
       );
     }
+    const before: RunSettings = { ...OLD_RUN_DEFAULTS, ...previous.settings };
     const kept: [keyof RunSettings, string, unknown][] = [
       ['preset', 'preset', flags.preset],
       ['batchSize', 'batch-size', flags.batchSize],
       ['learningRate', 'lr', flags.lr],
+      ['lrSchedule', 'lr-schedule', flags.lrSchedule],
+      ['weightDecay', 'weight-decay', flags.weightDecay],
+      ['augment', 'augment', flags.augment],
       ['seed', 'seed', flags.seed],
       ['subset', 'subset', flags.subset],
     ];
     for (const [key, flag, value] of kept) {
       const optionName = flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
-      if (fromCli(optionName) && value !== previous.settings[key]) {
+      if (fromCli(optionName) && JSON.stringify(value) !== JSON.stringify(before[key])) {
+        const show = (v: unknown) => (key === 'augment' ? describeAugment(v as AugmentSpec) : String(v));
         throw new UsageError(
-          `--${flag} ${value} differs from the run's ${previous.settings[key]}: a resumed run keeps its hyperparameters. Drop --${flag}, or start a new run with another --out.`,
+          `--${flag} ${show(value)} differs from the run's ${show(before[key])}: a resumed run keeps its hyperparameters. Drop --${flag}, or start a new run with another --out.`,
         );
       }
     }
     settings = {
-      ...previous.settings,
-      epochs: fromCli('epochs') ? flags.epochs : previous.settings.epochs,
+      ...before,
+      epochs: fromCli('epochs') && flags.epochs !== undefined ? flags.epochs : before.epochs,
       evalEvery: fromCli('evalEvery') ? flags.evalEvery : previous.settings.evalEvery,
     };
   } else if (existsSync(ckptJson) || existsSync(configPath)) {
@@ -189,11 +214,14 @@ export async function run(flags: TrainFlags, command: any): Promise<void> {
     model: { preset: settings.preset, parameters: countParameters(model.config), config: model.config },
     settings,
     training: {
-      optimizer: 'adam',
+      optimizer: settings.weightDecay ? 'adamw' : 'adam',
       learningRate: settings.learningRate,
+      lrSchedule: settings.lrSchedule,
       beta1: 0.9,
       beta2: 0.999,
       epsilon: 1e-8,
+      weightDecay: settings.weightDecay,
+      augment: settings.augment,
       batchSize: settings.batchSize,
       epochs: settings.epochs,
       seed: settings.seed,
@@ -255,10 +283,14 @@ export async function run(flags: TrainFlags, command: any): Promise<void> {
       epochs: settings.epochs,
       batchSize: settings.batchSize,
       learningRate: settings.learningRate,
+      lrSchedule: settings.lrSchedule,
+      weightDecay: settings.weightDecay,
+      ...(settings.augment ? { augment: settings.augment } : {}),
       seed: settings.seed,
       evalEvery: settings.evalEvery,
       signal: controller.signal,
       checkpointDir: ckptDir,
+      checkpointEvery: flags.checkpointEvery,
       resume: resuming && hasCheckpoint,
       timeBudgetMs: flags.timeBudget,
       backend: flags.backend,
@@ -269,7 +301,8 @@ export async function run(flags: TrainFlags, command: any): Promise<void> {
           config.environment = { ...config.environment, backend, threads };
           log(
             `${colors.bold(`Training ${settings.preset}`)} (${config.model.parameters.toLocaleString('en-US')} parameters) on ${trainSet.count.toLocaleString('en-US')} images, ` +
-              `${settings.epochs} epochs, batch ${settings.batchSize}, lr ${settings.learningRate}, seed ${settings.seed} — ${backend} × ${threads} thread${threads > 1 ? 's' : ''}`,
+              `${settings.epochs} epochs, batch ${settings.batchSize}, lr ${settings.learningRate}${settings.lrSchedule === 'cosine' ? ' (cosine)' : ''}` +
+              `${settings.weightDecay ? `, weight decay ${settings.weightDecay}` : ''}${settings.augment ? `, augment ${describeAugment(settings.augment)}` : ''}, seed ${settings.seed} — ${backend} × ${threads} thread${threads > 1 ? 's' : ''}`,
           );
           if (startEpoch > 0 || (resuming && hasCheckpoint))
             log(colors.cyan(`Resuming from the checkpoint after epoch ${startEpoch} in ${relative(process.cwd(), ckptDir)}`));

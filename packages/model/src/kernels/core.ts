@@ -1,4 +1,4 @@
-import type { AdamOptions, AdamState, ParamSet } from '../engine';
+import { type AdamOptions, type AdamState, decayWeights, type ParamSet } from '../engine';
 import { instantiateKernels, type KernelExports } from './wasm';
 
 /** Pixels of one 28×28 image. */
@@ -78,6 +78,8 @@ export class KernelCore {
   /** Adam updates applied so far. */
   step = 0;
   private readonly offsets: number[];
+  /** `[offset, length]` of the Linear weight matrices (what AdamW's weight decay touches). */
+  private readonly decayed: [number, number][];
 
   private constructor(
     private readonly k: KernelExports,
@@ -88,6 +90,7 @@ export class KernelCore {
       if (k.paramSize(i) !== size(shape)) throw new Error(`wasm kernels disagree on the size of ${name}`);
       return k.paramOffset(i);
     });
+    this.decayed = KERNEL_PARAM_SHAPES.flatMap(([, shape], i) => (shape.length === 2 ? [[this.offsets[i] as number, size(shape)]] : []));
   }
 
   /** A core with buffers for up to `capacity` images per call. */
@@ -196,6 +199,7 @@ export class KernelCore {
   /** One Adam update (PyTorch semantics, bias-corrected) from the gradient block. */
   adamUpdate(adam: AdamOptions): void {
     this.step++;
+    decayWeights(this.paramBlock(), this.decayed, adam);
     const { learningRate, beta1, beta2, epsilon } = adam;
     this.k.adamUpdate(learningRate, beta1, beta2, epsilon, 1 - beta1 ** this.step, 1 - beta2 ** this.step);
   }

@@ -1,5 +1,5 @@
 import { type ModelConfig, paramSpecs } from '../config';
-import type { AdamOptions, AdamState, ParamSet } from '../engine';
+import { type AdamOptions, type AdamState, decayWeights, type ParamSet } from '../engine';
 import { FmnistModelError } from '../errors';
 import { IMAGE_PIXELS, NUM_CLASSES } from './core';
 import { MIXER_WASM_BASE64 } from './generated/mixer-wasm';
@@ -57,8 +57,8 @@ export interface MixerShape {
   layerNorm: boolean;
   residual: boolean;
   numClasses: number;
-  /** The parameter tensors in the order of {@link paramSpecs}: name and element count. */
-  tensors: { name: string; size: number }[];
+  /** The parameter tensors in the order of {@link paramSpecs}: name, element count, and whether it is a Linear weight. */
+  tensors: { name: string; size: number; weight: boolean }[];
 }
 
 /** The compute core of one wasm instance (see {@link createMixerCompute}). @internal */
@@ -90,7 +90,7 @@ export function mixerShape(config: ModelConfig): MixerShape {
     layerNorm: config.norm === 'layernorm',
     residual: config.residual,
     numClasses: config.numClasses,
-    tensors: paramSpecs(config).map((spec) => ({ name: spec.name, size: sizeOf(spec.shape) })),
+    tensors: paramSpecs(config).map((spec) => ({ name: spec.name, size: sizeOf(spec.shape), weight: spec.kind === 'weight' })),
   };
 }
 
@@ -350,6 +350,8 @@ export function compileMixerKernels(): Promise<WebAssembly.Module> {
 export class MixerCore {
   /** Adam updates applied so far. */
   step = 0;
+  /** `[offset, length]` of the Linear weight matrices (what AdamW's weight decay touches). */
+  private readonly decayed: [number, number][];
 
   private constructor(
     private readonly k: MixerKernelExports,
@@ -357,7 +359,9 @@ export class MixerCore {
     private readonly shape: MixerShape,
     /** Images one call can process. */
     readonly capacity: number,
-  ) {}
+  ) {
+    this.decayed = shape.tensors.flatMap((t) => (t.weight ? [[c.offsets[t.name] as number, t.size]] : []));
+  }
 
   /** A core for `config` with buffers for up to `capacity` images per call. */
   static async create(config: ModelConfig, capacity: number): Promise<MixerCore> {
@@ -456,6 +460,7 @@ export class MixerCore {
   /** One Adam update (PyTorch semantics, bias-corrected) from the gradient block. */
   adamUpdate(adam: AdamOptions): void {
     this.step++;
+    decayWeights(this.paramBlock(), this.decayed, adam);
     const { learningRate, beta1, beta2, epsilon } = adam;
     this.k.adam(
       this.c.paramsPtr,
