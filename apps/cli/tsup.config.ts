@@ -5,7 +5,7 @@ import { defineConfig } from 'tsup';
 export default defineConfig({
   entry: { bin: 'src/bin.ts' },
   format: ['esm'],
-  sourcemap: true,
+  sourcemap: false, // not published: maps would point at src/, which the tarball leaves out (CONTRIBUTING.md)
   clean: true,
   splitting: true,
   target: 'node20',

@@ -5,7 +5,7 @@ export default defineConfig([
     entry: { index: 'src/index.ts', node: 'src/node.ts' },
     format: ['esm', 'cjs'],
     dts: true,
-    sourcemap: true,
+    sourcemap: false, // not published: maps would point at src/, which the tarball leaves out (CONTRIBUTING.md)
     clean: true,
     target: 'es2022',
     platform: 'neutral',
@@ -14,7 +14,7 @@ export default defineConfig([
   {
     entry: { bin: 'src/bin.ts' },
     format: ['esm'],
-    sourcemap: true,
+    sourcemap: false, // not published: maps would point at src/, which the tarball leaves out (CONTRIBUTING.md)
     target: 'node20',
     platform: 'node',
     banner: { js: '#!/usr/bin/env node' },

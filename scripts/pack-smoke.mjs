@@ -1,0 +1,429 @@
+#!/usr/bin/env node
+// Pack-and-install smoke test: what a user gets from `npm install @fmnist/…`, checked outside the workspace.
+//
+// 1. `pnpm pack` every published package (pnpm rewrites `workspace:*` to real versions, as `pnpm publish` does) and
+//    check each tarball's contents (scripts/lib/tarball.mjs);
+// 2. one plain `npm install` of all the tarballs + typescript + esbuild + @types/node into a fresh project under the
+//    system temp folder (no workspace, no links), then `npm ls` proves every @fmnist/* dependency is a tarball;
+// 3. in that project: `import` and `require` each package and load the real Fashion-MNIST test split; train a tiny
+//    model, export it to ONNX (from memory and from a checkpoint) and run it with onnxruntime-node; typecheck a small
+//    TypeScript consumer with moduleResolution node16 (ESM + CJS) and bundler; run the installed `fmnist --help`,
+//    `fmnist --version`, `fmnist data` and `fmnist-data`; bundle a browser consumer of @fmnist/data and @fmnist/onnx
+//    with esbuild (platform: browser) and fail on any Node built-in (or TensorFlow.js) in it.
+//
+// usage: node scripts/pack-smoke.mjs [--keep]   (build first: `pnpm test:pack` does both; --keep leaves the temp project)
+// The dataset is found as @fmnist/data finds it (FMNIST_DATA_DIR, the cache, /usr/share/datasets/fashion-mnist):
+// nothing is downloaded.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { checkTarball, formatKb, formatTable, readTarball } from './lib/tarball.mjs';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+/** The published packages, dependencies first. */
+const PACKAGES = [
+  { name: '@fmnist/data', dir: 'packages/data' },
+  { name: '@fmnist/model', dir: 'packages/model' },
+  { name: '@fmnist/onnx', dir: 'packages/onnx' },
+  { name: '@fmnist/cli', dir: 'apps/cli' },
+];
+const keep = process.argv.includes('--keep');
+const started = performance.now();
+const results = [];
+
+// Tool versions for the consumer: the workspace's own, so the smoke test checks what the repo is built with.
+// (esbuild is a devDependency of @fmnist/data, typescript of the root.)
+const versionOf = (name) => createRequire(join(ROOT, 'packages/data/package.json'))(`${name}/package.json`).version;
+const TOOLS = [`typescript@${versionOf('typescript')}`, `esbuild@${versionOf('esbuild')}`, `@types/node@^20`];
+
+/** The environment for npm and the consumer: no pnpm/npm script variables (they leak from `pnpm run`). */
+function cleanEnv(extra = {}) {
+  const keepNpm = /^npm_config_(registry|cache|userconfig|globalconfig|proxy|https_proxy|noproxy|strict_ssl|cafile|ca)$/i;
+  const env = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (/^(npm|pnpm)_/i.test(k) && !keepNpm.test(k)) continue;
+    if (k === 'INIT_CWD' || k === 'NODE_OPTIONS') continue;
+    env[k] = v;
+  }
+  // onnxruntime-node's install script would fetch CUDA files; its CPU binaries ship in the package.
+  return { ...env, ONNXRUNTIME_NODE_INSTALL: 'skip', NO_COLOR: '1', ...extra };
+}
+
+/** Runs a command; throws with its output when it fails. */
+function run(cmd, args, { cwd, env = cleanEnv(), allowFail = false, timeoutMs = 600_000 } = {}) {
+  const r = spawnSync(cmd, args, { cwd, env, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, timeout: timeoutMs });
+  const output = `${r.stdout ?? ''}${r.stderr ?? ''}`;
+  if (!allowFail && (r.status !== 0 || r.error)) {
+    const tail = output.trim().split('\n').slice(-40).join('\n');
+    const why = r.error ? r.error.message : `exit status ${r.status}${r.signal ? ` (${r.signal})` : ''}`;
+    throw new Error(`\`${cmd} ${args.join(' ')}\` failed in ${cwd}: ${why}\n${tail}`);
+  }
+  return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '', output };
+}
+
+/** Runs one named check; a failing check is reported and the others still run unless `fatal`. */
+async function check(name, fn, { fatal = false } = {}) {
+  const t0 = performance.now();
+  try {
+    const detail = await fn();
+    const s = ((performance.now() - t0) / 1000).toFixed(1);
+    console.log(`✓ ${name} (${s}s)${detail ? `\n    ${String(detail).split('\n').join('\n    ')}` : ''}`);
+    results.push({ name, ok: true });
+  } catch (err) {
+    console.log(
+      `✗ ${name}\n    ${String(err?.message ?? err)
+        .split('\n')
+        .join('\n    ')}`,
+    );
+    results.push({ name, ok: false });
+    if (fatal) throw new Error(`stopping: '${name}' is needed by the checks after it`);
+  }
+}
+
+function writeFiles(dir, files) {
+  for (const [name, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(dir, name)), { recursive: true });
+    writeFileSync(join(dir, name), text);
+  }
+}
+
+const work = mkdtempSync(join(tmpdir(), 'fmnist-pack-smoke-'));
+const tarballDir = join(work, 'tarballs');
+const app = join(work, 'app');
+mkdirSync(tarballDir);
+mkdirSync(app);
+console.log(`pack-smoke: temp project ${work}`);
+
+const packed = [];
+try {
+  await check(
+    'pack every published package (pnpm pack) and check the tarballs',
+    () => {
+      const rows = [['package', 'version', 'files', 'packed', 'unpacked']];
+      const problems = [];
+      for (const pkg of PACKAGES) {
+        const dir = join(ROOT, pkg.dir);
+        if (!existsSync(join(dir, 'dist')))
+          throw new Error(`${pkg.dir}/dist is missing: run \`pnpm build\` first (\`pnpm test:pack\` does).`);
+        const before = new Set(readdirSync(tarballDir));
+        run('pnpm', ['pack', '--pack-destination', tarballDir], { cwd: dir, env: cleanEnv() });
+        const file = readdirSync(tarballDir).find((f) => !before.has(f) && f.endsWith('.tgz'));
+        if (!file) throw new Error(`pnpm pack wrote no tarball for ${pkg.name}`);
+        const tarball = readTarball(join(tarballDir, file));
+        const manifest = JSON.parse(tarball.files.find((f) => f.path === 'package.json').data.toString('utf8'));
+        problems.push(...checkTarball(tarball).map((p) => `${pkg.name}: ${p}`));
+        packed.push({ ...pkg, file: join(tarballDir, file), version: manifest.version, manifest });
+        rows.push([pkg.name, manifest.version, tarball.files.length, formatKb(tarball.packedBytes), formatKb(tarball.unpackedBytes)]);
+      }
+      if (problems.length) throw new Error(`tarball problems:\n${problems.join('\n')}`);
+      return formatTable(rows, ['l', 'l', 'r', 'r', 'r']);
+    },
+    { fatal: true },
+  );
+
+  writeFiles(app, {
+    'package.json': `${JSON.stringify({ name: 'fmnist-smoke-consumer', version: '1.0.0', private: true, license: 'MIT' }, null, 2)}\n`,
+  });
+  await check(
+    `npm install the ${packed.length} tarballs + ${TOOLS.join(' ')} into a fresh project`,
+    () => {
+      const t = run(
+        'npm',
+        ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', ...packed.map((p) => p.file), ...TOOLS],
+        { cwd: app },
+      );
+      return t.output.trim().split('\n').slice(-3).join('\n');
+    },
+    { fatal: true },
+  );
+
+  await check('npm ls: every @fmnist/* package comes from its tarball, no registry copy, no tfjs-node', () => {
+    const tree = JSON.parse(run('npm', ['ls', '--all', '--json', '--long'], { cwd: app, allowFail: true }).stdout);
+    const problems = [];
+    const seen = new Map();
+    const walk = (deps, trail) => {
+      for (const [name, node] of Object.entries(deps ?? {})) {
+        if (name.startsWith('@fmnist/')) {
+          const expected = packed.find((p) => p.name === name);
+          if (!expected) problems.push(`${[...trail, name].join(' > ')}: not one of the packed packages`);
+          else if (node.missing) problems.push(`${[...trail, name].join(' > ')}: missing (wanted ${node.required ?? '?'})`);
+          else if (!String(node.resolved ?? '').startsWith('file:'))
+            problems.push(`${[...trail, name].join(' > ')}: resolved from ${node.resolved} instead of the tarball`);
+          else if (node.version !== expected.version)
+            problems.push(`${[...trail, name].join(' > ')}: version ${node.version}, packed ${expected.version}`);
+          else seen.set(name, node.path);
+        }
+        if (name === '@tensorflow/tfjs-node' && (node.version || node.path))
+          problems.push(`${[...trail, name].join(' > ')}: the optional peer @tensorflow/tfjs-node was installed`);
+        if (node.dependencies && trail.length < 12) walk(node.dependencies, [...trail, name]);
+      }
+    };
+    walk(tree.dependencies, []);
+    for (const p of packed) if (!seen.has(p.name)) problems.push(`${p.name} is not installed`);
+    if (existsSync(join(app, 'node_modules/@tensorflow/tfjs-node'))) problems.push('node_modules/@tensorflow/tfjs-node exists');
+    if (problems.length) throw new Error(problems.join('\n'));
+    return [...seen.entries()].map(([n, p]) => `${n} → ${p.replace(app, '.')}`).join('\n');
+  });
+
+  const versions = Object.fromEntries(packed.map((p) => [p.name, p.version]));
+  writeFiles(app, {
+    // ESM: load the real data, train a tiny model on the kernels (worker threads from the installed package), export
+    // it from memory and from a checkpoint through the node entry of @fmnist/onnx, run it with onnxruntime-node.
+    'esm.mjs': `import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { CLASS_NAMES, loadFashionMnist, normalize, subset } from '@fmnist/data';
+import { createModel, train } from '@fmnist/model';
+import { PRESETS } from '@fmnist/model/core';
+import { exportOnnx, exportOnnxFile, readOnnxMetadata } from '@fmnist/onnx';
+import * as ort from 'onnxruntime-node';
+
+const { test, train: trainSet, source, location } = await loadFashionMnist({ download: false });
+assert.equal(test.count, 10000);
+assert.equal(test.images.length, 10000 * 784);
+assert.equal(test.labels.length, 10000);
+assert.equal(CLASS_NAMES[test.labels[0]], 'Ankle boot');
+assert.ok(PRESETS['patch-mlp']);
+
+const range = (n) => Array.from({ length: n }, (_, i) => i);
+const model = createModel('patch-mlp');
+const history = await train({
+  model,
+  data: { train: subset(trainSet, range(1024)), test: subset(test, range(512)) },
+  epochs: 1,
+  checkpointDir: 'ckpt',
+});
+assert.equal(history.epochs.length, 1);
+assert.ok(Number.isFinite(history.loss[0]), 'loss is finite');
+
+const bytes = exportOnnx(model, { history });
+const meta = readOnnxMetadata(bytes);
+assert.equal(meta.producerVersion, ${JSON.stringify(versions['@fmnist/onnx'])}, 'producer_version is the package version');
+const { path } = await exportOnnxFile('ckpt', 'model.onnx', { quantize: 'int8' });
+assert.equal(readOnnxMetadata(readFileSync(path)).quantization, 'int8');
+
+const session = await ort.InferenceSession.create(bytes);
+const image = new ort.Tensor('float32', normalize(test.images.subarray(0, 4 * 784)), [4, 1, 28, 28]);
+const { probabilities } = await session.run({ image });
+for (let i = 0; i < 4; i++) {
+  const sum = probabilities.data.subarray(i * 10, i * 10 + 10).reduce((a, b) => a + b, 0);
+  assert.ok(Math.abs(sum - 1) < 1e-4, 'probabilities sum to 1');
+}
+console.log(\`test split: \${test.count} images from \${source} (\${location}); trained 1 epoch on 1,024 images with \${history.backend} × \${history.threads}, loss \${history.loss[0].toFixed(3)}; ONNX \${bytes.length} bytes, int8 from checkpoint \${readFileSync(path).length} bytes, onnxruntime-node ran it\`);
+`,
+    // CJS: require() every entry, load the real data, export a model.
+    'cjs.cjs': `const assert = require('node:assert/strict');
+const data = require('@fmnist/data');
+const browserData = require('@fmnist/data/browser');
+const model = require('@fmnist/model');
+const core = require('@fmnist/model/core');
+const onnx = require('@fmnist/onnx');
+const browserOnnx = require('@fmnist/onnx/browser');
+
+(async () => {
+  for (const [name, fn] of Object.entries({ 'data.loadFashionMnist': data.loadFashionMnist, 'data/browser.loadFashionMnist': browserData.loadFashionMnist, 'model.train': model.train, 'core.createModel': core.createModel, 'onnx.exportOnnxFile': onnx.exportOnnxFile, 'onnx/browser.exportOnnx': browserOnnx.exportOnnx }))
+    assert.equal(typeof fn, 'function', name);
+  const { test, source } = await data.loadFashionMnist({ download: false });
+  assert.equal(test.count, 10000);
+  assert.equal(test.labels.length, 10000);
+  const bytes = onnx.exportOnnx(core.createModel('patch-mlp'));
+  assert.equal(onnx.readOnnxMetadata(bytes).preset, 'patch-mlp');
+  assert.equal(require('@fmnist/data/package.json').version, ${JSON.stringify(versions['@fmnist/data'])});
+  console.log(\`test split: \${test.count} images from \${source}; ONNX export \${bytes.length} bytes\`);
+})().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
+`,
+    // TypeScript consumers. The @ts-expect-error lines fail the check if the types silently degrade to \`any\`.
+    'ts/esm.mts': `import { CLASS_NAMES, type FashionMnistSplit, loadFashionMnist } from '@fmnist/data';
+import { loadFashionMnist as loadFromUrls } from '@fmnist/data/browser';
+import { createModel, type FmnistModel, type History, train } from '@fmnist/model';
+import { PRESETS } from '@fmnist/model/core';
+import { exportOnnx, exportOnnxFile, type OnnxMetadata, readOnnxMetadata } from '@fmnist/onnx';
+
+const { test, source } = await loadFashionMnist({ download: false });
+const split: FashionMnistSplit = test;
+const count: number = split.count;
+// @ts-expect-error count is a number
+const wrong: string = split.count;
+const model: FmnistModel = createModel('patch-mlp');
+const history: History = await train({ model, data: { train: test }, epochs: 1 });
+const meta: OnnxMetadata = readOnnxMetadata(exportOnnx(model, { history, quantize: 'int8' }));
+// @ts-expect-error not a quantization
+exportOnnx(model, { quantize: 'int4' });
+export { CLASS_NAMES, PRESETS, count, exportOnnxFile, loadFromUrls, meta, source, wrong };
+`,
+    'ts/cjs.cts': `import { loadFashionMnist } from '@fmnist/data';
+import { createModel } from '@fmnist/model';
+import { exportOnnx } from '@fmnist/onnx';
+
+export async function main(): Promise<number> {
+  const { test } = await loadFashionMnist({ download: false });
+  // @ts-expect-error labels is a typed array, not a string
+  const wrong: string = test.labels;
+  return exportOnnx(createModel('patch-mlp')).length + test.count + wrong.length;
+}
+`,
+    'ts/bundler.ts': `import { CLASS_NAMES, loadFashionMnist } from '@fmnist/data';
+import { createModel, PRESETS } from '@fmnist/model/core';
+import { exportOnnx, readOnnxMetadata } from '@fmnist/onnx';
+
+export async function main(): Promise<string> {
+  const { test } = await loadFashionMnist({ baseUrl: '/data/' });
+  const bytes: Uint8Array = exportOnnx(createModel('patch-mlp'), { quantize: 'fp16' });
+  // @ts-expect-error preset names are checked
+  createModel('no-such-preset');
+  return \`\${CLASS_NAMES[test.labels[0] ?? 0]} \${readOnnxMetadata(bytes).preset} \${Object.keys(PRESETS).length}\`;
+}
+`,
+    'ts/tsconfig.node16.json': `${JSON.stringify(
+      {
+        compilerOptions: {
+          module: 'node16',
+          moduleResolution: 'node16',
+          target: 'es2022',
+          lib: ['es2022'],
+          types: ['node'],
+          strict: true,
+          noEmit: true,
+          skipLibCheck: false,
+        },
+        files: ['esm.mts', 'cjs.cts'],
+      },
+      null,
+      2,
+    )}\n`,
+    'ts/tsconfig.bundler.json': `${JSON.stringify(
+      {
+        compilerOptions: {
+          module: 'esnext',
+          moduleResolution: 'bundler',
+          target: 'es2022',
+          lib: ['es2022', 'dom'],
+          types: [],
+          strict: true,
+          noEmit: true,
+          skipLibCheck: false,
+        },
+        files: ['bundler.ts'],
+      },
+      null,
+      2,
+    )}\n`,
+    // Browser consumer: the default entries under the browser conditions, bundled by esbuild.
+    'browser/entry.mjs': `import { batches, CLASS_NAMES, loadFashionMnist, normalize, patchify } from '@fmnist/data';
+import { exportOnnx, readOnnxMetadata } from '@fmnist/onnx';
+import { createModel } from '@fmnist/model/core';
+
+export async function main(baseUrl) {
+  const { test } = await loadFashionMnist({ baseUrl });
+  const bytes = exportOnnx(createModel('patch-mlp'), { quantize: 'int8' });
+  return { meta: readOnnxMetadata(bytes), first: CLASS_NAMES[test.labels[0]], batches, normalize, patchify };
+}
+`,
+    'browser/bundle.mjs': `import { builtinModules, createRequire } from 'node:module';
+const esbuild = createRequire(import.meta.url)('esbuild');
+const builtins = new Set(builtinModules.flatMap((m) => [m, \`node:\${m}\`]));
+const isBuiltin = (p) => p.startsWith('node:') || builtins.has(p) || builtins.has(p.split('/')[0]) || p.startsWith('(disabled):');
+let result;
+try {
+  result = await esbuild.build({
+    entryPoints: ['browser/entry.mjs'],
+    bundle: true,
+    platform: 'browser',
+    format: 'esm',
+    minify: true,
+    outfile: 'browser/out/bundle.js',
+    metafile: true,
+    logLevel: 'silent',
+  });
+} catch (err) {
+  const lines = (err.errors ?? []).map((e) => \`\${e.location ? \`\${e.location.file}:\${e.location.line}: \` : ''}\${e.text}\`);
+  console.error(\`esbuild could not bundle for the browser:\\n\${lines.join('\\n') || err.message}\`);
+  process.exit(1);
+}
+const problems = [];
+const { inputs, outputs } = result.metafile;
+for (const [file, input] of Object.entries(inputs)) {
+  if (isBuiltin(file)) problems.push(\`\${file} (a Node built-in) is in the bundle\`);
+  if (/node_modules\\/@tensorflow\\//.test(file)) problems.push(\`\${file}: TensorFlow.js is in the bundle (use @fmnist/model/core in browser code)\`);
+  for (const imp of input.imports) if (isBuiltin(imp.path)) problems.push(\`\${file} imports the Node built-in '\${imp.path}'\`);
+}
+for (const [file, output] of Object.entries(outputs))
+  for (const imp of output.imports) if (isBuiltin(imp.path) || imp.external) problems.push(\`\${file} imports '\${imp.path}' at run time\`);
+if (problems.length) {
+  console.error(problems.join('\\n'));
+  process.exit(1);
+}
+const [out] = Object.values(outputs);
+const fromPkgs = new Set(Object.keys(inputs).map((f) => /node_modules\\/((?:@[^/]+\\/)?[^/]+)/.exec(f)?.[1]).filter(Boolean));
+console.log(\`\${Object.keys(inputs).length} modules from \${[...fromPkgs].sort().join(', ')}; \${out.bytes} bytes minified; no Node built-ins\`);
+`,
+  });
+
+  const node = (args, opts) => run(process.execPath, args, { cwd: app, ...opts });
+  await check('ESM: import @fmnist/data, load the real test split; train, export and run a model from the installed packages', () =>
+    node(['esm.mjs']).stdout.trim(),
+  );
+  await check('CJS: require() every entry of @fmnist/data, /model, /onnx; load the real test split', () => node(['cjs.cjs']).stdout.trim());
+  // skipLibCheck is off so that our own .d.ts/.d.cts are checked; errors inside other packages' declarations (TensorFlow.js
+  // needs the DOM lib and has strictness errors of its own) are listed but do not fail the check.
+  const typecheck = (project) => {
+    const r = node([join(app, 'node_modules/typescript/bin/tsc'), '-p', project, '--pretty', 'false'], { allowFail: true });
+    const errors = r.stdout.split('\n').filter((l) => /^\S.*\(\d+,\d+\): error TS/.test(l));
+    const foreign = errors.filter((l) => l.startsWith('node_modules/') && !l.startsWith('node_modules/@fmnist/'));
+    const ours = errors.filter((l) => !foreign.includes(l));
+    if (ours.length || (r.status !== 0 && errors.length === 0)) throw new Error(ours.join('\n') || r.output);
+    const pkgs = [...new Set(foreign.map((l) => /^node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(l)[1]))].sort();
+    return `tsc ${versionOf('typescript')}: no errors in the consumer or in @fmnist/* declarations${
+      foreign.length ? `; ${foreign.length} errors inside third-party declarations ignored (${pkgs.join(', ')})` : ''
+    }`;
+  };
+  await check('TypeScript consumer, moduleResolution node16 (.mts + .cts; lib es2022 without DOM; skipLibCheck off)', () =>
+    typecheck('ts/tsconfig.node16.json'),
+  );
+  await check('TypeScript consumer, moduleResolution bundler (lib dom; skipLibCheck off)', () => typecheck('ts/tsconfig.bundler.json'));
+
+  const bin = (name) => join(app, 'node_modules/.bin', name);
+  await check('installed `fmnist --help` and `fmnist --version`', () => {
+    const help = run(bin('fmnist'), ['--help'], { cwd: app });
+    for (const command of ['data', 'train', 'eval', 'export', 'predict', 'bench'])
+      if (!new RegExp(`^\\s+${command}\\b`, 'm').test(help.stdout))
+        throw new Error(`'fmnist --help' does not list '${command}':\n${help.stdout}`);
+    const version = run(bin('fmnist'), ['--version'], { cwd: app }).stdout.trim();
+    if (version !== versions['@fmnist/cli'])
+      throw new Error(`'fmnist --version' printed '${version}', the package is ${versions['@fmnist/cli']}`);
+    return `fmnist ${version}: ${help.stdout.split('\n').filter((l) => /^\s+\w+/.test(l)).length} help lines`;
+  });
+  await check('installed `fmnist data` (and --json)', () => {
+    const human = run(bin('fmnist'), ['data'], { cwd: app });
+    if (!/test: 10000 images/.test(human.output)) throw new Error(`'fmnist data' did not report the test split:\n${human.output}`);
+    const json = JSON.parse(run(bin('fmnist'), ['data', '--json'], { cwd: app }).stdout);
+    if (json.train.count !== 60000 || json.test.count !== 10000)
+      throw new Error(`'fmnist data --json' counts: ${json.train.count}/${json.test.count}`);
+    return human.output.trim().split('\n')[0];
+  });
+  await check('installed `fmnist-data --no-download --json` (the bin of @fmnist/data)', () => {
+    const json = JSON.parse(run(bin('fmnist-data'), ['--no-download', '--json'], { cwd: app }).stdout);
+    if (!json.source || !Array.isArray(json.files) || json.files.length !== 4)
+      throw new Error(`unexpected output: ${JSON.stringify(json).slice(0, 300)}`);
+    return `source ${json.source}: ${json.location}`;
+  });
+  await check('browser bundle of @fmnist/data + @fmnist/onnx (esbuild, platform browser): no Node built-ins', () =>
+    node(['browser/bundle.mjs']).stdout.trim(),
+  );
+} catch (err) {
+  if (!results.some((r) => !r.ok)) results.push({ name: 'setup', ok: false });
+  console.log(String(err?.message ?? err));
+} finally {
+  if (keep) console.log(`pack-smoke: kept ${work}`);
+  else rmSync(work, { recursive: true, force: true });
+}
+
+const failed = results.filter((r) => !r.ok);
+console.log(`\npack-smoke: ${((performance.now() - started) / 1000).toFixed(1)}s`);
+console.log(`pack-smoke: ${results.length - failed.length} passed, ${failed.length} failed`);
+if (failed.length) process.exitCode = 1;
