@@ -14,9 +14,6 @@ export type BackendName = 'auto' | 'kernels' | 'tensorflow' | 'wasm' | 'cpu';
 /** A TensorFlow.js backend name. */
 export type TfjsBackendName = 'tensorflow' | 'wasm' | 'cpu';
 
-// Production mode: no debug checks, and no "install tfjs-node" banner on the cpu backend (the README says how).
-tf.enableProdMode();
-
 let tfjsNodeTried: Promise<boolean> | undefined;
 
 /**
@@ -56,6 +53,9 @@ async function loadWasmBackend(): Promise<void> {
  * ```
  */
 export async function useTfjsBackend(name: TfjsBackendName | 'auto'): Promise<TfjsBackendName> {
+  // Production mode: no debug checks, and no "install tfjs-node" banner on the cpu backend (the README says how).
+  // Set here rather than at import, so importing this package changes nothing in the user's TensorFlow.js.
+  tf.enableProdMode();
   const order: TfjsBackendName[] = name === 'auto' ? ['tensorflow', 'wasm', 'cpu'] : [name];
   const causes: string[] = [];
   for (const candidate of order) {
