@@ -42,12 +42,13 @@ describe('exportOnnx', () => {
       ['logits', ['batch', 10]],
       ['probabilities', ['batch', 10]],
     ]);
-    const gelu = ['MatMul', 'Add', 'Div', 'Erf', 'Add', 'Mul', 'Mul', 'MatMul', 'Add'];
+    const fc1Gelu = ['MatMul', 'Add', 'Div', 'Erf', 'Add', 'Mul', 'Mul'];
     expect(ops(bytes)).toEqual([
       ...['Reshape', 'Transpose', 'Reshape', 'MatMul', 'Add'], // patchify, embed
-      ...['Transpose', ...gelu, 'Transpose'], // token MLP over [B, dim, P]
-      ...gelu, // channel MLP
-      ...['ReduceMean', 'MatMul', 'Add', 'Softmax'], // mean over patches, head, softmax
+      ...['Transpose', ...fc1Gelu, 'MatMul', 'Add', 'Transpose'], // token MLP over [B, dim, P]
+      ...fc1Gelu, // channel fc1 + GELU per patch
+      ...['ReduceMean', 'MatMul', 'Add'], // mean over patches, then channel fc2 once per image (it is affine)
+      ...['MatMul', 'Add', 'Softmax'], // head, softmax
     ]);
     // Initializers keep the checkpoint's names and layout ([in, out]).
     const inits = new Map(model.graph!.initializer.map((t) => [t.name, t]));
