@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import {
+  describeEngine,
+  isSoftwareAdapter,
+  MAX_ERROR_CHARS,
+  MAX_WASM_THREADS,
+  resolveProvider,
+  summarizeOrtError,
+  wasmThreads,
+} from './engine';
+
+describe('engine choices', () => {
+  it('uses threads only when the page is cross-origin isolated', () => {
+    expect(wasmThreads({ isolated: false, cores: 8 })).toBe(1);
+    expect(wasmThreads({ isolated: true, cores: 2 })).toBe(2);
+    expect(wasmThreads({ isolated: true, cores: 64 })).toBe(MAX_WASM_THREADS);
+    expect(wasmThreads({ isolated: true, cores: 0 })).toBe(1);
+  });
+
+  it('picks WebGPU automatically only when an adapter exists', () => {
+    expect(resolveProvider('auto', { webgpu: true })).toBe('webgpu');
+    expect(resolveProvider('auto', { webgpu: false })).toBe('wasm');
+    expect(resolveProvider('wasm', { webgpu: true })).toBe('wasm');
+    expect(resolveProvider('webgpu', { webgpu: false })).toBe('webgpu');
+  });
+
+  it('recognises software WebGPU adapters, which auto never picks', () => {
+    expect(isSoftwareAdapter({ info: { vendor: 'google', architecture: 'swiftshader' } })).toBe(true);
+    expect(isSoftwareAdapter({ info: { isFallbackAdapter: true, vendor: 'x' } })).toBe(true);
+    expect(isSoftwareAdapter({ isFallbackAdapter: true })).toBe(true);
+    expect(isSoftwareAdapter({ info: { vendor: 'nvidia', architecture: 'ampere' } })).toBe(false);
+    expect(resolveProvider('auto', { webgpu: false })).toBe('wasm');
+  });
+
+  it('describes the engine for the status bar', () => {
+    expect(describeEngine({ provider: 'wasm', threads: 2, choice: 'auto' })).toBe('WebAssembly · SIMD · 2 threads');
+    expect(describeEngine({ provider: 'wasm', threads: 1, choice: 'wasm' })).toBe('WebAssembly · SIMD · 1 thread');
+    expect(describeEngine({ provider: 'webgpu', threads: 1, choice: 'auto' })).toBe('WebGPU');
+  });
+});
+
+describe('summarizeOrtError', () => {
+  it('keeps the explanation of an onnxruntime error and drops paths and C++ signatures', () => {
+    const raw =
+      "Can't create a session. ERROR_CODE: 1, ERROR_MESSAGE: /mnt/azure/_work/1/s/onnxruntime/core/framework/session_state_utils.cc:264 " +
+      'common::Status onnxruntime::session_state_utils::SaveInitializedTensors(const Env &, const GraphViewer &) ' +
+      'ort_value_name_idx_map.MaxIdx() > -1 was false. OrtValue indexes should have been populated.';
+    expect(summarizeOrtError(new Error(raw))).toBe('OrtValue indexes should have been populated');
+    expect(
+      summarizeOrtError(
+        new Error("Can't create a session. ERROR_CODE: 7, ERROR_MESSAGE: Failed to load model because protobuf parsing failed."),
+      ),
+    ).toBe('Failed to load model because protobuf parsing failed');
+    expect(summarizeOrtError('plain\nmultiline')).toBe('plain multiline');
+    expect(summarizeOrtError(new Error('x'.repeat(500))).length).toBeLessThanOrEqual(MAX_ERROR_CHARS);
+  });
+});

@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { predictAll } from './evaluate';
+
+/** A fake engine: class = first pixel of the image mod 10, probability 1. Records batch sizes. */
+function fakeRunner() {
+  const calls: number[] = [];
+  return {
+    calls,
+    async run(x: Float32Array, n: number) {
+      calls.push(n);
+      const out = new Float32Array(n * 10);
+      for (let i = 0; i < n; i++) out[i * 10 + (Math.round((x[i * 784] as number) * 255) % 10)] = 1;
+      return out;
+    },
+  };
+}
+
+describe('predictAll', () => {
+  const count = 25;
+  const images = new Uint8Array(count * 784);
+  for (let i = 0; i < count; i++) images[i * 784] = i;
+
+  it('runs every image in batches, reusing one buffer, and reports progress', async () => {
+    const runner = fakeRunner();
+    const progress: number[] = [];
+    let yields = 0;
+    const p = await predictAll(runner, images, 10, {
+      batchSize: 10,
+      onProgress: (done, total) => {
+        expect(total).toBe(count);
+        progress.push(done);
+      },
+      yieldBetween: async () => {
+        yields++;
+      },
+    });
+    expect(runner.calls).toEqual([10, 10, 5]);
+    expect(progress).toEqual([10, 20, 25]);
+    expect(yields).toBe(2);
+    expect(Array.from(p.predicted)).toEqual(Array.from({ length: count }, (_, i) => i % 10));
+    expect(p.probabilities).toHaveLength(count * 10);
+    expect(p.ms).toBeGreaterThanOrEqual(0);
+  });
+
+  it('stops when aborted and checks the batch size', async () => {
+    const controller = new AbortController();
+    controller.abort(new Error('stop'));
+    await expect(predictAll(fakeRunner(), images, 10, { signal: controller.signal })).rejects.toThrow('stop');
+    await expect(predictAll(fakeRunner(), images, 10, { batchSize: 0 })).rejects.toThrow(RangeError);
+  });
+});

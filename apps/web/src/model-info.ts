@@ -1,0 +1,239 @@
+/**
+ * Checking that a file is a Fashion-MNIST model exported by fmnist (through `@fmnist/onnx`'s metadata reader) and
+ * describing it as a model card. Pure: no DOM, no onnxruntime.
+ */
+import { CLASS_NAMES, FmnistError } from '@fmnist/data';
+import { INPUT_NAME, type OnnxMetadata, readOnnxMetadata } from '@fmnist/onnx';
+
+/** Files above this size are refused before parsing (the biggest preset, `mixer-m`, is 10 MB). */
+export const MAX_MODEL_BYTES = 256 * 1024 * 1024;
+
+/** Stable codes of {@link ModelLoadError}. */
+export type ModelLoadErrorCode = 'E_EMPTY' | 'E_TOO_LARGE' | 'E_NOT_ONNX' | 'E_NOT_FMNIST' | 'E_CONTRACT' | 'E_RUNTIME';
+
+/**
+ * A model file the app cannot use. The message names the file, says what is wrong and what to do; the app keeps the
+ * model it had.
+ *
+ * @example
+ * ```ts
+ * try { inspectModel(bytes, 'x.onnx'); } catch (err) { if (err instanceof ModelLoadError) showError(err.message); }
+ * ```
+ */
+export class ModelLoadError extends FmnistError {
+  declare readonly code: ModelLoadErrorCode;
+
+  /**
+   * @param code - what went wrong
+   * @param message - the user-facing explanation
+   * @param options - `cause`
+   */
+  constructor(code: ModelLoadErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+    this.name = 'ModelLoadError';
+  }
+}
+
+/** A validated model: its bytes, a display name and its metadata. */
+export interface ModelInfo {
+  /** File name (or `default.onnx`). */
+  name: string;
+  /** The `.onnx` file. */
+  bytes: Uint8Array;
+  /** What `readOnnxMetadata` read. */
+  metadata: OnnxMetadata;
+  /** The output the app reads: `probabilities` when present, else `logits` (softmaxed by the app). */
+  output: 'probabilities' | 'logits';
+}
+
+const HINT = 'Drop an .onnx file written by fmnist train or fmnist export.';
+
+/**
+ * Validates an `.onnx` file for the app: an ONNX model exported by `@fmnist/onnx` whose input is `image`
+ * `[batch, 1, 28, 28]` (pixels / 255) and whose outputs give 10 class scores.
+ *
+ * @param bytes - the file's contents
+ * @param name - the file name, for messages
+ * @returns the model's info
+ * @throws ModelLoadError `E_EMPTY`, `E_TOO_LARGE`, `E_NOT_ONNX` (not ONNX at all), `E_NOT_FMNIST` (ONNX without fmnist
+ *   metadata), `E_CONTRACT` (fmnist metadata, but an input/output this app cannot feed)
+ *
+ * @example
+ * ```ts
+ * const info = inspectModel(new Uint8Array(await file.arrayBuffer()), file.name);
+ * info.metadata.preset; // 'patch-mlp'
+ * ```
+ */
+export function inspectModel(bytes: Uint8Array, name: string): ModelInfo {
+  if (bytes.length === 0) throw new ModelLoadError('E_EMPTY', `“${name}” is empty (0 bytes). ${HINT}`);
+  if (bytes.length > MAX_MODEL_BYTES) {
+    throw new ModelLoadError(
+      'E_TOO_LARGE',
+      `“${name}” is ${formatBytes(bytes.length)}, more than the ${formatBytes(MAX_MODEL_BYTES)} a Fashion-MNIST model can need. ${HINT}`,
+    );
+  }
+  let metadata: OnnxMetadata;
+  try {
+    metadata = readOnnxMetadata(bytes);
+  } catch (err) {
+    const code = err instanceof FmnistError ? err.code : undefined;
+    if (code === 'E_NOT_ONNX') {
+      throw new ModelLoadError(
+        'E_NOT_ONNX',
+        `“${name}” is not an ONNX model (${formatBytes(bytes.length)} that do not parse as one). ${HINT}`,
+        {
+          cause: err,
+        },
+      );
+    }
+    if (code === 'E_NO_METADATA') {
+      throw new ModelLoadError(
+        'E_NOT_FMNIST',
+        `“${name}” is an ONNX model, but not a Fashion-MNIST model exported by fmnist: ${(err as Error).message} ${HINT}`,
+        { cause: err },
+      );
+    }
+    throw new ModelLoadError('E_NOT_ONNX', `“${name}” cannot be read: ${(err as Error).message} ${HINT}`, { cause: err });
+  }
+  const problem = contractProblem(metadata);
+  if (problem) throw new ModelLoadError('E_CONTRACT', `“${name}” is an fmnist model this app cannot run: ${problem}. ${HINT}`);
+  const output = metadata.outputs.includes('probabilities') ? 'probabilities' : 'logits';
+  return { name, bytes, metadata, output };
+}
+
+/** What is wrong with the input/output contract, or null when the app can feed the model. */
+function contractProblem(meta: OnnxMetadata): string | null {
+  const { input } = meta;
+  const shape = input?.shape ?? [];
+  if (input?.name !== INPUT_NAME) return `its input is named '${input?.name}', expected '${INPUT_NAME}'`;
+  const [, channels, rows, cols] = shape;
+  if (shape.length !== 4 || channels !== 1 || rows !== 28 || cols !== 28) {
+    return `its input has shape [${shape.join(', ')}], expected [batch, 1, 28, 28]`;
+  }
+  if (meta.classNames.length !== CLASS_NAMES.length) {
+    return `it has ${meta.classNames.length} classes, expected the ${CLASS_NAMES.length} of Fashion-MNIST`;
+  }
+  if (!meta.outputs.includes('probabilities') && !meta.outputs.includes('logits')) {
+    return `its outputs are [${meta.outputs.join(', ')}], expected 'probabilities' or 'logits'`;
+  }
+  return null;
+}
+
+/** One row of the model card. */
+export interface ModelCardRow {
+  label: string;
+  value: string;
+}
+
+/**
+ * Formats a byte count: `202,499 B` → `198 KiB`.
+ *
+ * @param bytes - a size in bytes
+ * @returns e.g. `'198 KiB'`, `'2.1 MiB'`
+ *
+ * @example
+ * ```ts
+ * formatBytes(202499); // '198 KiB'
+ * ```
+ */
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${Math.round(bytes / 1024)} KiB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+/**
+ * Formats a fraction as a percentage with two decimals.
+ *
+ * @param fraction - in [0, 1]
+ * @param digits - decimals @defaultValue 2
+ * @returns e.g. `'81.79 %'`
+ *
+ * @example
+ * ```ts
+ * formatPercent(0.8179); // '81.79 %'
+ * ```
+ */
+export function formatPercent(fraction: number, digits = 2): string {
+  return `${(fraction * 100).toFixed(digits)} %`;
+}
+
+function formatAugment(augment: unknown): string | undefined {
+  if (!augment || augment === 'none') return undefined;
+  if (typeof augment === 'string') return `augment ${augment}`;
+  const { shift, flip } = augment as { shift?: number; flip?: boolean };
+  const parts = [shift ? `shift ${shift}` : '', flip ? 'flip' : ''].filter(Boolean);
+  return parts.length > 0 ? `augment ${parts.join(' + ')}` : undefined;
+}
+
+const ACTIVATIONS: Record<string, string> = { gelu: 'GELU', relu: 'ReLU', none: 'no activation' };
+
+const WEIGHTS: Record<string, string> = { none: 'float32', int8: 'int8 (per-channel, dequantised in the graph)', fp16: 'float16' };
+
+/**
+ * The model card: preset, architecture, parameters, weights, hyperparameters, recorded accuracy, dataset, size and
+ * producer — whatever the metadata holds.
+ *
+ * @param info - a model from {@link inspectModel}
+ * @returns rows of label and text
+ *
+ * @example
+ * ```ts
+ * describeModel(inspectModel(bytes, 'default.onnx')).find((r) => r.label === 'Preset')?.value; // 'patch-mlp'
+ * ```
+ */
+export function describeModel(info: ModelInfo): ModelCardRow[] {
+  const m = info.metadata;
+  const c = m.config;
+  const rows: ModelCardRow[] = [
+    { label: 'File', value: `${info.name} · ${formatBytes(info.bytes.length)}` },
+    { label: 'Preset', value: m.preset ?? 'custom configuration' },
+  ];
+  const arch = [
+    `patch ${c.patchSize}×${c.patchSize}`,
+    `width ${c.dim}`,
+    `token MLP ${c.tokenHidden}`,
+    `channel MLP ${c.channelHidden}`,
+    `${c.blocks} block${c.blocks === 1 ? '' : 's'}`,
+    ACTIVATIONS[c.activation] ?? c.activation,
+    c.norm && c.norm !== 'none' ? `${c.norm} norm` : 'no norm',
+    c.residual ? 'residual' : 'no residual',
+  ];
+  rows.push({ label: 'Architecture', value: arch.filter(Boolean).join(', ') });
+  rows.push({ label: 'Parameters', value: m.parameters.toLocaleString('en-US') });
+  rows.push({ label: 'Weights', value: WEIGHTS[m.quantization] ?? m.quantization });
+  const t = m.training as (Record<string, unknown> & { learningRate?: number }) | undefined;
+  if (t) {
+    const parts = [
+      t.optimizer ? `${String(t.optimizer) === 'adam' ? 'Adam' : String(t.optimizer)}` : undefined,
+      t.learningRate !== undefined ? `lr ${t.learningRate}` : undefined,
+      t.lrSchedule && t.lrSchedule !== 'constant' ? `${t.lrSchedule} schedule` : undefined,
+      t.weightDecay ? `weight decay ${t.weightDecay}` : undefined,
+      t.batchSize !== undefined ? `batch ${t.batchSize}` : undefined,
+      t.epochs !== undefined ? `${t.epochs} epoch${t.epochs === 1 ? '' : 's'}` : undefined,
+      t.seed !== undefined ? `seed ${t.seed}` : undefined,
+      formatAugment(t.augment),
+    ];
+    rows.push({ label: 'Training', value: parts.filter(Boolean).join(', ') });
+    const where = [
+      typeof t.trainExamples === 'number' ? `${t.trainExamples.toLocaleString('en-US')} images` : undefined,
+      t.backend ? `on ${t.backend}${t.threads ? ` × ${t.threads} threads` : ''}` : undefined,
+    ];
+    if (where.some(Boolean)) rows.push({ label: 'Trained', value: where.filter(Boolean).join(' ') });
+  }
+  const metrics = m.metrics;
+  if (metrics?.testAccuracy !== undefined) {
+    const loss = metrics.testLoss !== undefined ? `, loss ${metrics.testLoss.toFixed(4)}` : '';
+    rows.push({ label: 'Test accuracy', value: `${formatPercent(metrics.testAccuracy)} (recorded after epoch ${metrics.epoch}${loss})` });
+  }
+  if (metrics?.trainAccuracy !== undefined) rows.push({ label: 'Train accuracy', value: formatPercent(metrics.trainAccuracy) });
+  if (m.dataset) {
+    rows.push({
+      label: 'Dataset',
+      value: `${m.dataset.name} (${m.dataset.recorded ? `from ${m.dataset.source}` : 'source not recorded'})`,
+    });
+  }
+  if (m.trainedAt) rows.push({ label: 'Trained at', value: m.trainedAt.replace('T', ' ').replace(/\.\d+Z$/, ' UTC') });
+  rows.push({ label: 'Producer', value: `${m.producerName} ${m.producerVersion} · ONNX IR ${m.irVersion}, opset ${m.opsetVersion}` });
+  return rows;
+}

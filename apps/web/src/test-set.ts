@@ -1,0 +1,83 @@
+/**
+ * Loading the Fashion-MNIST test set in the page from the gz files the app serves (`public/data/`, copied there by
+ * `scripts/prepare-data.mjs`), with `@fmnist/data`'s browser entry (gunzip through `DecompressionStream`).
+ */
+import { createSplit, FASHION_MNIST_FILES, type FashionMnistSplit, parseIdx } from '@fmnist/data';
+
+/** Base URL of the data files, relative to the page. */
+export const DEFAULT_DATA_URL = './data/';
+
+/** Options of {@link loadTestSet}. */
+export interface LoadTestSetOptions {
+  /** Directory URL holding `t10k-images-idx3-ubyte.gz` and `t10k-labels-idx1-ubyte.gz`. @defaultValue {@link DEFAULT_DATA_URL} */
+  baseUrl?: string;
+  /** Called as compressed bytes arrive: `loaded` and `total` over both files (total when the server says). */
+  onProgress?: (loaded: number, total: number | undefined) => void;
+  /** Cancels the download. */
+  signal?: AbortSignal;
+  /** The fetch to use. @defaultValue `globalThis.fetch` */
+  fetch?: typeof fetch;
+}
+
+async function download(url: string, options: LoadTestSetOptions, onBytes: (n: number, total?: number) => void): Promise<Uint8Array> {
+  const response = await (options.fetch ?? globalThis.fetch)(url, { signal: options.signal });
+  if (!response.ok) {
+    throw new Error(
+      `${url}: HTTP ${response.status}. The app serves the test set from public/data/; run: pnpm --filter @fmnist/web prepare-data, and rebuild.`,
+    );
+  }
+  const total = Number(response.headers.get('content-length')) || undefined;
+  if (!response.body) return new Uint8Array(await response.arrayBuffer());
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let length = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    length += value.length;
+    onBytes(value.length, total);
+  }
+  const bytes = new Uint8Array(length);
+  let at = 0;
+  for (const c of chunks) {
+    bytes.set(c, at);
+    at += c.length;
+  }
+  return bytes;
+}
+
+/**
+ * Downloads and decodes the 10,000 test images and labels.
+ *
+ * @param options - `baseUrl`, `onProgress`, `signal`, `fetch`
+ * @returns the test split (`images`: 10,000 × 784 bytes, `labels`: 10,000 classes)
+ * @throws FmnistDataError for corrupt files, Error for HTTP failures
+ *
+ * @example
+ * ```ts
+ * const test = await loadTestSet({ baseUrl: './data/' });
+ * test.count; // 10000
+ * ```
+ */
+export async function loadTestSet(options: LoadTestSetOptions = {}): Promise<FashionMnistSplit> {
+  const base = options.baseUrl ?? DEFAULT_DATA_URL;
+  const names = [FASHION_MNIST_FILES.testImages.name, FASHION_MNIST_FILES.testLabels.name];
+  const totals: (number | undefined)[] = [undefined, undefined];
+  const loaded = [0, 0];
+  const report = () => {
+    const total = totals.every((t) => t !== undefined) ? (totals as number[]).reduce((a, b) => a + b, 0) : undefined;
+    options.onProgress?.(loaded[0]! + loaded[1]!, total);
+  };
+  const [imagesGz, labelsGz] = await Promise.all(
+    names.map((name, k) =>
+      download(`${base.endsWith('/') ? base : `${base}/`}${name}`, options, (n, total) => {
+        loaded[k] = (loaded[k] ?? 0) + n;
+        totals[k] = total;
+        report();
+      }),
+    ),
+  );
+  const [images, labels] = await Promise.all([parseIdx(imagesGz!, { name: names[0] }), parseIdx(labelsGz!, { name: names[1] })]);
+  return createSplit(images, labels, { images: names[0], labels: names[1] });
+}
