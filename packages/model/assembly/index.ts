@@ -21,7 +21,6 @@ import {
   geluMeanForward,
   headBackward,
   headForward,
-  lastCorrect,
   patchify,
   rowSum,
   softmaxCrossEntropy,
@@ -63,7 +62,6 @@ let adamM: usize = 0;
 let adamV: usize = 0;
 
 // ---------------------------------------------------------------- activations (n images, R = n * 128)
-let capacity: i32 = 0;
 let images: usize = 0; // [n][784] input
 let labels: usize = 0; // [n] u8 input
 let patches: usize = 0; // [49][n][16]
@@ -94,7 +92,6 @@ export function init(maxImages: i32): void {
   adamM = allocF32(total);
   adamV = allocF32(total);
 
-  capacity = maxImages;
   const R = maxImages * C;
   images = allocF32(maxImages * PIXELS);
   labels = allocBytes(<usize>maxImages);
@@ -184,10 +181,8 @@ export function forwardBackward(n: i32, gradScale: f32): f64 {
   return loss;
 }
 
-/** Correct predictions (argmax == label) in the last `forwardBackward`. */
-export function correctCount(): i32 {
-  return lastCorrect;
-}
+// Correct predictions (argmax == label) in the last `forwardBackward`, counted by its softmaxCrossEntropy.
+export { correctCount } from './ops';
 
 /** Adds the staging gradients (another shard's, copied in by the caller) into the gradients. */
 export function accumulateGradients(): void {
@@ -214,11 +209,6 @@ export function paramOffset(i: i32): i32 {
 /** Element count of tensor `i`. */
 export function paramSize(i: i32): i32 {
   return paramSizes[i];
-}
-
-/** Images the buffers hold. */
-export function batchCapacity(): i32 {
-  return capacity;
 }
 
 export function paramsPtr(): usize {

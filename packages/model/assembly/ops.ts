@@ -1,6 +1,7 @@
 // Element-wise and small dense kernels: patchify, exact-erf GELU, reductions, the 10-class head, softmax
-// cross-entropy and Adam. Pointers are byte addresses; sizes count f32 elements. Vector loops need sizes that are
-// multiples of 4 (every size the model uses is).
+// cross-entropy and Adam. Pointers are byte addresses; sizes count f32 elements. The patch-MLP module (index.ts) uses
+// them all; the Mixer module (mixer/kernels.ts) re-exports those it shares, which take any size (a scalar tail after
+// the vector loop). The others need multiples of 4 (every size the patch-MLP uses is).
 
 // ---------------------------------------------------------------- patchify
 
@@ -69,19 +70,29 @@ function halfSquareExp(z: v128): v128 {
   return expNonPositive(f32x4.mul(f32x4.mul(z, z), f32x4.splat(-0.5)));
 }
 
-/** G[i] = gelu(Z[i]) and, in place, Z[i] = gelu'(Z[i]) (kept for the backward pass). */
-export function geluForward(Z: usize, G: usize, n: i32): void {
-  const c = f32x4.splat(INV_SQRT_2PI);
-  const end = Z + <usize>(n * 4);
-  while (Z < end) {
-    const z = v128.load(Z);
-    const e = halfSquareExp(z);
-    const phi = normalCdf(z, e);
-    v128.store(G, f32x4.mul(z, phi));
-    v128.store(Z, f32x4.add(f32x4.mul(f32x4.mul(z, e), c), phi));
-    Z += 16;
-    G += 16;
+// gelu(z) into G and gelu'(z) into Z for the first `lanes` lanes of z (4, or 1 for a scalar tail).
+// @ts-ignore: decorator
+@inline
+function geluLanes(z: v128, Z: usize, G: usize, lanes: i32): void {
+  const e = halfSquareExp(z);
+  const phi = normalCdf(z, e);
+  const g = f32x4.mul(z, phi);
+  const d = f32x4.add(f32x4.mul(f32x4.mul(z, e), f32x4.splat(INV_SQRT_2PI)), phi);
+  if (lanes == 4) {
+    v128.store(G, g);
+    v128.store(Z, d);
+  } else {
+    v128.store32_lane(G, g, 0);
+    v128.store32_lane(Z, d, 0);
   }
+}
+
+/** G[i] = gelu(Z[i]) and, in place, Z[i] = gelu'(Z[i]) (kept for the backward pass). Any n. */
+export function geluForward(Z: usize, G: usize, n: i32): void {
+  const vectorEnd = Z + <usize>((n & ~3) * 4);
+  const end = Z + <usize>(n * 4);
+  for (; Z < vectorEnd; Z += 16, G += 16) geluLanes(v128.load(Z), Z, G, 4);
+  for (; Z < end; Z += 4, G += 4) geluLanes(v128.load32_zero(Z), Z, G, 1);
 }
 
 /**
@@ -179,26 +190,18 @@ export function rowSum(X: usize, rows: i32, R: i32, out: usize): void {
   }
 }
 
-/** out[c] = sum_i X[i][c] for X [rows][cols]. */
+/** out[c] = sum_i X[i][c] for X [rows][cols] (rows summed in order). Any cols. */
 export function colSum(X: usize, rows: i32, cols: i32, out: usize): void {
   memory.fill(out, 0, <usize>(cols * 4));
-  for (let i = 0; i < rows; i++) {
-    let x = X + <usize>(i * cols) * 4;
-    let o = out;
-    for (let j = 0; j < cols; j += 4) {
-      v128.store(o, f32x4.add(v128.load(o), v128.load(x)));
-      x += 16;
-      o += 16;
-    }
-  }
+  for (let i = 0; i < rows; i++) addInto(out, X + <usize>(i * cols) * 4, cols);
 }
 
-/** dst[i] += src[i]. */
+/** dst[i] += src[i]. Any n. */
 export function addInto(dst: usize, src: usize, n: i32): void {
-  for (let i = 0; i < n; i += 4) {
-    const off = <usize>(i * 4);
-    v128.store(dst + off, f32x4.add(v128.load(dst + off), v128.load(src + off)));
-  }
+  const vectorEnd = dst + <usize>((n & ~3) * 4);
+  const end = dst + <usize>(n * 4);
+  for (; dst < vectorEnd; dst += 16, src += 16) v128.store(dst, f32x4.add(v128.load(dst), v128.load(src)));
+  for (; dst < end; dst += 4, src += 4) store<f32>(dst, load<f32>(dst) + load<f32>(src));
 }
 
 // ---------------------------------------------------------------- head and loss (scalar: 10 classes is too narrow for SIMD to matter)
@@ -235,12 +238,16 @@ export function headBackward(h: usize, W: usize, dLogits: usize, dW: usize, dBia
   }
 }
 
-/** Examples whose argmax logit (first on ties) equals the label, counted by the last {@link softmaxCrossEntropy}. */
-export let lastCorrect: i32 = 0;
+let lastCorrect: i32 = 0;
+
+/** Examples whose argmax logit (first on ties) equals the label, in the last {@link softmaxCrossEntropy}. */
+export function correctCount(): i32 {
+  return lastCorrect;
+}
 
 /**
  * Softmax cross-entropy against u8 labels. Writes dLogits = (softmax - onehot) * gradScale and returns the SUM of the
- * per-example losses (f64); counts correct predictions into {@link lastCorrect}.
+ * per-example losses (f64); counts correct predictions for {@link correctCount}.
  */
 export function softmaxCrossEntropy(logits: usize, labels: usize, dLogits: usize, n: i32, classes: i32, gradScale: f32): f64 {
   let total: f64 = 0;

@@ -4,7 +4,7 @@
 // code works from the sources under vitest and from the bundles in dist/, ESM or CJS, in the main thread or a worker).
 //
 // Skips the compile when the generated module already matches the sources, compiler version and flags.
-// usage: node scripts/build-wasm.mjs [--force] [--wat]   (--wat also writes build/kernels.wat for reading)
+// usage: node scripts/build-wasm.mjs [--force] [--wat]   (--wat also writes build/kernels.wat and build/mixer.wat)
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -15,19 +15,22 @@ import asc from 'assemblyscript/asc';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const assemblyDir = join(root, 'assembly');
 // Two modules: the patch-MLP (assembly/index.ts, a fused whole-model module) and the general MLP-Mixer kernels
-// (assembly/mixer/kernels.ts, building blocks that src/kernels/mixer-core.ts sequences).
+// (assembly/mixer/kernels.ts, building blocks that src/kernels/mixer-model.ts sequences). Both compile in the shared
+// GEMM (assembly/gemm.ts) and element-wise kernels (assembly/ops.ts).
 const MODULES = [
   {
     entry: join(assemblyDir, 'index.ts'),
     outFile: join(root, 'src/kernels/generated/kernels-wasm.ts'),
     name: 'KERNELS_WASM_BASE64',
     what: 'The patch-MLP kernels',
+    wat: 'build/kernels.wat',
   },
   {
     entry: join(assemblyDir, 'mixer/kernels.ts'),
     outFile: join(root, 'src/kernels/generated/mixer-wasm.ts'),
     name: 'MIXER_WASM_BASE64',
     what: 'The MLP-Mixer kernels (any config)',
+    wat: 'build/mixer.wat',
   },
 ];
 const force = process.argv.includes('--force');
@@ -43,7 +46,7 @@ for (const f of sources) hash.update(`${f}\n`).update(await readFile(join(assemb
 const sourceHash = hash.digest('hex').slice(0, 16);
 const stamp = `source-hash: ${sourceHash}`;
 
-for (const { entry, outFile, name, what } of MODULES) {
+for (const { entry, outFile, name, what, wat } of MODULES) {
   const previous = await readFile(outFile, 'utf8').catch(() => '');
   if (!force && !wantWat && previous.includes(stamp)) {
     console.log(`build-wasm: ${relative(root, outFile)} is up to date`);
@@ -79,7 +82,7 @@ export const ${name} =
   );
   if (wantWat) {
     await mkdir(join(root, 'build'), { recursive: true });
-    await writeFile(join(root, `build/${name === 'KERNELS_WASM_BASE64' ? 'kernels' : 'mixer'}.wat`), outputs.get('kernels.wat'));
+    await writeFile(join(root, wat), outputs.get('kernels.wat'));
   }
   console.log(`build-wasm: wrote ${relative(root, outFile)} (${wasm.length} bytes of wasm)`);
 }

@@ -1,5 +1,5 @@
 import { type AdamOptions, type AdamState, decayWeights, type ParamSet } from '../engine';
-import { instantiateKernels, type KernelExports } from './wasm';
+import { compileKernels, KERNEL_IMPORTS, type KernelsModule } from './wasm';
 
 /** Pixels of one 28×28 image. */
 export const IMAGE_PIXELS = 784;
@@ -8,26 +8,61 @@ export const NUM_CLASSES = 10;
 /** Default largest batch of the kernel engines. */
 export const DEFAULT_MAX_BATCH = 256;
 
-/**
- * The parameters of the one-block patch-MLP the kernels implement, in the order of the wasm parameter block.
- * Linear weights are `[in, out]`. `token_mlp.fc1` maps the 49 patches of one channel to 128: `t = hᵀ W + b`.
- */
-export const KERNEL_PARAM_SHAPES: ReadonlyArray<readonly [name: string, shape: readonly number[]]> = [
-  ['embed.weight', [16, 128]],
-  ['embed.bias', [128]],
-  ['blocks.0.token_mlp.fc1.weight', [49, 128]],
-  ['blocks.0.token_mlp.fc1.bias', [128]],
-  ['blocks.0.token_mlp.fc2.weight', [128, 49]],
-  ['blocks.0.token_mlp.fc2.bias', [49]],
-  ['blocks.0.channel_mlp.fc1.weight', [128, 128]],
-  ['blocks.0.channel_mlp.fc1.bias', [128]],
-  ['blocks.0.channel_mlp.fc2.weight', [128, 128]],
-  ['blocks.0.channel_mlp.fc2.bias', [128]],
-  ['head.weight', [128, 10]],
-  ['head.bias', [10]],
-];
+/** One parameter tensor of a kernel model. @internal */
+export interface TensorSpec {
+  /** e.g. `'embed.weight'`. */
+  name: string;
+  shape: number[];
+  /** Element count. */
+  size: number;
+  /** A Linear weight matrix (what AdamW's weight decay touches). */
+  weight: boolean;
+}
 
-const size = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
+/**
+ * What one kernels instance offers its core or worker once its buffers are allocated: byte addresses in its memory
+ * (parameters, gradients, staging for another shard's gradients and Adam's moments share one padded block layout;
+ * images are f32, labels u8) and the step functions.
+ * @internal
+ */
+export interface KernelCompute {
+  /** f32s in the padded parameter block. */
+  blockLength: number;
+  /** Offset (f32s) of each tensor in the block, by name. */
+  offsets: Record<string, number>;
+  paramsPtr: number;
+  gradsPtr: number;
+  stagingPtr: number;
+  mPtr: number;
+  vPtr: number;
+  imagesPtr: number;
+  labelsPtr: number;
+  logitsPtr: number;
+  /** Logits of the first `n` loaded images, into `logitsPtr`. */
+  forward(n: number): void;
+  /** Forward and backward over the first `n` loaded images: gradients of `gradScale × Σ loss` replace the gradients. */
+  forwardBackward(n: number, gradScale: number): { lossSum: number; correct: number };
+  /** Adds the staging block into the gradients. */
+  accumulate(): void;
+  /** One Adam update of the parameters from the gradients (bias corrections `bc1 = 1 − β1ᵗ`, `bc2 = 1 − β2ᵗ`). */
+  adam(lr: number, beta1: number, beta2: number, epsilon: number, bc1: number, bc2: number): void;
+}
+
+/**
+ * A model the kernel engines run: which wasm module, plain data describing it (posted to workers, so it must survive
+ * structured cloning) and the function that allocates its buffers in a fresh instance.
+ * @internal
+ */
+export interface KernelModel<Exports = never, Shape extends { tensors: TensorSpec[] } = { tensors: TensorSpec[] }> {
+  module: KernelsModule;
+  /** The model's dimensions; `tensors` lists the parameters in block order. */
+  shape: Shape;
+  /**
+   * Allocates the buffers for up to `capacity` images per call in the instance whose exports are `exports`.
+   * SELF-CONTAINED: workers embed its source (`toString()`), so it may reference nothing outside its body.
+   */
+  createCompute(exports: Exports, shape: Shape, capacity: number): KernelCompute;
+}
 
 /**
  * Validates `maxBatch` (default 256).
@@ -38,6 +73,16 @@ export function resolveMaxBatch(maxBatch: number | undefined): number {
   const value = maxBatch ?? DEFAULT_MAX_BATCH;
   if (!Number.isInteger(value) || value < 1) throw new RangeError(`maxBatch must be a positive integer, got ${value}`);
   return value;
+}
+
+/**
+ * Validates a thread count.
+ * @throws RangeError unless a positive integer
+ * @internal
+ */
+export function resolveThreads(threads: number): number {
+  if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`threads must be a positive integer, got ${threads}`);
+  return threads;
 }
 
 /**
@@ -70,115 +115,130 @@ export function trainingBatchSize(x: Float32Array, y: Uint8Array, maxBatch: numb
 }
 
 /**
- * One instance of the wasm kernels with its parameters, gradients and Adam state: the compute core of both kernel
- * engines (and, in plain JavaScript, of each worker of the parallel one).
+ * Copies `count` images (and labels, if given) from image `start` of `x` (and `y`) into the input buffers of `c`, an
+ * instance with memory `memory`. SELF-CONTAINED: the workers embed its source (so 784 is spelled out).
+ * @internal
+ */
+export function copyInputs(
+  memory: WebAssembly.Memory,
+  c: KernelCompute,
+  x: Float32Array,
+  y: Uint8Array | undefined,
+  start: number,
+  count: number,
+): void {
+  new Float32Array(memory.buffer, c.imagesPtr, count * 784).set(x.subarray(start * 784, (start + count) * 784));
+  if (y) new Uint8Array(memory.buffer, c.labelsPtr, count).set(y.subarray(start, start + count));
+}
+
+/**
+ * One kernels instance of a {@link KernelModel} with its parameters, gradients and Adam state, on the calling thread:
+ * the compute of the kernel engines (their workers run the model's `createCompute` directly).
  * @internal
  */
 export class KernelCore {
   /** Adam updates applied so far. */
   step = 0;
-  private readonly offsets: number[];
   /** `[offset, length]` of the Linear weight matrices (what AdamW's weight decay touches). */
   private readonly decayed: [number, number][];
 
   private constructor(
-    private readonly k: KernelExports,
+    private readonly memory: WebAssembly.Memory,
+    private readonly c: KernelCompute,
+    private readonly tensors: readonly TensorSpec[],
     /** Images one call can process. */
     readonly capacity: number,
   ) {
-    this.offsets = KERNEL_PARAM_SHAPES.map(([name, shape], i) => {
-      if (k.paramSize(i) !== size(shape)) throw new Error(`wasm kernels disagree on the size of ${name}`);
-      return k.paramOffset(i);
-    });
-    this.decayed = KERNEL_PARAM_SHAPES.flatMap(([, shape], i) => (shape.length === 2 ? [[this.offsets[i] as number, size(shape)]] : []));
+    this.decayed = tensors.flatMap((t) => (t.weight ? [[c.offsets[t.name] as number, t.size]] : []));
   }
 
-  /** A core with buffers for up to `capacity` images per call. */
-  static async create(capacity: number): Promise<KernelCore> {
-    return new KernelCore(await instantiateKernels(capacity), capacity);
+  /** A core for `model` with buffers for up to `capacity` images per call. */
+  static async create<Exports, Shape extends { tensors: TensorSpec[] }>(
+    model: KernelModel<Exports, Shape>,
+    capacity: number,
+  ): Promise<KernelCore> {
+    const instance = await WebAssembly.instantiate(await compileKernels(model.module), KERNEL_IMPORTS);
+    const exports = instance.exports as Exports & { memory: WebAssembly.Memory };
+    return new KernelCore(exports.memory, model.createCompute(exports, model.shape, capacity), model.shape.tensors, capacity);
   }
 
   /** Length (f32s) of the padded parameter block; gradients and moments use the same layout. */
   get blockLength(): number {
-    return this.k.paramBlockLength();
+    return this.c.blockLength;
   }
 
   private f32(ptr: number, length: number): Float32Array {
-    return new Float32Array(this.k.memory.buffer, ptr, length);
+    return new Float32Array(this.memory.buffer, ptr, length);
   }
 
   /** The padded parameter block, a live view into wasm memory. */
   paramBlock(): Float32Array {
-    return this.f32(this.k.paramsPtr(), this.blockLength);
+    return this.f32(this.c.paramsPtr, this.blockLength);
   }
 
   /** Adds `grads` (a padded gradient block, e.g. another shard's) into the gradients. */
   accumulateGradients(grads: Float32Array): void {
-    this.f32(this.k.gradStagingPtr(), this.blockLength).set(grads);
-    this.k.accumulateGradients();
+    this.f32(this.c.stagingPtr, this.blockLength).set(grads);
+    this.c.accumulate();
   }
 
   private readSet(ptr: number): ParamSet {
     const block = this.f32(ptr, this.blockLength);
     const out: ParamSet = {};
-    KERNEL_PARAM_SHAPES.forEach(([name, shape], i) => {
-      out[name] = block.slice(this.offsets[i], this.offsets[i]! + size(shape));
-    });
+    for (const { name, size } of this.tensors) {
+      const at = this.c.offsets[name]!;
+      out[name] = block.slice(at, at + size);
+    }
     return out;
   }
 
   private writeSet(ptr: number, set: ParamSet, what: string): void {
     for (const name of Object.keys(set)) {
-      if (!KERNEL_PARAM_SHAPES.some(([known]) => known === name)) {
-        throw new RangeError(`unknown ${what} tensor '${name}' for the wasm-simd kernels`);
-      }
+      if (!Object.hasOwn(this.c.offsets, name)) throw new RangeError(`unknown ${what} tensor '${name}' for this model`);
     }
-    for (const [name, shape] of KERNEL_PARAM_SHAPES) {
+    for (const { name, shape, size } of this.tensors) {
       const values = set[name];
       if (!values) throw new RangeError(`${what} tensor '${name}' is missing`);
-      if (values.length !== size(shape)) {
-        throw new RangeError(`${what} tensor '${name}' has ${values.length} values, expected ${size(shape)} ([${shape.join(', ')}])`);
+      if (values.length !== size) {
+        throw new RangeError(`${what} tensor '${name}' has ${values.length} values, expected ${size} ([${shape.join(', ')}])`);
       }
     }
     const block = this.f32(ptr, this.blockLength);
-    KERNEL_PARAM_SHAPES.forEach(([name], i) => {
-      block.set(set[name]!, this.offsets[i]);
-    });
+    for (const { name } of this.tensors) block.set(set[name]!, this.c.offsets[name]);
   }
 
   /** Replaces all parameters. @throws RangeError for a missing, unknown or wrongly sized tensor */
   setParams(params: ParamSet): void {
-    this.writeSet(this.k.paramsPtr(), params, 'parameter');
+    this.writeSet(this.c.paramsPtr, params, 'parameter');
   }
 
   /** Copies out all parameters. */
   getParams(): ParamSet {
-    return this.readSet(this.k.paramsPtr());
+    return this.readSet(this.c.paramsPtr);
   }
 
-  /** Copies out the gradients of the last {@link forwardBackward} (before any accumulation). */
+  /** Copies out the gradients (those of the last {@link forwardBackward} plus any accumulated since). */
   getGradients(): ParamSet {
-    return this.readSet(this.k.gradsPtr());
+    return this.readSet(this.c.gradsPtr);
   }
 
   /** Copies out Adam's state. */
   getOptimizerState(): AdamState {
-    return { step: this.step, m: this.readSet(this.k.adamMPtr()), v: this.readSet(this.k.adamVPtr()) };
+    return { step: this.step, m: this.readSet(this.c.mPtr), v: this.readSet(this.c.vPtr) };
   }
 
   /** Replaces Adam's state. @throws RangeError for a bad step count or tensors */
   setOptimizerState(state: AdamState): void {
     if (!Number.isInteger(state.step) || state.step < 0)
       throw new RangeError(`Adam step must be a non-negative integer, got ${state.step}`);
-    this.writeSet(this.k.adamMPtr(), state.m, 'Adam first-moment');
-    this.writeSet(this.k.adamVPtr(), state.v, 'Adam second-moment');
+    this.writeSet(this.c.mPtr, state.m, 'Adam first-moment');
+    this.writeSet(this.c.vPtr, state.v, 'Adam second-moment');
     this.step = state.step;
   }
 
   /** Copies `count` images (and labels, if given) starting at image `start` into the input buffers. */
   loadInputs(x: Float32Array, y: Uint8Array | undefined, start: number, count: number): void {
-    this.f32(this.k.imagesPtr(), count * IMAGE_PIXELS).set(x.subarray(start * IMAGE_PIXELS, (start + count) * IMAGE_PIXELS));
-    if (y) new Uint8Array(this.k.memory.buffer, this.k.labelsPtr(), count).set(y.subarray(start, start + count));
+    copyInputs(this.memory, this.c, x, y, start, count);
   }
 
   /**
@@ -186,21 +246,20 @@ export class KernelCore {
    * @returns the summed loss and the count of correct predictions
    */
   forwardBackward(n: number, gradScale: number): { lossSum: number; correct: number } {
-    const lossSum = this.k.forwardBackward(n, gradScale);
-    return { lossSum, correct: this.k.correctCount() };
+    return this.c.forwardBackward(n, gradScale);
   }
 
   /** Logits of the `n` loaded images, a live view valid until the next call. */
   forward(n: number): Float32Array {
-    this.k.forward(n);
-    return this.f32(this.k.logitsPtr(), n * NUM_CLASSES);
+    this.c.forward(n);
+    return this.f32(this.c.logitsPtr, n * NUM_CLASSES);
   }
 
-  /** One Adam update (PyTorch semantics, bias-corrected) from the gradient block. */
+  /** One Adam update (PyTorch semantics, bias-corrected, AdamW weight decay) from the gradient block. */
   adamUpdate(adam: AdamOptions): void {
     this.step++;
     decayWeights(this.paramBlock(), this.decayed, adam);
     const { learningRate, beta1, beta2, epsilon } = adam;
-    this.k.adamUpdate(learningRate, beta1, beta2, epsilon, 1 - beta1 ** this.step, 1 - beta2 ** this.step);
+    this.c.adam(learningRate, beta1, beta2, epsilon, 1 - beta1 ** this.step, 1 - beta2 ** this.step);
   }
 }

@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ParamSet, TrainEngine } from '../engine';
-import { KERNEL_PARAM_SHAPES } from './core';
+import { splitBatch } from './engine-impl';
 import { createKernelEngine } from './kernel-engine';
-import { createParallelKernelEngine, splitBatch } from './parallel-engine';
+import { createParallelKernelEngine } from './parallel-engine';
+import { KERNEL_PARAM_SHAPES } from './patch-mlp-model';
 import { ADAM, randomBatch, randomParams, referenceGradients, referencePredict, relativeL2, useCpuBackend } from './test-utils';
 
 const MAX_BATCH = 128;

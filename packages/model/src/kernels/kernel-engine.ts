@@ -1,5 +1,7 @@
-import type { AdamOptions, AdamState, ParamSet, StepResult, TrainEngine } from '../engine';
-import { imageCount, KernelCore, NUM_CLASSES, resolveMaxBatch, trainingBatchSize } from './core';
+import type { ParamSet, TrainEngine } from '../engine';
+import { resolveMaxBatch } from './core';
+import { startKernelEngine } from './engine-impl';
+import { PATCH_MLP } from './patch-mlp-model';
 
 /** Options of {@link createKernelEngine}. */
 export interface KernelEngineOptions {
@@ -7,63 +9,6 @@ export interface KernelEngineOptions {
   maxBatch?: number;
   /** Initial parameters (the names and shapes of `KERNEL_PARAM_SHAPES`); all zeros when omitted. */
   params?: ParamSet;
-}
-
-class KernelEngine implements TrainEngine {
-  readonly name = 'wasm-simd';
-  readonly threads = 1;
-  private disposed = false;
-
-  constructor(
-    private readonly core: KernelCore,
-    private readonly maxBatch: number,
-  ) {}
-
-  setParams(params: ParamSet): void {
-    this.core.setParams(params);
-  }
-
-  getParams(): ParamSet {
-    return this.core.getParams();
-  }
-
-  getOptimizerState(): AdamState {
-    return this.core.getOptimizerState();
-  }
-
-  setOptimizerState(state: AdamState): void {
-    this.core.setOptimizerState(state);
-  }
-
-  async trainStep(x: Float32Array, y: Uint8Array, adam: AdamOptions): Promise<StepResult> {
-    this.assertUsable();
-    const n = trainingBatchSize(x, y, this.maxBatch);
-    this.core.loadInputs(x, y, 0, n);
-    const { lossSum, correct } = this.core.forwardBackward(n, 1 / n);
-    this.core.adamUpdate(adam);
-    return { loss: lossSum / n, correct };
-  }
-
-  async predict(x: Float32Array): Promise<Float32Array> {
-    this.assertUsable();
-    const n = imageCount(x);
-    const logits = new Float32Array(n * NUM_CLASSES);
-    for (let start = 0; start < n; start += this.maxBatch) {
-      const count = Math.min(this.maxBatch, n - start);
-      this.core.loadInputs(x, undefined, start, count);
-      logits.set(this.core.forward(count), start * NUM_CLASSES);
-    }
-    return logits;
-  }
-
-  /** Marks the engine unusable; its wasm instance is garbage-collected with it. */
-  async dispose(): Promise<void> {
-    this.disposed = true;
-  }
-
-  private assertUsable(): void {
-    if (this.disposed) throw new Error('this wasm-simd engine has been disposed');
-  }
 }
 
 /**
@@ -84,8 +29,5 @@ class KernelEngine implements TrainEngine {
  * @internal
  */
 export async function createKernelEngine(options: KernelEngineOptions = {}): Promise<TrainEngine> {
-  const maxBatch = resolveMaxBatch(options.maxBatch);
-  const engine = new KernelEngine(await KernelCore.create(maxBatch), maxBatch);
-  if (options.params) engine.setParams(options.params);
-  return engine;
+  return startKernelEngine(PATCH_MLP, { threads: 1, maxBatch: resolveMaxBatch(options.maxBatch), params: options.params });
 }

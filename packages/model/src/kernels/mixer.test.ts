@@ -3,8 +3,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { type ModelConfig, PRESETS, paramSpecs } from '../config';
 import type { ParamSet } from '../engine';
 import { createTfjsForward } from '../tfjs-engine';
-import { MixerCore } from './mixer-core';
+import { KernelCore } from './core';
 import { createMixerKernelEngine } from './mixer-engine';
+import { mixerModel } from './mixer-model';
 import { ADAM, randomBatch, relativeL2, seededRandom, useCpuBackend } from './test-utils';
 
 const base = PRESETS['mixer-s'];
@@ -81,7 +82,7 @@ describe('wasm mixer kernels', () => {
     const n = 7;
     const params = randomParams(config, 11);
     const { x, y } = randomBatch(12, n);
-    const core = await MixerCore.create(config, n + 3);
+    const core = await KernelCore.create(mixerModel(config), n + 3);
     core.setParams(params);
     core.loadInputs(x, y, 0, n);
     const { lossSum } = core.forwardBackward(n, 1 / n);

@@ -1,7 +1,7 @@
 // Shared by the kernel tests: seeded data and a plain TensorFlow.js reference of the patch-MLP (cpu backend, autodiff).
 import * as tf from '@tensorflow/tfjs';
 import type { ParamSet } from '../engine';
-import { KERNEL_PARAM_SHAPES } from './core';
+import { KERNEL_PARAM_SHAPES } from './patch-mlp-model';
 
 /** Adam with PyTorch's defaults. */
 export const ADAM = { learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };

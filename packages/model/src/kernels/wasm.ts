@@ -1,33 +1,17 @@
 import { FmnistModelError } from '../errors';
 import { KERNELS_WASM_BASE64 } from './generated/kernels-wasm';
+import { MIXER_WASM_BASE64 } from './generated/mixer-wasm';
 
 /**
- * The exports of the kernels module (assembly/index.ts). Pointers are byte offsets into `memory`.
+ * The two kernels modules: `patch-mlp` (assembly/index.ts, the fused one-block patch-MLP) and `mixer`
+ * (assembly/mixer/kernels.ts, building blocks for any config).
  * @internal
  */
-export interface KernelExports {
-  readonly memory: WebAssembly.Memory;
-  init(maxImages: number): void;
-  forward(n: number): void;
-  forwardBackward(n: number, gradScale: number): number;
-  correctCount(): number;
-  accumulateGradients(): void;
-  adamUpdate(lr: number, beta1: number, beta2: number, epsilon: number, biasCorrection1: number, biasCorrection2: number): void;
-  paramBlockLength(): number;
-  paramOffset(tensor: number): number;
-  paramSize(tensor: number): number;
-  batchCapacity(): number;
-  paramsPtr(): number;
-  gradsPtr(): number;
-  gradStagingPtr(): number;
-  adamMPtr(): number;
-  adamVPtr(): number;
-  imagesPtr(): number;
-  labelsPtr(): number;
-  logitsPtr(): number;
-}
+export type KernelsModule = 'patch-mlp' | 'mixer';
 
-/** Imports the kernels module expects (only `env.abort`, unreachable with the build flags used). */
+const BASE64: Record<KernelsModule, string> = { 'patch-mlp': KERNELS_WASM_BASE64, mixer: MIXER_WASM_BASE64 };
+
+/** Imports both kernels modules expect (only `env.abort`, unreachable with the build flags used). @internal */
 export const KERNEL_IMPORTS = {
   env: {
     abort(): never {
@@ -36,48 +20,29 @@ export const KERNEL_IMPORTS = {
   },
 };
 
-let wasmBytes: Uint8Array<ArrayBuffer> | undefined;
-let wasmModule: Promise<WebAssembly.Module> | undefined;
+const compiled = new Map<KernelsModule, Promise<WebAssembly.Module>>();
 
 /**
- * The kernels' WebAssembly binary (decoded once from the generated base64 module).
- * @internal
- */
-export function kernelsWasmBytes(): Uint8Array<ArrayBuffer> {
-  if (!wasmBytes) {
-    const text = atob(KERNELS_WASM_BASE64);
-    wasmBytes = new Uint8Array(text.length);
-    for (let i = 0; i < text.length; i++) wasmBytes[i] = text.charCodeAt(i);
-  }
-  return wasmBytes;
-}
-
-/**
- * Compiles the kernels once per thread.
+ * Compiles a kernels module once per thread (decoded from its generated base64 module).
  * @throws FmnistModelError `E_BACKEND` when this runtime lacks WebAssembly SIMD
  * @internal
  */
-export function compileKernels(): Promise<WebAssembly.Module> {
-  wasmModule ??= (async () => {
-    const bytes = kernelsWasmBytes();
-    if (typeof WebAssembly === 'undefined' || !WebAssembly.validate(bytes)) {
-      throw new FmnistModelError(
-        'E_BACKEND',
-        'The wasm-simd kernels need WebAssembly with SIMD (Node 16.4+ or a current browser); use a tfjs backend instead.',
-      );
-    }
-    return WebAssembly.compile(bytes);
-  })();
-  return wasmModule;
-}
-
-/**
- * A fresh kernels instance with buffers for batches of up to `maxImages` images.
- * @internal
- */
-export async function instantiateKernels(maxImages: number): Promise<KernelExports> {
-  const instance = await WebAssembly.instantiate(await compileKernels(), KERNEL_IMPORTS);
-  const exports = instance.exports as unknown as KernelExports;
-  exports.init(maxImages);
-  return exports;
+export function compileKernels(which: KernelsModule): Promise<WebAssembly.Module> {
+  let module = compiled.get(which);
+  if (!module) {
+    module = (async () => {
+      const text = atob(BASE64[which]);
+      const bytes = new Uint8Array(text.length);
+      for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+      if (typeof WebAssembly === 'undefined' || !WebAssembly.validate(bytes)) {
+        throw new FmnistModelError(
+          'E_BACKEND',
+          'The wasm-simd kernels need WebAssembly with SIMD (Node 16.4+ or a current browser); use a tfjs backend instead.',
+        );
+      }
+      return WebAssembly.compile(bytes);
+    })();
+    compiled.set(which, module);
+  }
+  return module;
 }
