@@ -26,6 +26,7 @@ describe('predictAll', () => {
     let yields = 0;
     const p = await predictAll(runner, images, 10, {
       batchSize: 10,
+      yieldEveryMs: 0,
       onProgress: (done, total) => {
         expect(total).toBe(count);
         progress.push(done);
@@ -40,6 +41,12 @@ describe('predictAll', () => {
     expect(Array.from(p.predicted)).toEqual(Array.from({ length: count }, (_, i) => i % 10));
     expect(p.probabilities).toHaveLength(count * 10);
     expect(p.ms).toBeGreaterThanOrEqual(0);
+  });
+
+  it('yields to the page at most every yieldEveryMs', async () => {
+    let yields = 0;
+    await predictAll(fakeRunner(), images, 10, { batchSize: 5, yieldEveryMs: 60_000, yieldBetween: async () => void yields++ });
+    expect(yields).toBe(0);
   });
 
   it('stops when aborted and checks the batch size', async () => {

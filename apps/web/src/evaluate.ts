@@ -10,6 +10,9 @@ import { toModelInput } from './preprocess';
  */
 export const EVAL_BATCH = 500;
 
+/** Default of {@link PredictAllOptions.yieldEveryMs}: about 10 page updates per second. */
+export const YIELD_EVERY_MS = 100;
+
 /** The part of an engine that {@link predictAll} needs. */
 export interface BatchRunner {
   run(x: Float32Array, n: number): Promise<Float32Array>;
@@ -21,8 +24,13 @@ export interface PredictAllOptions {
   batchSize?: number;
   /** Called after each batch with images done and the total. */
   onProgress?: (done: number, total: number) => void;
-  /** Awaited between batches (e.g. to let the page repaint). */
+  /** Awaited between batches (e.g. to let the page repaint), at most every `yieldEveryMs`. */
   yieldBetween?: () => Promise<void>;
+  /**
+   * Minimum time between two `yieldBetween` calls: often enough for a live progress bar and input, rarely enough that
+   * repaints do not slow the run. @defaultValue {@link YIELD_EVERY_MS}
+   */
+  yieldEveryMs?: number;
   /** Stops after the current batch; the promise rejects with the signal's reason. */
   signal?: AbortSignal;
 }
@@ -64,14 +72,19 @@ export async function predictAll(
   const count = images.length / IMAGE_PIXELS;
   const probabilities = new Float32Array(count * classes);
   const input = new Float32Array(Math.min(batch, count) * IMAGE_PIXELS);
+  const yieldEveryMs = options.yieldEveryMs ?? YIELD_EVERY_MS;
   const started = performance.now();
+  let lastYield = started;
   for (let start = 0; start < count; start += batch) {
     options.signal?.throwIfAborted();
     const n = Math.min(batch, count - start);
     toModelInput(images.subarray(start * IMAGE_PIXELS, (start + n) * IMAGE_PIXELS), input, 0);
     probabilities.set(await runner.run(input, n), start * classes);
     options.onProgress?.(start + n, count);
-    if (options.yieldBetween && start + n < count) await options.yieldBetween();
+    if (options.yieldBetween && start + n < count && performance.now() - lastYield >= yieldEveryMs) {
+      await options.yieldBetween();
+      lastYield = performance.now();
+    }
   }
   const ms = performance.now() - started;
   return { probabilities, predicted: argmaxRows(probabilities, classes), ms, classes };
