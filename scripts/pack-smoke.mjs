@@ -20,6 +20,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createChecks } from './lib/checks.mjs';
 import { checkTarball, formatKb, formatTable, readTarball } from './lib/tarball.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -31,8 +32,7 @@ const PACKAGES = [
   { name: '@fmnist/cli', dir: 'apps/cli' },
 ];
 const keep = process.argv.includes('--keep');
-const started = performance.now();
-const results = [];
+const { check, setupFailed, finish } = createChecks('pack-smoke');
 
 // Tool versions for the consumer: the workspace's own, so the smoke test checks what the repo is built with.
 // (esbuild is a devDependency of @fmnist/data, typescript of the root.)
@@ -62,25 +62,6 @@ function run(cmd, args, { cwd, env = cleanEnv(), allowFail = false, timeoutMs = 
     throw new Error(`\`${cmd} ${args.join(' ')}\` failed in ${cwd}: ${why}\n${tail}`);
   }
   return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '', output };
-}
-
-/** Runs one named check; a failing check is reported and the others still run unless `fatal`. */
-async function check(name, fn, { fatal = false } = {}) {
-  const t0 = performance.now();
-  try {
-    const detail = await fn();
-    const s = ((performance.now() - t0) / 1000).toFixed(1);
-    console.log(`✓ ${name} (${s}s)${detail ? `\n    ${String(detail).split('\n').join('\n    ')}` : ''}`);
-    results.push({ name, ok: true });
-  } catch (err) {
-    console.log(
-      `✗ ${name}\n    ${String(err?.message ?? err)
-        .split('\n')
-        .join('\n    ')}`,
-    );
-    results.push({ name, ok: false });
-    if (fatal) throw new Error(`stopping: '${name}' is needed by the checks after it`);
-  }
 }
 
 function writeFiles(dir, files) {
@@ -416,14 +397,10 @@ console.log(\`\${Object.keys(inputs).length} modules from \${[...fromPkgs].sort(
     node(['browser/bundle.mjs']).stdout.trim(),
   );
 } catch (err) {
-  if (!results.some((r) => !r.ok)) results.push({ name: 'setup', ok: false });
-  console.log(String(err?.message ?? err));
+  setupFailed(err);
 } finally {
   if (keep) console.log(`pack-smoke: kept ${work}`);
   else rmSync(work, { recursive: true, force: true });
 }
 
-const failed = results.filter((r) => !r.ok);
-console.log(`\npack-smoke: ${((performance.now() - started) / 1000).toFixed(1)}s`);
-console.log(`pack-smoke: ${results.length - failed.length} passed, ${failed.length} failed`);
-if (failed.length) process.exitCode = 1;
+finish();

@@ -30,6 +30,7 @@ import {
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createChecks } from './lib/checks.mjs';
 import { startLocalRegistry } from './lib/local-registry.mjs';
 import { checkTarball, formatKb, formatTable, readTarball } from './lib/tarball.mjs';
 
@@ -38,8 +39,7 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const EXPECTED_PUBLIC = ['@fmnist/cli', '@fmnist/data', '@fmnist/model', '@fmnist/onnx'];
 const keep = process.argv.includes('--keep');
 const listFiles = process.argv.includes('--list');
-const started = performance.now();
-const results = [];
+const { check: step, setupFailed, finish } = createChecks('release-dry-run');
 
 function cleanEnv(extra = {}) {
   const keepNpm = /^npm_config_(registry|cache|userconfig|globalconfig|proxy|https_proxy|noproxy|strict_ssl|cafile|ca|store_dir)$/i;
@@ -89,25 +89,6 @@ function run(cmd, args, { cwd, env = cleanEnv(), timeoutMs = 900_000 } = {}) {
       reject(new Error(`\`${cmd} ${args.join(' ')}\` failed in ${cwd}: ${why}\n${tail}`));
     });
   });
-}
-
-async function step(name, fn, { fatal = false } = {}) {
-  const t0 = performance.now();
-  try {
-    const detail = await fn();
-    console.log(
-      `✓ ${name} (${((performance.now() - t0) / 1000).toFixed(1)}s)${detail ? `\n    ${String(detail).split('\n').join('\n    ')}` : ''}`,
-    );
-    results.push({ name, ok: true });
-  } catch (err) {
-    console.log(
-      `✗ ${name}\n    ${String(err?.message ?? err)
-        .split('\n')
-        .join('\n    ')}`,
-    );
-    results.push({ name, ok: false });
-    if (fatal) throw new Error(`stopping: '${name}' is needed by the steps after it`);
-  }
 }
 
 // --- copying the workspace as git would check it out ----------------------------------------------------------------
@@ -321,15 +302,11 @@ try {
     return `fmnist --version: ${printed}; ONNX producer_version: ${producer}`;
   });
 } catch (err) {
-  if (!results.some((r) => !r.ok)) results.push({ name: 'setup', ok: false });
-  console.log(String(err?.message ?? err));
+  setupFailed(err);
 } finally {
   await registry?.close();
   if (keep) console.log(`release-dry-run: kept ${work}`);
   else rmSync(work, { recursive: true, force: true });
 }
 
-const failed = results.filter((r) => !r.ok);
-console.log(`\nrelease-dry-run: ${((performance.now() - started) / 1000).toFixed(1)}s`);
-console.log(`release-dry-run: ${results.length - failed.length} passed, ${failed.length} failed`);
-if (failed.length) process.exitCode = 1;
+finish();
