@@ -60,10 +60,27 @@ export async function loadImageAs28(file: string, options: ImageOptions = {}): P
     if (/missing|no such file/i.test(msg)) throw new ExitError(`${file}: no such file.`, 1, { cause: err });
     throw new ExitError(`${file}: not an image sharp can read (${msg}). Use a PNG, JPEG, WebP, GIF or TIFF file.`, 1, { cause: err });
   }
+  const { pixels, inverted } = await convertAs28(() => sharp(file), options);
+  return { pixels, width: meta.width ?? 0, height: meta.height ?? 0, format: meta.format ?? 'unknown', inverted };
+}
+
+/**
+ * The conversion itself, on any picture sharp can open: EXIF rotation, transparency flattened onto the background,
+ * grayscale, fitted into 28×28 keeping its aspect ratio (Lanczos-3, padded with the background), optionally inverted.
+ * Also the reference the web app's own pipeline is tested against.
+ *
+ * @param open - returns a fresh sharp pipeline on the picture (called once or twice)
+ * @param options - `invert`, `autoInvert`
+ * @returns 784 bytes, row-major, and whether they were inverted
+ */
+export async function convertAs28(
+  open: () => import('sharp').Sharp,
+  options: ImageOptions = {},
+): Promise<{ pixels: Uint8Array; inverted: boolean }> {
   // Fashion-MNIST is light-on-dark: pad/flatten with black, unless the picture is going to be inverted.
   const convert = async (background: number) => {
     const bg = { r: background, g: background, b: background, alpha: 1 };
-    const { data, info } = await sharp(file)
+    const { data, info } = await open()
       .rotate()
       .flatten({ background: bg })
       .grayscale()
@@ -89,5 +106,5 @@ export async function loadImageAs28(file: string, options: ImageOptions = {}): P
     }
   }
   if (invert) for (let i = 0; i < 784; i++) pixels[i] = 255 - (pixels[i] as number);
-  return { pixels, width: meta.width ?? 0, height: meta.height ?? 0, format: meta.format ?? 'unknown', inverted: invert };
+  return { pixels, inverted: invert };
 }

@@ -1,6 +1,7 @@
 import { getImage, loadFashionMnist, normalize } from '@fmnist/data';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { convertAs28 } from '../../cli/src/image';
 import {
   borderMean,
   contentBounds,
@@ -199,38 +200,10 @@ describe('toModelInput', () => {
   });
 });
 
-/**
- * The CLI's conversion (apps/cli/src/image.ts `loadImageAs28`), replayed on raw RGBA with the same sharp calls, to
- * check that the pure-TypeScript pipeline gives (nearly) the same bytes.
- */
+/** The CLI's own conversion (apps/cli/src/image.ts, behind `fmnist predict`) on raw RGBA: the reference. */
 async function sharpAs28(image: RgbaImage, options: { invert?: boolean; autoInvert?: boolean } = {}): Promise<Uint8Array> {
-  const convert = async (background: number) => {
-    const bg = { r: background, g: background, b: background, alpha: 1 };
-    const { data, info } = await sharp(Buffer.from(image.data), { raw: { width: image.width, height: image.height, channels: 4 } })
-      .flatten({ background: bg })
-      .grayscale()
-      .resize(28, 28, { fit: 'contain', background: bg, kernel: 'lanczos3' })
-      .raw()
-      .toBuffer({ resolveWithObject: true });
-    const out = new Uint8Array(784);
-    for (let i = 0; i < 784; i++) out[i] = data[i * info.channels] as number;
-    return out;
-  };
-  let invert = Boolean(options.invert);
-  let pixels: Uint8Array;
-  if (invert) pixels = await convert(255);
-  else {
-    pixels = await convert(0);
-    if (options.autoInvert) {
-      const probe = await convert(255);
-      if (borderMean(probe) > 127) {
-        invert = true;
-        pixels = probe;
-      }
-    }
-  }
-  if (invert) invertPixels(pixels);
-  return pixels;
+  const raw = { raw: { width: image.width, height: image.height, channels: 4 as const } };
+  return (await convertAs28(() => sharp(Buffer.from(image.data), raw), options)).pixels;
 }
 
 describe('parity with the CLI (sharp) on real test images', () => {
