@@ -312,15 +312,17 @@ export async function train(options: TrainOptions): Promise<History> {
           await new Promise((r) => setImmediate(r));
           lastYield = performance.now();
         }
+        // Mid-epoch checkpoints (the end of an epoch writes its own): when stopping, and every `checkpointEvery` steps.
         const outOfTime = options.timeBudgetMs !== undefined && performance.now() - started >= options.timeBudgetMs;
-        if ((options.signal?.aborted || outOfTime) && b < order.size) {
-          stopReason = options.signal?.aborted ? 'aborted' : 'time-budget';
-          lastGood = engine.getParams();
+        const stop = options.signal?.aborted || outOfTime;
+        const due = options.checkpointEvery !== undefined && stepsDone % options.checkpointEvery === 0;
+        if ((stop || due) && b < order.size) {
+          if (stop) {
+            stopReason = options.signal?.aborted ? 'aborted' : 'time-budget';
+            lastGood = engine.getParams();
+          }
           await checkpoint(epoch, rngAtEpochStart, { batch: b, partial: { lossSum, correct, seen, timeMs } });
-          break outer;
-        }
-        if (options.checkpointEvery && stepsDone % options.checkpointEvery === 0 && b < order.size) {
-          await checkpoint(epoch, rngAtEpochStart, { batch: b, partial: { lossSum, correct, seen, timeMs } });
+          if (stop) break outer;
         }
       }
       skipBatches = 0;
