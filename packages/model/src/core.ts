@@ -36,5 +36,6 @@ export {
 export type { AdamOptions, AdamState, ParamSet, StepResult, TrainEngine } from './engine';
 export { FmnistModelError, type FmnistModelErrorCode } from './errors';
 export { checkParams, cloneParams, createModel, type FmnistModel, initParams, modelFromParams } from './model';
+export { createPredictor, type Predictor, type PredictorOptions } from './predictor';
 export { decodeSafetensors, encodeSafetensors, type SafeTensor } from './safetensors';
 export { type Evaluation, scoreLogits } from './score';

@@ -3,26 +3,8 @@ import type { BackendName, TfjsBackendName } from './backend';
 import type { ModelConfig } from './config';
 import type { ParamSet, TrainEngine } from './engine';
 import { FmnistModelError } from './errors';
+import { isPatchMlp } from './kernels/patch-mlp-model';
 import { createTfjsEngine } from './tfjs-engine';
-
-/**
- * True when the fused WebAssembly-SIMD patch-MLP kernels implement this config: the coursework architecture (4×4
- * patches, width 128, one block, GELU, no norm, no residual, 10 classes), i.e. the `seed` and `patch-mlp` presets.
- * @internal
- */
-export function isPatchMlp(config: ModelConfig): boolean {
-  return (
-    config.patchSize === 4 &&
-    config.dim === 128 &&
-    config.tokenHidden === 128 &&
-    config.channelHidden === 128 &&
-    config.blocks === 1 &&
-    config.activation === 'gelu' &&
-    config.norm === 'none' &&
-    !config.residual &&
-    config.numClasses === 10
-  );
-}
 
 /**
  * True when the WebAssembly-SIMD kernels can train this config: every valid config with 10 classes (the patch-MLP on

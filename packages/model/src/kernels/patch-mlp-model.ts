@@ -1,3 +1,4 @@
+import type { ModelConfig } from '../config';
 import type { KernelCompute, KernelModel, TensorSpec } from './core';
 
 /**
@@ -90,3 +91,22 @@ export const PATCH_MLP: KernelModel<PatchMlpExports> = {
   },
   createCompute: createPatchMlpCompute,
 };
+
+/**
+ * True when the fused WebAssembly-SIMD patch-MLP kernels implement this config: the coursework architecture (4×4
+ * patches, width 128, one block, GELU, no norm, no residual, 10 classes), i.e. the `seed` and `patch-mlp` presets.
+ * @internal
+ */
+export function isPatchMlp(config: ModelConfig): boolean {
+  return (
+    config.patchSize === 4 &&
+    config.dim === 128 &&
+    config.tokenHidden === 128 &&
+    config.channelHidden === 128 &&
+    config.blocks === 1 &&
+    config.activation === 'gelu' &&
+    config.norm === 'none' &&
+    !config.residual &&
+    config.numClasses === 10
+  );
+}
