@@ -9,8 +9,9 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 it('the exporter bundles with platform=browser and contains no Node built-in', async () => {
   const result = await build({
     stdin: {
-      contents: `import { exportOnnx, readOnnxMetadata } from './src/index.ts'; import { createModel } from '@fmnist/model/core';
-        const bytes = exportOnnx(createModel('patch-mlp'), { quantize: 'int8' }); console.log(readOnnxMetadata(bytes).classNames);`,
+      contents: `import { exportOnnx, readOnnxMetadata, readOnnxWeights } from './src/index.ts'; import { createModel } from '@fmnist/model/core';
+        const bytes = exportOnnx(createModel('patch-mlp'), { quantize: 'int8' }); console.log(readOnnxMetadata(bytes).classNames);
+        console.log(Object.keys(readOnnxWeights(bytes).params));`,
       resolveDir: root,
       loader: 'ts',
     },

@@ -1,7 +1,8 @@
 /**
  * `@fmnist/onnx`: exports trained Fashion-MNIST models (`@fmnist/model` presets and checkpoints) to ONNX — float32,
- * int8 or float16 weights — and reads the metadata back. Pure TypeScript on the official `onnx.proto` schema: this
- * entry has no Node built-ins and runs in browsers. Node adds `exportOnnxFile` (the `node` export condition).
+ * int8 or float16 weights — and reads the metadata and the weights back. Pure TypeScript on the official `onnx.proto`
+ * schema: this entry has no Node built-ins and runs in browsers. Node adds `exportOnnxFile` (the `node` export
+ * condition).
  *
  * @packageDocumentation
  */
@@ -27,3 +28,4 @@ export {
   readOnnxMetadata,
 } from './metadata';
 export { PRODUCER_NAME, PRODUCER_VERSION } from './version';
+export { type OnnxWeights, readOnnxWeights } from './weights';

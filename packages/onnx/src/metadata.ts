@@ -180,7 +180,11 @@ function json<T>(raw: Record<string, string>, key: string, required: boolean): T
  * ```
  */
 export function readOnnxMetadata(bytes: Uint8Array): OnnxMetadata {
-  const model = decodeModel(bytes);
+  return metadataFromModel(decodeModel(bytes));
+}
+
+/** {@link readOnnxMetadata} of a decoded model (so that readers of the weights decode the bytes once). @internal */
+export function metadataFromModel(model: ModelProto): OnnxMetadata {
   const raw: Record<string, string> = {};
   for (const { key, value } of model.metadataProps) raw[key] = value;
   const K = METADATA_KEYS;
