@@ -5,8 +5,11 @@
  *   pnpm --filter @fmnist/web bench            # after pnpm build
  *   node bench/app.mjs --json                  # one JSON document on stdout
  *   node bench/app.mjs --runs 5 --batches 100,250,500,1000
+ *   node bench/app.mjs --engines kernels          # only the default engine
  *
- * For the cross-origin isolated page (wasm threads) and a plain one (1 thread) it measures: the cold start (navigation
+ * For each engine — `kernels` (fmnist's WebAssembly-SIMD kernels, one web worker per core: what Auto picks without a
+ * GPU), `wasm` (onnxruntime-web, threads in the cross-origin isolated page) and `wasm-1` (onnxruntime-web in a page
+ * that is not isolated, hence 1 thread) — it measures: the cold start (navigation
  * → default model ready, including the wasm download and compile), the model load (fetch + validate + session, warm
  * runtime; median of 5), the single-image latency (pixels → probabilities; median of 100 after 20 warm-up runs) and the
  * whole 10,000-image test set as the Evaluate view runs it, plus a sweep of batch sizes. Targets on a 2-core machine:
@@ -24,7 +27,7 @@ const { values: flags } = parseArgs({
     json: { type: 'boolean', default: false },
     runs: { type: 'string', default: '3' },
     batches: { type: 'string', default: '100,250,500,1000,2000' },
-    'no-single-thread': { type: 'boolean', default: false },
+    engines: { type: 'string', default: 'kernels,wasm,wasm-1' },
   },
 });
 const RUNS = Number(flags.runs);
@@ -76,12 +79,12 @@ function chromiumCpuSeconds() {
 }
 
 /** Everything measured inside the page, through the app's own engine and evaluation code. */
-async function measureInPage(page, batches, runs) {
+async function measureInPage(page, choice, batches, runs) {
   return page.evaluate(
-    async ({ batches, runs }) => {
+    async ({ choice, batches, runs }) => {
       const { app, predictAll, toModelInput } = globalThis.fmnist;
       const test = await app.ensureTestSet();
-      const engine = app.engine;
+      const engine = await app.setProvider(choice);
       const med = (xs) => {
         const s = [...xs].sort((a, b) => a - b);
         const m = s.length >> 1;
@@ -135,11 +138,18 @@ async function measureInPage(page, batches, runs) {
         sweepMs: sweep,
       };
     },
-    { batches, runs },
+    { choice, batches, runs },
   );
 }
 
-async function benchOne(browser, isolated) {
+/** The engines the bench can measure: a provider choice and whether the page is cross-origin isolated. */
+const ENGINES = {
+  kernels: { choice: 'kernels', isolated: true },
+  wasm: { choice: 'wasm', isolated: true },
+  'wasm-1': { choice: 'wasm', isolated: false },
+};
+
+async function benchOne(browser, { choice, isolated }) {
   const server = await serveDist({ isolated });
   const context = await browser.newContext();
   try {
@@ -149,7 +159,7 @@ async function benchOne(browser, isolated) {
     await page.goto(`${server.url}#evaluate`);
     await page.waitForFunction(() => document.body.dataset.ready === 'true', null, { timeout: 120_000 });
     const coldStartMs = Date.now() - t0;
-    const figures = await measureInPage(page, BATCHES, RUNS);
+    const figures = await measureInPage(page, choice, BATCHES, RUNS);
     return { isolated, coldStartMs, ...figures };
   } finally {
     await context.close();
@@ -176,12 +186,15 @@ log(
 log(`Chromium ${machine.chromium}, onnxruntime-web ${machine.onnxruntimeWeb}, ${RUNS} run(s) per figure\n`);
 const results = [];
 try {
-  for (const isolated of flags['no-single-thread'] ? [true] : [true, false]) {
-    const r = await benchOne(browser, isolated);
+  for (const name of flags.engines.split(',')) {
+    const engine = ENGINES[name];
+    if (!engine) throw new Error(`Unknown engine '${name}' in --engines; choose from ${Object.keys(ENGINES).join(', ')}.`);
+    const r = await benchOne(browser, engine);
     results.push(r);
-    const ep = `${r.provider} × ${r.threads} thread${r.threads === 1 ? '' : 's'}${r.isolated ? ' (cross-origin isolated)' : ' (not isolated)'}`;
+    const unit = r.provider === 'kernels' ? 'worker' : 'thread';
+    const ep = `${r.provider} × ${r.threads} ${unit}${r.threads === 1 ? '' : 's'}${r.isolated ? ' (cross-origin isolated)' : ' (not isolated)'}`;
     log(`== ${ep}`);
-    log(`  cold start (navigation → model ready):  ${r.coldStartMs.toFixed(0)} ms`);
+    log(`  cold start (navigation → ready, Auto): ${r.coldStartMs.toFixed(0)} ms`);
     log(`  model load (warm runtime, median of 5): ${r.modelLoadMs.toFixed(1)} ms`);
     log(`  single image (median of 100):           ${r.singleMs.toFixed(3)} ms   (p90 ${r.singleP90Ms.toFixed(3)} ms)   target ≤ 1 ms`);
     log(
@@ -189,7 +202,7 @@ try {
     );
     if (r.evaluateCpuMs !== null) {
       log(
-        `  … CPU time used by Chromium for it:     ${(r.evaluateCpuMs / 1000).toFixed(2)} s (≈ the wall time on an idle machine with ${r.threads} thread${r.threads === 1 ? '' : 's'}: ${(r.evaluateCpuMs / 1000 / r.threads).toFixed(2)} s)`,
+        `  … CPU time used by Chromium for it:     ${(r.evaluateCpuMs / 1000).toFixed(2)} s (≈ the wall time on an idle machine with ${r.threads} ${unit}${r.threads === 1 ? '' : 's'}: ${(r.evaluateCpuMs / 1000 / r.threads).toFixed(2)} s)`,
       );
     }
     log(

@@ -120,14 +120,15 @@ describe.skipIf(missing !== null)('the web app in Chromium', () => {
     await server?.close();
   });
 
-  it('loads the default model with multi-threaded WebAssembly in a cross-origin isolated page', async () => {
+  it('loads the default model on the fmnist kernels, one web worker per core', async () => {
     expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
     expect(await page.textContent('#model-status')).toMatch(/^default\.onnx · patch-mlp · 81\.\d\d % recorded$/);
     const status = page.locator('#engine-status');
-    expect(await status.getAttribute('data-provider')).toBe('wasm');
+    expect(await status.getAttribute('data-provider')).toBe('kernels');
     const cores = await page.evaluate(() => navigator.hardwareConcurrency);
-    expect(await status.textContent()).toBe(`WebAssembly · SIMD · ${Math.min(4, cores)} thread${cores === 1 ? '' : 's'}`);
-    // No WebGPU in a GPU-less headless browser: Auto says why it uses wasm.
+    const workers = Math.min(4, cores);
+    expect(await status.textContent()).toBe(`fmnist kernels · WebAssembly SIMD · ${workers} worker${workers === 1 ? '' : 's'}`);
+    // No WebGPU in a GPU-less headless browser: Auto does not offer it.
     expect(await page.textContent('#provider option[value="webgpu"]')).toBe('WebGPU (unavailable)');
   });
 
@@ -159,16 +160,21 @@ describe.skipIf(missing !== null)('the web app in Chromium', () => {
     await page.locator('#draw-clear').click();
   });
 
-  it('gives the same predictions as `fmnist predict` for 20 test images', async () => {
-    const ours = await page.evaluate(async (indices) => {
-      const { app, toModelInput } = (globalThis as unknown as { fmnist: { app: App; toModelInput: (p: Uint8Array) => Float32Array } })
-        .fmnist;
-      const test = await app.ensureTestSet();
-      const engine = app.engine as NonNullable<App['engine']>;
-      const out: number[][] = [];
-      for (const i of indices) out.push(Array.from(await engine.run(toModelInput(test.images.subarray(i * 784, (i + 1) * 784)), 1)));
-      return out;
-    }, INDICES);
+  it.each(['kernels', 'wasm'] as const)('gives the same predictions as `fmnist predict` for 20 test images (%s)', async (provider) => {
+    const ours = await page.evaluate(
+      async ([indices, provider]) => {
+        const { app, toModelInput } = (globalThis as unknown as { fmnist: { app: App; toModelInput: (p: Uint8Array) => Float32Array } })
+          .fmnist;
+        const test = await app.ensureTestSet();
+        const engine = await app.setProvider(provider);
+        if (engine.info.provider !== provider) throw new Error(`asked for ${provider}, got ${engine.info.provider}`);
+        const out: number[][] = [];
+        for (const i of indices) out.push(Array.from(await engine.run(toModelInput(test.images.subarray(i * 784, (i + 1) * 784)), 1)));
+        await app.setProvider('auto');
+        return out;
+      },
+      [INDICES, provider] as const,
+    );
     const { predictions } = await cliPredict;
     expect(predictions).toHaveLength(INDICES.length);
     for (const [k, pred] of predictions.entries()) {
@@ -181,7 +187,12 @@ describe.skipIf(missing !== null)('the web app in Chromium', () => {
     }
   });
 
-  it('evaluates the whole test set in the page with the accuracy of `fmnist eval`', async () => {
+  it.each(['wasm', 'auto'] as const)('evaluates the whole test set in the page with the accuracy of `fmnist eval` (%s)', async (choice) => {
+    await page.selectOption('#provider', choice);
+    await page.waitForFunction(
+      (want) => document.querySelector('#engine-status')?.getAttribute('data-provider') === want,
+      choice === 'auto' ? 'kernels' : choice,
+    );
     await page.locator('#tab-evaluate').click();
     await page.locator('#eval-run').click();
     await page.waitForSelector('#eval-results:not([hidden])', { timeout: 120_000 });
@@ -206,7 +217,7 @@ describe.skipIf(missing !== null)('the web app in Chromium', () => {
     expect(await page.locator('#eval-mistakes li').count()).toBe(60);
     expect(await page.textContent('[data-stat="speed"] dd')).toMatch(/images\/s$/);
     expect(await page.textContent('[data-stat="per-image"] dd')).toMatch(/ms$/);
-    await shot(page, 'desktop-evaluate');
+    if (choice === 'auto') await shot(page, 'desktop-evaluate');
   });
 
   it('browses the test set, filters by class and outcome, and shows probabilities', async () => {
@@ -413,14 +424,25 @@ describe.skipIf(missing !== null)('the web app in Chromium', () => {
     await page.waitForFunction(() => document.querySelector('#model-card')?.getAttribute('data-model') === 'default.onnx');
   });
 
-  it('falls back to single-threaded wasm, and says so, when the page is not cross-origin isolated', async () => {
+  it('keeps every core without cross-origin isolation on the kernels; onnxruntime falls back to 1 thread and says so', async () => {
     const plain = await serveDist({ isolated: false });
     const context = await browser.newContext({ viewport: DESKTOP });
     try {
       const p = await openApp(context, plain.url);
       expect(await p.evaluate(() => crossOriginIsolated)).toBe(false);
-      expect(await p.textContent('#engine-status')).toBe('WebAssembly · SIMD · 1 thread');
+      const workers = Math.min(4, await p.evaluate(() => navigator.hardwareConcurrency));
+      expect(await p.textContent('#engine-status')).toBe(
+        `fmnist kernels · WebAssembly SIMD · ${workers} worker${workers === 1 ? '' : 's'}`,
+      );
+      expect(await p.isHidden('#engine-note')).toBe(true);
+      await drawTrousers(p);
+      expect(await predictedName(p, '#draw-result')).toBe('Trouser');
+      await p.selectOption('#provider', 'wasm');
+      await p.waitForFunction(() => document.querySelector('#engine-status')?.getAttribute('data-provider') === 'wasm');
+      expect(await p.textContent('#engine-status')).toBe('onnxruntime · WebAssembly SIMD · 1 thread');
       expect(await p.textContent('#engine-note')).toMatch(/not cross-origin isolated/);
+      await p.locator('#draw-clear').click();
+      await expect.poll(() => p.textContent('#draw-result')).toMatch(/^Draw a garment/);
       await drawTrousers(p);
       expect(await predictedName(p, '#draw-result')).toBe('Trouser');
     } finally {
@@ -436,6 +458,10 @@ describe.skipIf(missing !== null)('the web app in Chromium', () => {
     expect(await page.getAttribute('#engine-status', 'data-provider')).toBe('wasm');
     await page.selectOption('#provider', 'wasm');
     await page.waitForFunction(() => document.querySelector('#engine-note')?.hasAttribute('hidden'));
+    expect(await page.getAttribute('#engine-status', 'data-provider')).toBe('wasm');
+    await page.selectOption('#provider', 'kernels');
+    await page.waitForFunction(() => document.querySelector('#engine-status')?.getAttribute('data-provider') === 'kernels');
+    await page.selectOption('#provider', 'auto');
   });
 
   it('raised no page errors', () => {
@@ -456,14 +482,14 @@ describe.skipIf(missing !== null || !process.env.FMNIST_E2E_WEBGPU)('WebGPU on a
     try {
       const page = await openApp(await browser.newContext({ viewport: DESKTOP }), server.url, 'gallery');
       // A software adapter is never picked by Auto…
-      expect(await page.getAttribute('#engine-status', 'data-provider')).toBe('wasm');
+      expect(await page.getAttribute('#engine-status', 'data-provider')).toBe('kernels');
       expect(await page.textContent('#provider option[value="webgpu"]')).toBe('WebGPU (software)');
       // …but can be chosen.
       await page.selectOption('#provider', 'webgpu');
       await page.waitForFunction(() => document.querySelector('#engine-status')?.getAttribute('data-provider') === 'webgpu', null, {
         timeout: 120_000,
       });
-      expect(await page.textContent('#engine-status')).toBe('WebGPU');
+      expect(await page.textContent('#engine-status')).toBe('onnxruntime · WebGPU');
       const ours = await page.evaluate(async () => {
         const { app, toModelInput } = (globalThis as unknown as { fmnist: { app: App; toModelInput: (p: Uint8Array) => Float32Array } })
           .fmnist;

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   describeEngine,
   isSoftwareAdapter,
+  kernelWorkers,
   MAX_ERROR_CHARS,
   MAX_WASM_THREADS,
   resolveProvider,
@@ -17,10 +18,17 @@ describe('engine choices', () => {
     expect(wasmThreads({ isolated: true, cores: 0 })).toBe(1);
   });
 
-  it('picks WebGPU automatically only when an adapter exists', () => {
+  it('starts one kernels worker per core, isolated or not', () => {
+    expect(kernelWorkers({ cores: 2 })).toBe(2);
+    expect(kernelWorkers({ cores: 64 })).toBe(MAX_WASM_THREADS);
+    expect(kernelWorkers({ cores: 0 })).toBe(1);
+  });
+
+  it('picks WebGPU automatically only when an adapter exists, else the kernels', () => {
     expect(resolveProvider('auto', { webgpu: true })).toBe('webgpu');
-    expect(resolveProvider('auto', { webgpu: false })).toBe('wasm');
+    expect(resolveProvider('auto', { webgpu: false })).toBe('kernels');
     expect(resolveProvider('wasm', { webgpu: true })).toBe('wasm');
+    expect(resolveProvider('kernels', { webgpu: true })).toBe('kernels');
     expect(resolveProvider('webgpu', { webgpu: false })).toBe('webgpu');
   });
 
@@ -29,13 +37,15 @@ describe('engine choices', () => {
     expect(isSoftwareAdapter({ info: { isFallbackAdapter: true, vendor: 'x' } })).toBe(true);
     expect(isSoftwareAdapter({ isFallbackAdapter: true })).toBe(true);
     expect(isSoftwareAdapter({ info: { vendor: 'nvidia', architecture: 'ampere' } })).toBe(false);
-    expect(resolveProvider('auto', { webgpu: false })).toBe('wasm');
+    expect(resolveProvider('auto', { webgpu: false })).toBe('kernels');
   });
 
   it('describes the engine for the status bar', () => {
-    expect(describeEngine({ provider: 'wasm', threads: 2, choice: 'auto' })).toBe('WebAssembly · SIMD · 2 threads');
-    expect(describeEngine({ provider: 'wasm', threads: 1, choice: 'wasm' })).toBe('WebAssembly · SIMD · 1 thread');
-    expect(describeEngine({ provider: 'webgpu', threads: 1, choice: 'auto' })).toBe('WebGPU');
+    expect(describeEngine({ provider: 'kernels', threads: 2, choice: 'auto' })).toBe('fmnist kernels · WebAssembly SIMD · 2 workers');
+    expect(describeEngine({ provider: 'kernels', threads: 1, choice: 'kernels' })).toBe('fmnist kernels · WebAssembly SIMD · 1 worker');
+    expect(describeEngine({ provider: 'wasm', threads: 2, choice: 'wasm' })).toBe('onnxruntime · WebAssembly SIMD · 2 threads');
+    expect(describeEngine({ provider: 'wasm', threads: 1, choice: 'wasm' })).toBe('onnxruntime · WebAssembly SIMD · 1 thread');
+    expect(describeEngine({ provider: 'webgpu', threads: 1, choice: 'auto' })).toBe('onnxruntime · WebGPU');
   });
 });
 

@@ -1,21 +1,26 @@
 /**
- * Running a model with onnxruntime-web. Two builds are loaded on demand, each with its own WebAssembly binary served
- * from the app's assets (never a CDN): `onnxruntime-web/wasm` (CPU, SIMD, threads when the page is cross-origin
- * isolated) and `onnxruntime-web/webgpu` (the WebGPU execution provider, with its larger binary).
+ * Running a model: on fmnist's own WebAssembly-SIMD kernels in web workers (kernels-engine.ts), or with
+ * onnxruntime-web. Two onnxruntime builds are loaded on demand, each with its own WebAssembly binary served from the
+ * app's assets (never a CDN): `onnxruntime-web/wasm` (CPU, SIMD, threads when the page is cross-origin isolated) and
+ * `onnxruntime-web/webgpu` (the WebGPU execution provider, with its larger binary).
  */
 import type { InferenceSession, Tensor } from 'onnxruntime-web';
 import webgpuMjsUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.mjs?url';
 import webgpuWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
 import wasmMjsUrl from 'onnxruntime-web/ort-wasm-simd-threaded.mjs?url';
 import wasmWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url';
+import { createKernelsEngine } from './kernels-engine';
 import { softmaxRows } from './metrics';
 import { type ModelInfo, ModelLoadError } from './model-info';
 import { IMAGE_SIZE } from './preprocess';
 
-/** An execution provider the app can use. */
-export type Provider = 'wasm' | 'webgpu';
+/**
+ * How the app can run a model: `kernels` (fmnist's WebAssembly-SIMD kernels, one web worker per core), or
+ * onnxruntime-web's `wasm` or `webgpu` execution provider.
+ */
+export type Provider = 'kernels' | 'wasm' | 'webgpu';
 
-/** What the user picks: a provider, or `auto` (WebGPU when the browser has an adapter, else wasm). */
+/** What the user picks: a provider, or `auto` (WebGPU when the browser has a hardware adapter, else the kernels). */
 export type ProviderChoice = 'auto' | Provider;
 
 /** Most wasm threads the app asks for (onnxruntime-web's own cap is 4 by default as well). */
@@ -40,7 +45,7 @@ export interface Capabilities {
 /** How a session actually runs. */
 export interface EngineInfo {
   provider: Provider;
-  /** wasm threads (1 on WebGPU, where the wasm side only orchestrates). */
+  /** Workers of the kernels, wasm threads of onnxruntime (1 on WebGPU, where the wasm side only orchestrates). */
   threads: number;
   /** The provider choice that led here. */
   choice: ProviderChoice;
@@ -52,6 +57,8 @@ export interface EngineInfo {
 export interface Engine {
   readonly info: EngineInfo;
   readonly model: ModelInfo;
+  /** Images per run the engine is fastest with when evaluating many (the Evaluate view's batch size). */
+  readonly preferredBatch?: number;
   /**
    * Class probabilities for `n` images.
    *
@@ -164,7 +171,24 @@ function loadRuntime(provider: Provider, threads: number): Promise<Ort> {
 }
 
 /**
- * Decides the provider for a choice: `auto` → WebGPU when an adapter exists, else wasm.
+ * How many kernels workers to start: one per core, up to {@link MAX_WASM_THREADS}. Unlike onnxruntime's threads they
+ * need no cross-origin isolation (each worker gets its share of a batch by message).
+ *
+ * @param caps - detected capabilities
+ * @returns the worker count
+ *
+ * @example
+ * ```ts
+ * kernelWorkers({ cores: 2 }); // 2
+ * ```
+ */
+export function kernelWorkers(caps: Pick<Capabilities, 'cores'>): number {
+  return Math.max(1, Math.min(MAX_WASM_THREADS, caps.cores));
+}
+
+/**
+ * Decides the provider for a choice: `auto` → WebGPU when a hardware adapter exists, else the kernels (the fastest on
+ * a CPU: see bench/app.mjs).
  *
  * @param choice - the user's choice
  * @param caps - detected capabilities
@@ -172,11 +196,11 @@ function loadRuntime(provider: Provider, threads: number): Promise<Ort> {
  *
  * @example
  * ```ts
- * resolveProvider('auto', { webgpu: false }); // 'wasm'
+ * resolveProvider('auto', { webgpu: false }); // 'kernels'
  * ```
  */
 export function resolveProvider(choice: ProviderChoice, caps: Pick<Capabilities, 'webgpu'>): Provider {
-  if (choice === 'auto') return caps.webgpu ? 'webgpu' : 'wasm';
+  if (choice === 'auto') return caps.webgpu ? 'webgpu' : 'kernels';
   return choice;
 }
 
@@ -190,11 +214,11 @@ async function createSession(provider: Provider, model: ModelInfo, threads: numb
 }
 
 /**
- * Loads a validated model into onnxruntime-web. With `auto` (or an explicit `webgpu`) a WebGPU failure falls back to
- * wasm, and the returned `info.note` says why.
+ * Loads a validated model into the engine a choice resolves to. A WebGPU or kernels failure falls back to
+ * onnxruntime's wasm, and the returned `info.note` says why.
  *
  * @param model - a model from `inspectModel`
- * @param choice - `auto`, `wasm` or `webgpu`
+ * @param choice - `auto`, `kernels`, `wasm` or `webgpu`
  * @param caps - from {@link detectCapabilities}
  * @returns a ready engine
  * @throws ModelLoadError `E_RUNTIME` when onnxruntime cannot load the model
@@ -209,12 +233,20 @@ export async function createEngine(model: ModelInfo, choice: ProviderChoice, cap
   if (!caps.simd) {
     throw new ModelLoadError(
       'E_RUNTIME',
-      'This browser lacks WebAssembly SIMD, which onnxruntime-web needs. Use a current Chrome, Edge, Firefox or Safari.',
+      'This browser lacks WebAssembly SIMD, which onnxruntime-web and the kernels need. Use a current Chrome, Edge, Firefox or Safari.',
     );
   }
   const threads = wasmThreads(caps);
   let provider = resolveProvider(choice, caps);
   let note: string | undefined;
+  if (provider === 'kernels') {
+    try {
+      return await createKernelsEngine(model, { workers: kernelWorkers(caps), info: { choice } });
+    } catch (err) {
+      note = `${(err as Error).message}; using onnxruntime`;
+      provider = 'wasm';
+    }
+  }
   if (provider === 'webgpu' && !caps.webgpu && !caps.webgpuSoftware) {
     note = `WebGPU unavailable: ${caps.webgpuNote ?? 'no adapter'}; using WebAssembly`;
     provider = 'wasm';
@@ -305,17 +337,19 @@ function runtimeError(model: ModelInfo, err: unknown): ModelLoadError {
 }
 
 /**
- * A one-line description of an engine for the status bar, e.g. `WebAssembly · SIMD · 2 threads`.
+ * A one-line description of an engine for the status bar, e.g. `fmnist kernels · WebAssembly SIMD · 2 workers`.
  *
  * @param info - the engine's info
  * @returns the label
  *
  * @example
  * ```ts
- * describeEngine({ provider: 'wasm', threads: 1, choice: 'auto' }); // 'WebAssembly · SIMD · 1 thread'
+ * describeEngine({ provider: 'wasm', threads: 1, choice: 'wasm' }); // 'onnxruntime · WebAssembly SIMD · 1 thread'
  * ```
  */
 export function describeEngine(info: EngineInfo): string {
-  if (info.provider === 'webgpu') return 'WebGPU';
-  return `WebAssembly · SIMD · ${info.threads} thread${info.threads === 1 ? '' : 's'}`;
+  const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
+  if (info.provider === 'kernels') return `fmnist kernels · WebAssembly SIMD · ${plural(info.threads, 'worker')}`;
+  if (info.provider === 'webgpu') return 'onnxruntime · WebGPU';
+  return `onnxruntime · WebAssembly SIMD · ${plural(info.threads, 'thread')}`;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { predictAll } from './evaluate';
+import { EVAL_BATCH, predictAll } from './evaluate';
 
 /** A fake engine: class = first pixel of the image mod 10, probability 1. Records batch sizes. */
 function fakeRunner() {
@@ -41,6 +41,18 @@ describe('predictAll', () => {
     expect(Array.from(p.predicted)).toEqual(Array.from({ length: count }, (_, i) => i % 10));
     expect(p.probabilities).toHaveLength(count * 10);
     expect(p.ms).toBeGreaterThanOrEqual(0);
+  });
+
+  it("uses the engine's preferred batch size unless told otherwise, else EVAL_BATCH", async () => {
+    const preferring = { ...fakeRunner(), preferredBatch: 12 };
+    await predictAll(preferring, images, 10);
+    expect(preferring.calls).toEqual([12, 12, 1]);
+    const told = { ...fakeRunner(), preferredBatch: 12 };
+    await predictAll(told, images, 10, { batchSize: 20 });
+    expect(told.calls).toEqual([20, 5]);
+    const plain = fakeRunner();
+    await predictAll(plain, new Uint8Array((EVAL_BATCH + 1) * 784), 10);
+    expect(plain.calls).toEqual([EVAL_BATCH, 1]);
   });
 
   it('yields to the page at most every yieldEveryMs', async () => {

@@ -4,9 +4,9 @@ import { argmaxRows } from './metrics';
 import { toModelInput } from './preprocess';
 
 /**
- * Images per `session.run` when evaluating: large enough to amortise the call, small enough to stay in cache (the
- * token-mixing activations of 500 images are 33 MB) and to update the progress bar often. 500 was the fastest or tied
- * of 100–2,000 in `bench/app.mjs`.
+ * Images per run when evaluating, unless the engine prefers another size: large enough to amortise the call, small
+ * enough to stay in cache (the token-mixing activations of 500 images are 33 MB) and to update the progress bar often.
+ * For onnxruntime-web, 500 was the fastest or tied of 100–2,000 in `bench/app.mjs`.
  */
 export const EVAL_BATCH = 500;
 
@@ -16,11 +16,13 @@ export const YIELD_EVERY_MS = 100;
 /** The part of an engine that {@link predictAll} needs. */
 export interface BatchRunner {
   run(x: Float32Array, n: number): Promise<Float32Array>;
+  /** Images per run this engine is fastest with (default {@link EVAL_BATCH}). */
+  readonly preferredBatch?: number;
 }
 
 /** Options of {@link predictAll}. */
 export interface PredictAllOptions {
-  /** Images per run. @defaultValue {@link EVAL_BATCH} */
+  /** Images per run. @defaultValue the runner's `preferredBatch`, else {@link EVAL_BATCH} */
   batchSize?: number;
   /** Called after each batch with images done and the total. */
   onProgress?: (done: number, total: number) => void;
@@ -67,7 +69,7 @@ export async function predictAll(
   classes: number,
   options: PredictAllOptions = {},
 ): Promise<Predictions> {
-  const batch = options.batchSize ?? EVAL_BATCH;
+  const batch = options.batchSize ?? runner.preferredBatch ?? EVAL_BATCH;
   if (!Number.isInteger(batch) || batch <= 0) throw new RangeError(`'batchSize' must be a positive integer, got ${batch}.`);
   const count = images.length / IMAGE_PIXELS;
   const probabilities = new Float32Array(count * classes);
