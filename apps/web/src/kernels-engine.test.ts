@@ -38,7 +38,7 @@ function inProcessWorker(log?: KernelsRequest['type'][]): KernelsPort {
 let test: FashionMnistSplit;
 beforeAll(async () => {
   ({ test } = await loadFashionMnist({ download: false }));
-});
+}, 60_000);
 
 describe('splitShards', () => {
   it('gives each worker a contiguous share, never below MIN_SHARD images', () => {
@@ -52,12 +52,13 @@ describe('splitShards', () => {
   });
 });
 
-describe('createKernelsEngine', () => {
+// Real kernels on the real test set: about 3 s on an idle 2-core machine, several times that while it is busy.
+describe('createKernelsEngine', { timeout: 60_000 }, () => {
   const model = inspectModel(DEFAULT, 'default.onnx');
   let engine: Engine;
   beforeAll(async () => {
     engine = await createKernelsEngine(model, { workers: 2, spawn: () => inProcessWorker() });
-  });
+  }, 60_000);
 
   it('reproduces the accuracy recorded at training on the real test set', async () => {
     expect(engine.info).toMatchObject({ provider: 'kernels', threads: 2 });
