@@ -1,26 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { type ModelConfig, paramSpecs, resolveConfig } from './config';
+import { type ModelConfig, resolveConfig } from './config';
 import type { ParamSet } from './engine';
 import { createEngine } from './engines';
 import { FmnistModelError } from './errors';
-import { randomBatch, seededRandom } from './kernels/test-utils';
+import { randomBatch, randomConfigParams } from './kernels/test-utils';
 import { createModel } from './model';
 import { createPredictor } from './predictor';
-
-/** Weights ~ N(0, 1/fan_in), every bias and LayerNorm value random too, so all of them matter. */
-function randomParamsFor(config: ModelConfig, seed: number): ParamSet {
-  const rand = seededRandom(seed);
-  const gauss = () => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
-  const params: ParamSet = {};
-  for (const { name, shape, kind } of paramSpecs(config)) {
-    const values = new Float32Array(shape.reduce((a, b) => a * b, 1));
-    for (let i = 0; i < values.length; i++) {
-      values[i] = kind === 'weight' ? gauss() / Math.sqrt(shape[0] as number) : (name.includes('norm') ? 1 : 0) + 0.2 * (rand() - 0.5);
-    }
-    params[name] = values;
-  }
-  return params;
-}
 
 /** Logits of TensorFlow.js (cpu backend), the reference every engine is checked against. */
 async function tfjsLogits(config: ModelConfig, params: ParamSet, x: Float32Array): Promise<Float32Array> {
@@ -47,7 +32,7 @@ const CONFIGS: [string, ModelConfig][] = [
 
 describe('createPredictor', () => {
   it.each(CONFIGS)('gives the logits of TensorFlow.js for %s', async (_, config) => {
-    const params = randomParamsFor(config, 7);
+    const params = randomConfigParams(config, 7);
     const { x } = randomBatch(3, 37);
     const predictor = await createPredictor({ config, params }, { maxBatch: 16 });
     const logits = predictor.predict(x);
@@ -67,7 +52,7 @@ describe('createPredictor', () => {
     expect(predictor.predict(x, 2)).toEqual(all.subarray(0, 20));
     expect(predictor.predict(x, 0)).toHaveLength(0);
 
-    const other = randomParamsFor(model.config, 11);
+    const other = randomConfigParams(model.config, 11);
     predictor.setParams(other);
     const after = predictor.predict(x);
     expect(maxAbsDiff(after, all)).toBeGreaterThan(1e-3);

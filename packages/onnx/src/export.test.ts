@@ -2,11 +2,11 @@ import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { CLASS_NAMES } from '@fmnist/data';
 import { createModel, encodeWeights, PRESETS, type PresetName, paramSpecs } from '@fmnist/model/core';
 import { describe, expect, it } from 'vitest';
-import { FmnistOnnxError } from './errors';
 import { exportOnnx, quantizeInt8 } from './export';
 import { ModelProtoSchema, TensorProto_DataType } from './gen/onnx_pb';
 import { fromHalfBits, toHalfBits } from './half';
 import { readOnnxMetadata } from './metadata';
+import { expectError } from './test-helpers';
 import { PRODUCER_VERSION } from './version';
 
 const decode = (bytes: Uint8Array) => fromBinary(ModelProtoSchema, bytes);
@@ -16,18 +16,6 @@ const dims = (bytes: Uint8Array, which: 'input' | 'output') =>
     const t = v.type!.value.value as { shape: { dim: { value: { value: unknown } }[] } };
     return [v.name, t.shape.dim.map((d) => (typeof d.value.value === 'bigint' ? Number(d.value.value) : d.value.value))];
   });
-
-function expectError(fn: () => unknown, code: string, message: RegExp) {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(FmnistOnnxError);
-    expect((err as FmnistOnnxError).code).toBe(code);
-    expect((err as Error).message).toMatch(message);
-    return;
-  }
-  throw new Error(`expected ${code}`);
-}
 
 describe('exportOnnx', () => {
   it('writes the documented graph contract: IR 8, opset 17, image [batch, 1, 28, 28] → logits, probabilities [batch, 10]', () => {

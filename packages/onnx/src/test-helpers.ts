@@ -1,6 +1,8 @@
 /** Shared helpers of the tests (not exported by the package). */
 import { createEngine, type FmnistModel } from '@fmnist/model';
 import * as ort from 'onnxruntime-node';
+import { expect } from 'vitest';
+import { FmnistOnnxError } from './errors';
 
 /** Runs an exported model on `n` images (`n * 784` pixels) with onnxruntime-node. */
 export async function runOnnx(
@@ -81,4 +83,17 @@ export function mismatches(a: Uint8Array, b: Uint8Array): number {
   let n = 0;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) n++;
   return n;
+}
+
+/** Runs `fn` and checks that it throws an {@link FmnistOnnxError} with `code` and a message matching `message`. */
+export function expectError(fn: () => unknown, code: string, message: RegExp): void {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(FmnistOnnxError);
+    expect((err as FmnistOnnxError).code).toBe(code);
+    expect((err as Error).message).toMatch(message);
+    return;
+  }
+  throw new Error(`expected ${code}`);
 }

@@ -3,12 +3,11 @@ import { loadFashionMnist, normalize } from '@fmnist/data';
 import { createModel, type FmnistModel, modelFromParams, paramSpecs } from '@fmnist/model';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { FmnistOnnxError } from './errors';
 import { exportOnnx, quantizeInt8 } from './export';
 import { type GraphProto, ModelProtoSchema, TensorProto_DataType } from './gen/onnx_pb';
 import { fromHalfBits, toHalfBits } from './half';
 import { decodeModel } from './metadata';
-import { compare, runOnnx, tfjsLogits } from './test-helpers';
+import { compare, expectError, runOnnx, tfjsLogits } from './test-helpers';
 import { readOnnxWeights } from './weights';
 
 /** Small presets with seeded random weights (not the presets' default seed, so nothing lines up by accident). */
@@ -38,18 +37,6 @@ function editGraph(bytes: Uint8Array, edit: (graph: GraphProto) => void): Uint8A
   const model = decodeModel(bytes);
   edit(model.graph as GraphProto);
   return toBinary(ModelProtoSchema, model);
-}
-
-function expectError(fn: () => unknown, code: string, message: RegExp) {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(FmnistOnnxError);
-    expect((err as FmnistOnnxError).code).toBe(code);
-    expect((err as Error).message).toMatch(message);
-    return;
-  }
-  throw new Error(`expected ${code}`);
 }
 
 describe('readOnnxWeights: round trip of every format', () => {

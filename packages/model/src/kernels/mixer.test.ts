@@ -6,7 +6,7 @@ import { createTfjsForward } from '../tfjs-engine';
 import { KernelCore } from './core';
 import { createMixerKernelEngine } from './mixer-engine';
 import { mixerModel } from './mixer-model';
-import { ADAM, randomBatch, relativeL2, seededRandom, useCpuBackend } from './test-utils';
+import { ADAM, randomBatch, randomConfigParams, relativeL2, useCpuBackend } from './test-utils';
 
 const base = PRESETS['mixer-s'];
 const CONFIGS: Record<string, ModelConfig> = {
@@ -33,22 +33,6 @@ const CONFIGS: Record<string, ModelConfig> = {
     residual: false,
   },
 };
-
-/** Weights ~ N(0, 1/fan_in); biases, norm biases uniform ±0.05 and norm weights 1 ± 0.1 (so all are exercised). */
-function randomParams(config: ModelConfig, seed: number): ParamSet {
-  const rand = seededRandom(seed);
-  const gauss = () => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
-  const params: ParamSet = {};
-  for (const { name, shape, kind } of paramSpecs(config)) {
-    const values = new Float32Array(shape.reduce((a, b) => a * b, 1));
-    for (let i = 0; i < values.length; i++) {
-      values[i] =
-        kind === 'weight' ? gauss() / Math.sqrt(shape[0]!) : kind === 'norm-weight' ? 1 + 0.2 * (rand() - 0.5) : 0.1 * (rand() - 0.5);
-    }
-    params[name] = values;
-  }
-  return params;
-}
 
 /** Mean loss and gradients by tfjs autodiff of the tfjs engine's own forward pass (cpu backend). */
 function reference(config: ModelConfig, params: ParamSet, x: Float32Array, y: Uint8Array) {
@@ -80,7 +64,7 @@ describe('wasm mixer kernels', () => {
 
   it.each(Object.entries(CONFIGS))('loss, gradients and logits match TensorFlow.js: %s', async (_, config) => {
     const n = 7;
-    const params = randomParams(config, 11);
+    const params = randomConfigParams(config, 11);
     const { x, y } = randomBatch(12, n);
     const core = await KernelCore.create(mixerModel(config), n + 3);
     core.setParams(params);
@@ -111,7 +95,7 @@ describe('wasm mixer kernels', () => {
 
   it('1 and 2 threads agree after 2 steps; predict agrees too', async () => {
     const config = CONFIGS['layernorm + residual + gelu, 2 blocks']!;
-    const params = randomParams(config, 21);
+    const params = randomConfigParams(config, 21);
     const batches = [randomBatch(22, 40), randomBatch(23, 40)];
     const one = await createMixerKernelEngine({ config, params, threads: 1, maxBatch: 64 });
     const two = await createMixerKernelEngine({ config, params, threads: 2, maxBatch: 64 });
@@ -142,7 +126,7 @@ describe('wasm mixer kernels', () => {
 
   it('optimizer state round-trips exactly and training resumes identically', async () => {
     const config = CONFIGS['relu, no norm, residual, 7×7 patches']!;
-    const params = randomParams(config, 31);
+    const params = randomConfigParams(config, 31);
     const { x, y } = randomBatch(32, 16);
     const a = await createMixerKernelEngine({ config, params, maxBatch: 16 });
     await a.trainStep(x, y, ADAM);

@@ -1,5 +1,7 @@
 // Shared by the kernel tests: seeded data and a plain TensorFlow.js reference of the patch-MLP (cpu backend, autodiff).
 import * as tf from '@tensorflow/tfjs';
+import type { ModelConfig } from '../config';
+import { paramSpecs } from '../config';
 import type { ParamSet } from '../engine';
 import { KERNEL_PARAM_SHAPES } from './patch-mlp-model';
 
@@ -114,4 +116,20 @@ export function referencePredict(params: ParamSet, x: Float32Array): Float32Arra
     const v = Object.fromEntries(KERNEL_PARAM_SHAPES.map(([name], i) => [name, ts[i]!]));
     return referenceLogits(tf.tensor2d(x, [x.length / 784, 784]), v).dataSync() as Float32Array;
   });
+}
+
+/** Parameters of any config: weights ~ N(0, 1/fan_in); biases, norm biases uniform ±0.05 and norm weights 1 ± 0.1 (so all are exercised). */
+export function randomConfigParams(config: ModelConfig, seed: number): ParamSet {
+  const rand = seededRandom(seed);
+  const gauss = () => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
+  const params: ParamSet = {};
+  for (const { name, shape, kind } of paramSpecs(config)) {
+    const values = new Float32Array(shape.reduce((a, b) => a * b, 1));
+    for (let i = 0; i < values.length; i++) {
+      values[i] =
+        kind === 'weight' ? gauss() / Math.sqrt(shape[0]!) : kind === 'norm-weight' ? 1 + 0.2 * (rand() - 0.5) : 0.1 * (rand() - 0.5);
+    }
+    params[name] = values;
+  }
+  return params;
 }
