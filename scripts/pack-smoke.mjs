@@ -296,13 +296,15 @@ export async function main(): Promise<string> {
     )}\n`,
     // Browser consumer: the default entries under the browser conditions, bundled by esbuild.
     'browser/entry.mjs': `import { batches, CLASS_NAMES, loadFashionMnist, normalize, patchify } from '@fmnist/data';
-import { exportOnnx, readOnnxMetadata } from '@fmnist/onnx';
-import { createModel } from '@fmnist/model/core';
+import { exportOnnx, readOnnxMetadata, readOnnxWeights } from '@fmnist/onnx';
+import { createModel, createPredictor } from '@fmnist/model/core';
 
 export async function main(baseUrl) {
   const { test } = await loadFashionMnist({ baseUrl });
   const bytes = exportOnnx(createModel('patch-mlp'), { quantize: 'int8' });
-  return { meta: readOnnxMetadata(bytes), first: CLASS_NAMES[test.labels[0]], batches, normalize, patchify };
+  const predictor = await createPredictor(readOnnxWeights(bytes));
+  const logits = predictor.predict(normalize(test.images.subarray(0, 784)), 1);
+  return { meta: readOnnxMetadata(bytes), first: CLASS_NAMES[test.labels[0]], logits, batches, patchify };
 }
 `,
     'browser/bundle.mjs': `import { builtinModules, createRequire } from 'node:module';
@@ -393,7 +395,7 @@ console.log(\`\${Object.keys(inputs).length} modules from \${[...fromPkgs].sort(
       throw new Error(`unexpected output: ${JSON.stringify(json).slice(0, 300)}`);
     return `source ${json.source}: ${json.location}`;
   });
-  await check('browser bundle of @fmnist/data + @fmnist/onnx (esbuild, platform browser): no Node built-ins', () =>
+  await check('browser bundle of @fmnist/data + @fmnist/onnx + @fmnist/model/core incl. createPredictor (esbuild, platform browser): no Node built-ins', () =>
     node(['browser/bundle.mjs']).stdout.trim(),
   );
 } catch (err) {
