@@ -395,8 +395,9 @@ console.log(\`\${Object.keys(inputs).length} modules from \${[...fromPkgs].sort(
       throw new Error(`unexpected output: ${JSON.stringify(json).slice(0, 300)}`);
     return `source ${json.source}: ${json.location}`;
   });
-  await check('browser bundle of @fmnist/data + @fmnist/onnx + @fmnist/model/core incl. createPredictor (esbuild, platform browser): no Node built-ins', () =>
-    node(['browser/bundle.mjs']).stdout.trim(),
+  await check(
+    'browser bundle of @fmnist/data + @fmnist/onnx + @fmnist/model/core incl. createPredictor (esbuild, platform browser): no Node built-ins',
+    () => node(['browser/bundle.mjs']).stdout.trim(),
   );
 } catch (err) {
   setupFailed(err);
