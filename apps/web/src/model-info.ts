@@ -5,7 +5,7 @@
 import { CLASS_NAMES, FmnistError } from '@fmnist/data';
 import { INPUT_NAME, type OnnxMetadata, readOnnxMetadata } from '@fmnist/onnx';
 
-/** Files above this size are refused before parsing (the biggest preset, `mixer-m`, is 10 MB). */
+/** Files above this size are refused before parsing (the biggest preset, `mixer-m`, is 2.2 MB; custom configs can be far bigger). */
 export const MAX_MODEL_BYTES = 256 * 1024 * 1024;
 
 /** Stable codes of {@link ModelLoadError}. */
