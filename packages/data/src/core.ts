@@ -41,6 +41,7 @@ export {
   type ExampleSet,
   FASHION_MNIST_MEAN,
   FASHION_MNIST_STD,
+  mirrorImages,
   type Normalization,
   normalize,
   type PatchifyOptions,

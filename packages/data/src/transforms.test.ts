@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createRng } from './random';
 import { tinySplit } from './test-fixtures';
-import { batches, normalize, patchify, permutation, shuffle, subset, trainValidationSplit } from './transforms';
+import { batches, mirrorImages, normalize, patchify, permutation, shuffle, subset, trainValidationSplit } from './transforms';
 
 const set = (n: number) => ({ ...tinySplit(n), count: n });
 
@@ -158,5 +158,25 @@ describe('patchify', () => {
     expect(out[784]).toBe(2);
     expect(() => patchify(two, { patchSize: 5 })).toThrow(RangeError);
     expect(() => patchify(new Uint8Array(100))).toThrow(RangeError);
+  });
+});
+
+describe('mirrorImages', () => {
+  it('mirrors each row of each image, and twice gives the images back', () => {
+    const images = new Uint8Array(2 * 784).map((_, i) => (i * 7) % 251);
+    const m = mirrorImages(images);
+    for (const [img, r, c] of [
+      [0, 0, 0],
+      [0, 5, 3],
+      [1, 27, 27],
+      [1, 13, 20],
+    ] as const) {
+      expect(m[img * 784 + r * 28 + c]).toBe(images[img * 784 + r * 28 + (27 - c)]);
+    }
+    expect(mirrorImages(m)).toEqual(images);
+    expect(images[1]).toBe(7); // the input is untouched
+    expect(mirrorImages(new Uint8Array(6), { rows: 2, cols: 3 })).toEqual(new Uint8Array(6));
+    expect(Array.from(mirrorImages(Uint8Array.from([1, 2, 3, 4, 5, 6]), { rows: 2, cols: 3 }))).toEqual([3, 2, 1, 6, 5, 4]);
+    expect(() => mirrorImages(new Uint8Array(785))).toThrow(/multiple of 784/);
   });
 });

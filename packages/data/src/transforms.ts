@@ -375,3 +375,30 @@ export function patchify(images: Uint8Array | Float32Array, options: PatchifyOpt
   }
   return out;
 }
+
+/**
+ * Mirrors every image left–right (what the `flip` augmentation does to the images it picks), e.g. for flip test-time
+ * augmentation: average a model's logits on `images` and on `mirrorImages(images)`.
+ *
+ * @param images - `n * rows * cols` pixels
+ * @param options - image size (default 28×28)
+ * @returns a new array of the mirrored images
+ * @throws RangeError when the input length is not a whole number of images
+ *
+ * @example
+ * ```ts
+ * const mirrored = mirrorImages(test.images); // image i, column c → column 27 − c
+ * ```
+ */
+export function mirrorImages(images: Uint8Array, options: { rows?: number; cols?: number } = {}): Uint8Array {
+  const rows = options.rows ?? IMAGE_ROWS;
+  const cols = options.cols ?? IMAGE_COLS;
+  if (images.length % (rows * cols) !== 0) {
+    throw new RangeError(`'images' length must be a multiple of ${rows * cols} (${rows}×${cols}), got ${images.length}.`);
+  }
+  const out = new Uint8Array(images.length);
+  for (let row = 0; row < images.length; row += cols) {
+    for (let c = 0; c < cols; c++) out[row + c] = images[row + cols - 1 - c] as number;
+  }
+  return out;
+}

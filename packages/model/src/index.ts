@@ -13,6 +13,7 @@ export { createEngine, type EngineOptions, kernelsSupport } from './engines';
 export { createTfjsForward } from './tfjs-engine';
 export {
   type BatchLogs,
+  type EvaluateOptions,
   evaluate,
   type History,
   type TrainCallbacks,

