@@ -122,12 +122,18 @@ function createProgram(): Command {
     .option('--svg <file>', 'also write the confusion matrix as SVG')
     .option('--png <file>', 'also write the confusion matrix as PNG')
     .addOption(new Option('--backend <name>', 'compute backend for checkpoints').choices(BACKENDS).default('auto'))
+    .addOption(
+      new Option('--tta <kind>', 'test-time augmentation: flip = average the logits of each image and its mirror image (2× the time)')
+        .choices(['none', 'flip'])
+        .default('none'),
+    )
     .option('--dir <dir>', 'folder holding the four Fashion-MNIST files')
     .option('--json', 'print one JSON document on stdout')
     .addHelpText(
       'after',
       examples([
         ['fmnist eval runs/NAME/model.onnx', 'the exported model, through onnxruntime-node'],
+        ['fmnist eval runs/NAME/model.onnx --tta flip', 'with flip test-time augmentation'],
         ['fmnist eval runs/NAME/checkpoint', 'the checkpoint, on the training engine'],
         ['fmnist eval runs/NAME/model.onnx --svg confusion.svg', 'also draw the confusion matrix'],
       ]),

@@ -271,6 +271,29 @@ describe('train → eval → predict', () => {
     expect(r.stderr).toMatch(/^9 Ankle boot +(\S+ +){10}\d+\.\d%$/m);
   });
 
+  it('eval --tta flip: the ONNX model (onnxruntime-node) and the checkpoint (kernels) give the same flip-averaged result', async () => {
+    const [onnx, ckpt, plain] = await Promise.all([
+      fmnist('eval', join(run, 'model.onnx'), '--tta', 'flip', '--json'),
+      fmnist('eval', run, '--tta', 'flip', '--json'),
+      fmnist('eval', join(run, 'model.onnx'), '--json'),
+    ]);
+    expect(onnx.code, onnx.stderr).toBe(0);
+    expect(ckpt.code, ckpt.stderr).toBe(0);
+    const [a, b] = [JSON.parse(onnx.stdout), JSON.parse(ckpt.stdout)];
+    expect([a.tta, b.tta]).toEqual(['flip', 'flip']);
+    expect(Math.abs(a.accuracy - b.accuracy)).toBeLessThanOrEqual(0.0002);
+    expect(a.loss).toBeCloseTo(b.loss, 4);
+    // A different evaluation from the plain one (the mirrored pass counts), of the same model.
+    const c = JSON.parse(plain.stdout);
+    expect(c.tta).toBe('none');
+    expect(a.loss).not.toBeCloseTo(c.loss, 4);
+    expect(Math.abs(a.accuracy - c.accuracy)).toBeLessThan(0.05);
+    expect(onnx.stderr).toMatch(/with onnxruntime-node \(cpu\), flip test-time augmentation/);
+    const bad = await fmnist('eval', join(run, 'model.onnx'), '--tta', 'rotate');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/Allowed choices are none, flip/);
+  });
+
   it('export --int8 writes a smaller model that still works', async () => {
     const out = join(work, 'small.onnx');
     const r = await fmnist('export', run, '-o', out, '--int8', '--json');

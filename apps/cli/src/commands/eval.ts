@@ -1,7 +1,7 @@
 /** `fmnist eval <checkpoint|model.onnx>`: accuracy, loss, per-class accuracy and confusion matrix on the test set. */
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { CLASS_NAMES, normalize } from '@fmnist/data';
+import { CLASS_NAMES, mirrorImages, normalize } from '@fmnist/data';
 import type { BackendName } from '@fmnist/model';
 import { type Evaluation, scoreLogits } from '@fmnist/model/core';
 import { confusionSvg, perClassAccuracy } from '../charts';
@@ -17,6 +17,7 @@ interface EvalFlags {
   svg?: string;
   png?: string;
   backend: BackendName;
+  tta: 'none' | 'flip';
   dir?: string;
   json?: boolean;
 }
@@ -39,11 +40,18 @@ export async function run(modelPath: string, flags: EvalFlags): Promise<void> {
     classNames = runner.classNames;
     const classes = classNames.length;
     const logits = new Float32Array(test.count * classes);
+    const images = test.images.subarray(0, test.count * 784);
     try {
-      for (let start = 0; start < test.count; start += EVAL_BATCH) {
-        const n = Math.min(EVAL_BATCH, test.count - start);
-        const x = normalize(test.images.subarray(start * 784, (start + n) * 784));
-        logits.set(await runner.logits(x, n), start * classes);
+      for (const [k, source] of (flags.tta === 'flip' ? [images, mirrorImages(images)] : [images]).entries()) {
+        for (let start = 0; start < test.count; start += EVAL_BATCH) {
+          const n = Math.min(EVAL_BATCH, test.count - start);
+          const out = await runner.logits(normalize(source.subarray(start * 784, (start + n) * 784)), n);
+          // With flip: the mean of the two passes' logits.
+          for (let i = 0; i < out.length; i++) {
+            const at = start * classes + i;
+            logits[at] = k === 0 ? (out[i] as number) : ((logits[at] as number) + (out[i] as number)) / 2;
+          }
+        }
       }
     } finally {
       await runner.dispose();
@@ -55,7 +63,7 @@ export async function run(modelPath: string, flags: EvalFlags): Promise<void> {
     const { evaluate, loadCheckpoint, modelFromParams } = await import('@fmnist/model');
     const ckpt = await loadCheckpoint(ref.dir);
     const model = modelFromParams(ckpt.meta.config, ckpt.params, ckpt.meta.preset);
-    const ev = await evaluate(model, test, { backend: flags.backend });
+    const ev = await evaluate(model, test, { backend: flags.backend, tta: flags.tta });
     score = ev;
     engine = `@fmnist/model (backend ${flags.backend})`;
     recorded = ckpt.meta.history.at(-1)?.testAccuracy;
@@ -81,7 +89,7 @@ export async function run(modelPath: string, flags: EvalFlags): Promise<void> {
   }
 
   log(
-    `${colors.bold(ref.kind === 'onnx' ? ref.path : ref.dir)} on ${test.count.toLocaleString('en-US')} test images with ${engine} ${colors.dim(`(${formatDuration(ms)})`)}`,
+    `${colors.bold(ref.kind === 'onnx' ? ref.path : ref.dir)} on ${test.count.toLocaleString('en-US')} test images with ${engine}${flags.tta === 'flip' ? ', flip test-time augmentation' : ''} ${colors.dim(`(${formatDuration(ms)})`)}`,
   );
   log(
     `accuracy ${colors.bold(pct(score.accuracy))}   loss ${fmtLoss(score.loss)}${recorded !== undefined ? colors.dim(`   (recorded at training: ${pct(recorded)})`) : ''}`,
@@ -107,6 +115,7 @@ export async function run(modelPath: string, flags: EvalFlags): Promise<void> {
       model: ref.kind === 'onnx' ? resolve(ref.path) : resolve(ref.dir),
       kind: ref.kind,
       engine,
+      tta: flags.tta,
       images: test.count,
       accuracy: score.accuracy,
       loss: score.loss,
