@@ -71,15 +71,14 @@ export async function createPredictor(
   checkParams(config, model.params, 'parameters');
   const maxBatch = resolveMaxBatch(options.maxBatch ?? DEFAULT_MAX_BATCH);
   const core = isPatchMlp(config) ? await KernelCore.create(PATCH_MLP, maxBatch) : await KernelCore.create(mixerModel(config), maxBatch);
-  const setParams = (params: ParamSet): void => {
-    checkParams(config, params, 'parameters');
-    core.setParams(params);
-  };
-  setParams(model.params);
+  core.setParams(model.params);
   return {
     config,
     maxBatch,
-    setParams,
+    setParams(params) {
+      checkParams(config, params, 'parameters');
+      core.setParams(params);
+    },
     predict(x, n = Math.floor(x.length / IMAGE_PIXELS)) {
       if (!Number.isInteger(n) || n < 0) throw new RangeError(`'n' must be a non-negative integer, got ${n}.`);
       if (x.length < n * IMAGE_PIXELS) {
