@@ -39,19 +39,23 @@ export async function run(modelPath: string, flags: EvalFlags): Promise<void> {
     const runner = await loadOnnx(ref.path);
     classNames = runner.classNames;
     const classes = classNames.length;
-    const logits = new Float32Array(test.count * classes);
+    const predict = async (images: Uint8Array): Promise<Float32Array> => {
+      const logits = new Float32Array(test.count * classes);
+      for (let start = 0; start < test.count; start += EVAL_BATCH) {
+        const n = Math.min(EVAL_BATCH, test.count - start);
+        const x = normalize(images.subarray(start * 784, (start + n) * 784));
+        logits.set(await runner.logits(x, n), start * classes);
+      }
+      return logits;
+    };
     const images = test.images.subarray(0, test.count * 784);
+    let logits: Float32Array;
     try {
-      for (const [k, source] of (flags.tta === 'flip' ? [images, mirrorImages(images)] : [images]).entries()) {
-        for (let start = 0; start < test.count; start += EVAL_BATCH) {
-          const n = Math.min(EVAL_BATCH, test.count - start);
-          const out = await runner.logits(normalize(source.subarray(start * 784, (start + n) * 784)), n);
-          // With flip: the mean of the two passes' logits.
-          for (let i = 0; i < out.length; i++) {
-            const at = start * classes + i;
-            logits[at] = k === 0 ? (out[i] as number) : ((logits[at] as number) + (out[i] as number)) / 2;
-          }
-        }
+      logits = await predict(images);
+      if (flags.tta === 'flip') {
+        // The mean of the logits of each image and of its mirror image, as evaluate(..., { tta: 'flip' }) does.
+        const mirrored = await predict(mirrorImages(images));
+        for (let i = 0; i < logits.length; i++) logits[i] = ((logits[i] as number) + (mirrored[i] as number)) / 2;
       }
     } finally {
       await runner.dispose();
