@@ -6,6 +6,7 @@ import type { FashionMnistSplit } from '@fmnist/data';
 import { type Capabilities, createEngine, type Engine, type ProviderChoice } from './engine';
 import { type Predictions, predictAll } from './evaluate';
 import { inspectModel, type ModelInfo } from './model-info';
+import { createSerialQueue } from './serial';
 import { loadTestSet } from './test-set';
 import { yieldToBrowser } from './ui/dom';
 
@@ -30,7 +31,7 @@ export class App extends EventTarget {
   /** Counts whole-test-set runs, so only the latest one publishes its result. */
   private runs = 0;
   /** Serialises model/provider switches. */
-  private switching: Promise<unknown> = Promise.resolve();
+  private readonly serialise = createSerialQueue();
 
   /** @param caps - detected browser capabilities */
   constructor(readonly caps: Capabilities) {
@@ -82,12 +83,6 @@ export class App extends EventTarget {
       this.choice = choice;
       return this.install(engine);
     });
-  }
-
-  private serialise<T>(job: () => Promise<T>): Promise<T> {
-    const next = this.switching.then(job, job);
-    this.switching = next.catch(() => undefined);
-    return next;
   }
 
   private install(engine: Engine): Engine {

@@ -13,6 +13,7 @@ import { createKernelsEngine } from './kernels-engine';
 import { softmaxRows } from './metrics';
 import { type ModelInfo, ModelLoadError } from './model-info';
 import { IMAGE_SIZE } from './preprocess';
+import { createSerialQueue } from './serial';
 
 /**
  * How the app can run a model: `kernels` (fmnist's WebAssembly-SIMD kernels, one web worker per core), or
@@ -277,24 +278,21 @@ export async function createEngine(model: ModelInfo, choice: ProviderChoice, cap
     );
   }
   const classes = model.metadata.classNames.length;
-  let queue: Promise<unknown> = Promise.resolve();
+  const serial = createSerialQueue();
   return {
     info: { provider, threads: provider === 'wasm' ? threads : 1, choice, note },
     model,
     run(x, n) {
-      const job = queue.then(async () => {
+      return serial(async () => {
         const input = new ort.Tensor('float32', x.length === n * 784 ? x : x.subarray(0, n * 784), [n, 1, IMAGE_SIZE, IMAGE_SIZE]);
         const result = await session.run({ [inputName]: input }, [model.output]);
         const tensor = result[model.output] as Tensor;
         const data = tensor.data as Float32Array; // CPU outputs are copied out of the wasm heap already
         return model.output === 'logits' ? softmaxRows(data, classes) : data;
       });
-      queue = job.catch(() => undefined);
-      return job;
     },
-    async dispose() {
-      await queue;
-      await session.release();
+    dispose() {
+      return serial(() => session.release());
     },
   };
 }

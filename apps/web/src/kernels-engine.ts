@@ -7,6 +7,7 @@ import { readOnnxWeights } from '@fmnist/onnx';
 import type { Engine, EngineInfo } from './engine';
 import { type KernelsReply, type KernelsRequest, splitShards } from './kernels-protocol';
 import { type ModelInfo, ModelLoadError } from './model-info';
+import { createSerialQueue } from './serial';
 
 /** The part of a `Worker` the engine uses (tests substitute an in-process one). */
 export interface KernelsPort {
@@ -128,14 +129,14 @@ export async function createKernelsEngine(model: ModelInfo, options: KernelsEngi
     throw new ModelLoadError('E_RUNTIME', `fmnist's kernels cannot run “${model.name}” (${(err as Error).message})`, { cause: err });
   }
   const classes = weights.config.numClasses;
-  let queue: Promise<unknown> = Promise.resolve();
+  const serial = createSerialQueue();
   let disposed = false;
   return {
     info: { provider: 'kernels', threads: count, choice: options.info?.choice ?? 'kernels', note: options.info?.note },
     model,
     preferredBatch: KERNELS_EVAL_BATCH,
     run(x, n) {
-      const job = queue.then(async () => {
+      return serial(async () => {
         if (disposed) throw new Error('this engine has been disposed');
         if (x.length < n * 784) throw new RangeError(`x holds fewer than n = ${n} images.`);
         const shards = splitShards(n, count);
@@ -154,13 +155,12 @@ export async function createKernelsEngine(model: ModelInfo, options: KernelsEngi
         }
         return out;
       });
-      queue = job.catch(() => undefined);
-      return job;
     },
-    async dispose() {
-      await queue;
-      disposed = true;
-      for (const w of workers) w.terminate();
+    dispose() {
+      return serial(() => {
+        disposed = true;
+        for (const w of workers) w.terminate();
+      });
     },
   };
 }

@@ -4,6 +4,7 @@
  */
 import { createPredictor, type ModelConfig, type ParamSet, type Predictor } from '@fmnist/model/core';
 import { softmaxRows } from './metrics';
+import { createSerialQueue } from './serial';
 
 /** Page → worker. */
 export type KernelsRequest =
@@ -37,7 +38,7 @@ export interface KernelsOutgoing {
  */
 export function createKernelsHandler(): (request: KernelsRequest) => Promise<KernelsOutgoing> {
   let predictor: Predictor | undefined;
-  let queue: Promise<unknown> = Promise.resolve();
+  const serial = createSerialQueue();
   const process = async (request: KernelsRequest): Promise<KernelsOutgoing> => {
     try {
       if (request.type === 'init') {
@@ -53,11 +54,7 @@ export function createKernelsHandler(): (request: KernelsRequest) => Promise<Ker
     }
   };
   // In arrival order, even while `init` is still compiling.
-  return (request) => {
-    const done = queue.then(() => process(request));
-    queue = done;
-    return done;
-  };
+  return (request) => serial(() => process(request));
 }
 
 /** Fewest images worth sending to another worker (below this, one worker is faster than the messaging). */
