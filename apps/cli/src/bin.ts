@@ -238,4 +238,14 @@ function report(err: unknown): void {
   process.exitCode = EXIT.failure;
 }
 
+// `fmnist data --json | head -1` closes the pipe early: stop quietly with the exit code so far, as Unix tools do,
+// instead of an unhandled EPIPE stack trace. (Checkpoints are written atomically, so this loses nothing.)
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE' && stream === process.stdout) report(err);
+    else if (err.code !== 'EPIPE') process.exitCode = EXIT.failure;
+    process.exit();
+  });
+}
+
 createProgram().parseAsync(process.argv).catch(report);

@@ -72,6 +72,14 @@ describe('help, version and usage errors', () => {
     expect(r.stdout).toContain('--json');
   });
 
+  it('stops quietly when its reader closes the pipe (fmnist ... | head)', async () => {
+    const { child, done } = start(['train', '--help']);
+    child.stdout?.destroy(); // the reader is gone before the first write: that write fails with EPIPE
+    const r = await done;
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+  });
+
   it('no command shows the help on stderr and is a usage error', async () => {
     const r = await fmnist();
     expect(r.code).toBe(2);
