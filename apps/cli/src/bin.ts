@@ -6,9 +6,9 @@ import { Command, CommanderError, Option } from 'commander';
 import pkg from '../package.json';
 import { EXIT, ExitError } from './errors';
 import { nonNegativeInt, nonNegativeNumber, parseAugment, parseDuration, positiveInt, positiveNumber } from './parse';
+import { PRESET_NAMES, recipeHelp } from './recipes';
 import { colors } from './ui';
 
-const PRESET_NAMES = ['patch-mlp', 'seed', 'mixer-s', 'mixer-m'] as const;
 const BACKENDS = ['auto', 'kernels', 'tensorflow', 'wasm', 'cpu'] as const;
 
 const examples = (lines: [string, string][]): string => {
@@ -73,19 +73,31 @@ function createProgram(): Command {
       'Train a model with a live progress bar; writes a run directory with config.json, metrics, curves, confusion matrix, report.html, checkpoint and model.onnx.',
     )
     .addOption(new Option('--preset <name>', 'model preset').choices(PRESET_NAMES).default('patch-mlp'))
-    .option('--epochs <n>', "epochs to train; a resumed run continues up to N (default: the preset's recipe: 3, Mixers 30)", positiveInt)
+    .option(
+      '--epochs <n>',
+      `epochs to train; a resumed run continues up to N (default: the preset's — ${recipeHelp('epochs')})`,
+      positiveInt,
+    )
     .option('--batch-size <n>', 'images per step', positiveInt, 256)
-    .option('--lr <rate>', "Adam learning rate, the peak with a schedule (default: the preset's, 0.001)", positiveNumber)
+    .option(
+      '--lr <rate>',
+      `Adam learning rate, the peak with a schedule (default: the preset's — ${recipeHelp('learningRate')})`,
+      positiveNumber,
+    )
     .addOption(
-      new Option('--lr-schedule <name>', "learning-rate schedule (default: the preset's: constant, Mixers cosine)").choices([
+      new Option('--lr-schedule <name>', `learning-rate schedule (default: the preset's — ${recipeHelp('lrSchedule')})`).choices([
         'constant',
         'cosine',
       ]),
     )
-    .option('--weight-decay <wd>', "AdamW's decoupled weight decay on Linear weights (default: the preset's, 0)", nonNegativeNumber)
+    .option(
+      '--weight-decay <wd>',
+      `AdamW's decoupled weight decay on Linear weights (default: the preset's — ${recipeHelp('weightDecay')})`,
+      nonNegativeNumber,
+    )
     .option(
       '--augment <spec>',
-      "training augmentation: none, or a list of flip and shift=N (default: the preset's: none, Mixers shift=1,flip)",
+      `training augmentation: none, or a list of flip and shift=N (default: the preset's — ${recipeHelp('augment')})`,
       parseAugment,
     )
     .option('--seed <n>', 'seed of the batch order', nonNegativeInt, 0)
