@@ -206,7 +206,8 @@ async function sharpAs28(image: RgbaImage, options: { invert?: boolean; autoInve
   return (await convertAs28(() => sharp(Buffer.from(image.data), raw), options)).pixels;
 }
 
-describe('parity with the CLI (sharp) on real test images', () => {
+// sharp on 7 images × 4 variants: well under a second on an idle machine, many seconds on a loaded CI runner.
+describe('parity with the CLI (sharp) on real test images', { timeout: 60_000 }, () => {
   let images: Uint8Array[] = [];
   beforeAll(async () => {
     const { test } = await loadFashionMnist({ download: false });
