@@ -38,4 +38,4 @@ export { FmnistModelError, type FmnistModelErrorCode } from './errors';
 export { checkParams, cloneParams, createModel, type FmnistModel, initParams, modelFromParams } from './model';
 export { createPredictor, type Predictor, type PredictorOptions } from './predictor';
 export { decodeSafetensors, encodeSafetensors, type SafeTensor } from './safetensors';
-export { type Evaluation, scoreLogits } from './score';
+export { type Evaluation, flipAveragedLogits, scoreLogits } from './score';

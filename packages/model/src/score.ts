@@ -1,3 +1,5 @@
+import { mirrorImages } from '@fmnist/data';
+
 /** Loss, accuracy, confusion matrix and predictions over a set (result of `evaluate` and {@link scoreLogits}). */
 export interface Evaluation {
   loss: number;
@@ -47,4 +49,29 @@ export function scoreLogits(logits: Float32Array, labels: Uint8Array, numClasses
     (confusion[label] as number[])[arg]++;
   }
   return { loss: loss / n, accuracy: correct / n, confusion, predictions };
+}
+
+/**
+ * Flip test-time augmentation: the mean of a model's logits on `images` and on their mirror images (`mirrorImages` of
+ * `@fmnist/data`), at twice the inference cost. The one definition behind `evaluate(..., { tta: 'flip' })` and
+ * `fmnist eval --tta flip`, whatever runs the model.
+ *
+ * @param images - `n` 28×28 images, `[n * 784]` bytes
+ * @param predict - the model's logits, `[n, numClasses]`, for `n` images
+ * @returns the averaged logits (a new array)
+ *
+ * @example
+ * ```ts
+ * const logits = await flipAveragedLogits(test.images, (images) => predictor.predict(normalize(images)));
+ * scoreLogits(logits, test.labels, 10).accuracy;
+ * ```
+ */
+export async function flipAveragedLogits(
+  images: Uint8Array,
+  predict: (images: Uint8Array) => Float32Array | Promise<Float32Array>,
+): Promise<Float32Array> {
+  const logits = Float32Array.from(await predict(images));
+  const mirrored = await predict(mirrorImages(images));
+  for (let i = 0; i < logits.length; i++) logits[i] = ((logits[i] as number) + (mirrored[i] as number)) / 2;
+  return logits;
 }

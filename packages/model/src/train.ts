@@ -1,4 +1,4 @@
-import { batches, createRng, type ExampleSet, mirrorImages, type RngState } from '@fmnist/data';
+import { batches, createRng, type ExampleSet, type RngState } from '@fmnist/data';
 import type { BackendName } from './backend';
 import type { CheckpointMeta, EpochRecord, TrainingRecord } from './checkpoint';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint-node';
@@ -6,7 +6,7 @@ import type { AdamOptions, AdamState, TrainEngine } from './engine';
 import { createEngine } from './engines';
 import { FmnistModelError } from './errors';
 import { checkParams, type FmnistModel } from './model';
-import { type Evaluation, scoreLogits } from './score';
+import { type Evaluation, flipAveragedLogits, scoreLogits } from './score';
 
 /** Live numbers after each batch. */
 export interface BatchLogs {
@@ -158,11 +158,10 @@ export async function evaluate(model: FmnistModel, set: ExampleSet, options: Eva
   const { numClasses } = model.config;
   const engine = await createEngine(model.config, model.params, { ...engineOptions, maxBatch: EVAL_BATCH });
   try {
-    const logits = await predictSet(engine, set, numClasses);
-    if (tta === 'flip') {
-      const mirrored = await predictSet(engine, { ...set, images: mirrorImages(set.images.subarray(0, set.count * 784)) }, numClasses);
-      for (let i = 0; i < logits.length; i++) logits[i] = ((logits[i] as number) + (mirrored[i] as number)) / 2;
-    }
+    const logits =
+      tta === 'flip'
+        ? await flipAveragedLogits(set.images.subarray(0, set.count * 784), (images) => predictSet(engine, { ...set, images }, numClasses))
+        : await predictSet(engine, set, numClasses);
     return scoreLogits(logits, set.labels.subarray(0, set.count), numClasses);
   } finally {
     await engine.dispose();

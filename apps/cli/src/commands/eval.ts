@@ -1,9 +1,9 @@
 /** `fmnist eval <checkpoint|model.onnx>`: accuracy, loss, per-class accuracy and confusion matrix on the test set. */
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { CLASS_NAMES, mirrorImages, normalize } from '@fmnist/data';
+import { CLASS_NAMES, normalize } from '@fmnist/data';
 import type { BackendName } from '@fmnist/model';
-import { type Evaluation, scoreLogits } from '@fmnist/model/core';
+import { type Evaluation, flipAveragedLogits, scoreLogits } from '@fmnist/model/core';
 import { confusionSvg, perClassAccuracy } from '../charts';
 import { loadData } from '../dataset';
 import { ExitError } from '../errors';
@@ -51,12 +51,8 @@ export async function run(modelPath: string, flags: EvalFlags): Promise<void> {
     const images = test.images.subarray(0, test.count * 784);
     let logits: Float32Array;
     try {
-      logits = await predict(images);
-      if (flags.tta === 'flip') {
-        // The mean of the logits of each image and of its mirror image, as evaluate(..., { tta: 'flip' }) does.
-        const mirrored = await predict(mirrorImages(images));
-        for (let i = 0; i < logits.length; i++) logits[i] = ((logits[i] as number) + (mirrored[i] as number)) / 2;
-      }
+      // The same flip test-time augmentation as evaluate(..., { tta: 'flip' }) on checkpoints.
+      logits = flags.tta === 'flip' ? await flipAveragedLogits(images, predict) : await predict(images);
     } finally {
       await runner.dispose();
     }
