@@ -254,8 +254,11 @@ function report(err: unknown): void {
 // instead of an unhandled EPIPE stack trace. (Checkpoints are written atomically, so this loses nothing.)
 for (const stream of [process.stdout, process.stderr]) {
   stream.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code !== 'EPIPE' && stream === process.stdout) report(err);
-    else if (err.code !== 'EPIPE') process.exitCode = EXIT.failure;
+    if (err.code !== 'EPIPE') {
+      // Any other write failure: report it on stderr while that still works.
+      if (stream === process.stdout) report(err);
+      else process.exitCode = EXIT.failure;
+    }
     process.exit();
   });
 }
