@@ -97,7 +97,7 @@ function createProgram(): Command {
     )
     .option(
       '--augment <spec>',
-      `training augmentation: none, or a list of flip and shift=N (default: the preset's — ${recipeHelp('augment')})`,
+      `training augmentation: none, or a list of flip, shift=N and erase=P (default: the preset's — ${recipeHelp('augment')})`,
       parseAugment,
     )
     .option('--seed <n>', 'seed of the batch order', nonNegativeInt, 0)

@@ -99,7 +99,10 @@ describe('help, version and usage errors', () => {
     [['train', '--time-budget', '10 minutes'], /expected a duration such as 90s, 10m or 1h30m/],
     [['train', '--preset', 'tiny'], /Allowed choices are patch-mlp, seed, mixer-s, mixer-m/],
     [['train', '--bogus'], /unknown option '--bogus'/],
-    [['train', '--augment', 'rotate'], /'rotate' is not an augmentation: use 'none', or a comma-separated list of 'flip' and 'shift=N'/],
+    [
+      ['train', '--augment', 'rotate'],
+      /'rotate' is not an augmentation: use 'none', or a comma-separated list of 'flip', 'shift=N' \(N from 1 to 8\) and 'erase=P'/,
+    ],
     [['train', '--lr-schedule', 'step'], /Allowed choices are constant, cosine/],
     [['train', '--weight-decay', '-1'], /expected a number ≥ 0/],
     [['train', '--checkpoint-every', '0'], /expected a positive integer/],

@@ -1,3 +1,4 @@
+import type { Augmentation } from '@fmnist/data';
 import { InvalidArgumentError } from 'commander';
 
 /** Commander parser for a positive integer flag value. */
@@ -32,10 +33,13 @@ export function nonNegativeNumber(value: string): number {
 }
 
 /** Training-time augmentation as `@fmnist/model`'s `train()` takes it; `null` is none. */
-export type AugmentSpec = { shift?: number; flip?: boolean } | null;
+export type AugmentSpec = Augmentation | null;
+
+const AUGMENT_USAGE = `use 'none', or a comma-separated list of 'flip', 'shift=N' (N from 1 to 8) and 'erase=P' (P from 0 to 1), e.g. 'shift=1,flip' or 'shift=1,flip,erase=0.5'.`;
 
 /**
- * Parses an `--augment` value: `none`, or a comma-separated list of `flip` and `shift=N` (N pixels, 1–8).
+ * Parses an `--augment` value: `none`, or a comma-separated list of `flip`, `shift=N` (N pixels, 1–8) and `erase=P`
+ * (Random Erasing with probability P, 0–1).
  *
  * @param value - the text, e.g. `shift=1,flip`
  * @returns the augmentation, or `null` for `none`
@@ -44,29 +48,29 @@ export type AugmentSpec = { shift?: number; flip?: boolean } | null;
  * @example
  * ```ts
  * parseAugment('shift=2,flip'); // { shift: 2, flip: true }
+ * parseAugment('flip,erase=0.5'); // { flip: true, erase: 0.5 }
  * parseAugment('none'); // null
  * ```
  */
 export function parseAugment(value: string): AugmentSpec {
   const text = value.trim().toLowerCase();
   if (text === 'none' || text === 'off') return null;
-  const spec: { shift?: number; flip?: boolean } = {};
+  const spec: Augmentation = {};
   for (const part of text.split(',').map((p) => p.trim())) {
     const shift = /^shift[=:]?(\d+)$/.exec(part);
+    const erase = /^erase[=:]?(\d*\.?\d+)$/.exec(part);
     if (part === 'flip') spec.flip = true;
     else if (shift && Number(shift[1]) >= 1 && Number(shift[1]) <= 8) spec.shift = Number(shift[1]);
-    else
-      throw new InvalidArgumentError(
-        `'${part}' is not an augmentation: use 'none', or a comma-separated list of 'flip' and 'shift=N' (N from 1 to 8), e.g. 'shift=1,flip'.`,
-      );
+    else if (erase && Number(erase[1]) <= 1) spec.erase = Number(erase[1]);
+    else throw new InvalidArgumentError(`'${part}' is not an augmentation: ${AUGMENT_USAGE}`);
   }
   return spec;
 }
 
-/** Formats an augmentation for people: `shift ±1 px + flip`, or `none`. */
+/** Formats an augmentation for people: `shift ±1 px + flip + erase p 0.5`, or `none`. */
 export function describeAugment(spec: AugmentSpec | undefined): string {
-  if (!spec || (!spec.shift && !spec.flip)) return 'none';
-  return [spec.shift ? `shift ±${spec.shift} px` : '', spec.flip ? 'flip' : ''].filter(Boolean).join(' + ');
+  const parts = [spec?.shift ? `shift ±${spec.shift} px` : '', spec?.flip ? 'flip' : '', spec?.erase ? `erase p ${spec.erase}` : ''];
+  return parts.filter(Boolean).join(' + ') || 'none';
 }
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };

@@ -109,7 +109,13 @@ describe('model card', () => {
         const training = JSON.parse(m.get('training') as string);
         next.set(
           'training',
-          JSON.stringify({ ...training, optimizer: 'adamw', lrSchedule: 'cosine', weightDecay: 0.05, augment: { shift: 1, flip: true } }),
+          JSON.stringify({
+            ...training,
+            optimizer: 'adamw',
+            lrSchedule: 'cosine',
+            weightDecay: 0.05,
+            augment: { shift: 1, flip: true, erase: 0.5 },
+          }),
         );
         return next;
       },
@@ -117,7 +123,9 @@ describe('model card', () => {
     const rows = Object.fromEntries(describeModel(inspectModel(custom, 'c.onnx')).map((r) => [r.label, r.value]));
     expect(rows.Preset).toBe('custom configuration');
     expect(rows.Weights).toMatch(/^int8/);
-    expect(rows.Training).toBe('adamw, lr 0.001, cosine schedule, weight decay 0.05, batch 256, 3 epochs, seed 0, augment shift 1 + flip');
+    expect(rows.Training).toBe(
+      'adamw, lr 0.001, cosine schedule, weight decay 0.05, batch 256, 3 epochs, seed 0, augment shift 1 + flip + erase 0.5',
+    );
   });
 
   it('formats sizes and percentages', () => {

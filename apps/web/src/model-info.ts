@@ -2,7 +2,7 @@
  * Checking that a file is a Fashion-MNIST model exported by fmnist (through `@fmnist/onnx`'s metadata reader) and
  * describing it as a model card. Pure: no DOM, no onnxruntime.
  */
-import { CLASS_NAMES, FmnistError } from '@fmnist/data';
+import { type Augmentation, CLASS_NAMES, FmnistError } from '@fmnist/data';
 import { INPUT_NAME, type OnnxMetadata, readOnnxMetadata } from '@fmnist/onnx';
 
 /** Files above this size are refused before parsing (the biggest preset, `mixer-m`, is 2.2 MB; custom configs can be far bigger). */
@@ -161,8 +161,8 @@ export function formatPercent(fraction: number, digits = 2): string {
 function formatAugment(augment: unknown): string | undefined {
   if (!augment || augment === 'none') return undefined;
   if (typeof augment === 'string') return `augment ${augment}`;
-  const { shift, flip } = augment as { shift?: number; flip?: boolean };
-  const parts = [shift ? `shift ${shift}` : '', flip ? 'flip' : ''].filter(Boolean);
+  const { shift, flip, erase } = augment as Augmentation;
+  const parts = [shift ? `shift ${shift}` : '', flip ? 'flip' : '', erase ? `erase ${erase}` : ''].filter(Boolean);
   return parts.length > 0 ? `augment ${parts.join(' + ')}` : undefined;
 }
 

@@ -34,6 +34,7 @@ export {
 export type { DataSource, LoadedFileInfo, LoadProgress, LoadResult } from './load-core';
 export { createRng, type Rng, type RngState } from './random';
 export {
+  type Augmentation,
   type Batch,
   type Batches,
   type BatchOptions,

@@ -106,6 +106,39 @@ describe('batches', () => {
     expect(Array.from(draw(7))).toEqual(Array.from(draw(7)));
     expect(() => batches(one, { augment: { shift: 2 } })).toThrow(/'seed' is required/);
     expect(() => batches(one, { seed: 1, augment: { shift: -1 } })).toThrow(/'augment.shift'/);
+    expect(() => batches(one, { seed: 1, augment: { erase: 1.5 } })).toThrow(/'augment.erase' must be a probability in \[0, 1\]/);
+    expect(() => batches(one, { seed: 1, augment: { erase: Number.NaN } })).toThrow(/'augment.erase'/);
+  });
+
+  it('erases one random rectangle (2–40 % of the image) with probability `erase`, reproducibly', () => {
+    const one = { images: new Uint8Array(784), labels: new Uint8Array([0]), count: 1 };
+    const draw = (seed: number, erase: number) => [...batches(one, { batchSize: 1, seed, augment: { erase } })][0]?.x as Float32Array;
+    let erased = 0;
+    for (let seed = 0; seed < 400; seed++) {
+      const x = draw(seed, 0.5);
+      const lit = [...x.keys()].filter((i) => (x[i] as number) > 0);
+      if (lit.length === 0) continue;
+      erased++;
+      const rows = lit.map((i) => Math.floor(i / 28));
+      const cols = lit.map((i) => i % 28);
+      const box = (Math.max(...rows) - Math.min(...rows) + 1) * (Math.max(...cols) - Math.min(...cols) + 1);
+      // A rectangle of random values: nearly all of its bounding box is lit (a drawn value of 0 leaves a pixel dark).
+      expect(lit.length).toBeGreaterThanOrEqual(0.9 * box);
+      expect(box).toBeGreaterThanOrEqual(0.02 * 784 * 0.5);
+      expect(box).toBeLessThanOrEqual(0.4 * 784 * 1.2);
+    }
+    expect(erased).toBeGreaterThan(160); // ≈ 200 of 400 at probability ½
+    expect(erased).toBeLessThan(240);
+    expect(Array.from(draw(3, 1))).toEqual(Array.from(draw(3, 1)));
+    expect(draw(3, 1).some((v) => v > 0)).toBe(true);
+  });
+
+  it('adds erasing without changing the draws of shift and flip, so earlier runs reproduce', () => {
+    const images = Uint8Array.from({ length: 784 * 8 }, (_, i) => (i * 37) % 256);
+    const eight = { images, labels: new Uint8Array(8), count: 8 };
+    const draw = (augment: object) => [...batches(eight, { batchSize: 8, shuffle: true, seed: 5, augment })][0]?.x;
+    expect(draw({ shift: 2, flip: true, erase: 0 })).toEqual(draw({ shift: 2, flip: true }));
+    expect(draw({ shift: 2, flip: true, erase: 1 })).not.toEqual(draw({ shift: 2, flip: true }));
   });
 
   it('rejects bad options with clear messages', () => {

@@ -1,4 +1,4 @@
-import type { RngState } from '@fmnist/data';
+import type { Augmentation, RngState } from '@fmnist/data';
 import { type ModelConfig, type PresetName, paramSpecs, validateConfig } from './config';
 import type { AdamState, ParamSet } from './engine';
 import { FmnistModelError } from './errors';
@@ -45,7 +45,7 @@ export interface TrainingRecord {
   /** Learning-rate schedule (absent in older checkpoints: constant). */
   lrSchedule?: 'constant' | 'cosine';
   /** Training-time augmentation, when used. */
-  augment?: { shift?: number; flip?: boolean };
+  augment?: Augmentation;
 }
 
 /** Everything in a checkpoint besides the tensors. */

@@ -1,3 +1,4 @@
+import type { Augmentation } from '@fmnist/data';
 import { FmnistModelError } from './errors';
 
 /** Activation inside the MLPs: exact GELU (erf form), ReLU, or none (linear). */
@@ -90,7 +91,7 @@ export interface TrainingRecipe {
   /** AdamW's decoupled weight decay on Linear weights (0: plain Adam). */
   weightDecay: number;
   /** Training-time augmentation, or `null` for none. */
-  augment: { shift?: number; flip?: boolean } | null;
+  augment: Augmentation | null;
 }
 
 const MIXER_RECIPE: TrainingRecipe = {

@@ -146,12 +146,12 @@ describe('train() checkpoints, resume and guards', () => {
       seed: 9,
       backend: 'kernels' as const,
       lrSchedule: 'cosine' as const,
-      augment: { shift: 2, flip: true },
+      augment: { shift: 2, flip: true, erase: 0.5 },
     };
     const full = createModel('patch-mlp');
     const h = await train({ ...opts, model: full });
     expect(h.training.lrSchedule).toBe('cosine');
-    expect(h.training.augment).toEqual({ shift: 2, flip: true });
+    expect(h.training.augment).toEqual({ shift: 2, flip: true, erase: 0.5 });
     const controller = new AbortController();
     await train({
       ...opts,

@@ -1,4 +1,4 @@
-import { batches, createRng, type ExampleSet, type RngState } from '@fmnist/data';
+import { type Augmentation, batches, createRng, type ExampleSet, type RngState } from '@fmnist/data';
 import type { BackendName } from './backend';
 import type { CheckpointMeta, EpochRecord, TrainingRecord } from './checkpoint';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint-node';
@@ -66,8 +66,11 @@ export interface TrainOptions {
    * all `epochs`. @defaultValue `'constant'`
    */
   lrSchedule?: 'constant' | 'cosine';
-  /** Training-time augmentation: random shifts of up to `shift` pixels, random left–right flips. @defaultValue none */
-  augment?: { shift?: number; flip?: boolean };
+  /**
+   * Training-time augmentation (`@fmnist/data`'s {@link Augmentation}): random shifts of up to `shift` pixels, random
+   * left–right flips, Random Erasing with probability `erase`. @defaultValue none
+   */
+  augment?: Augmentation;
   /** Evaluate on `data.test` every N epochs (and always after the last). @defaultValue 1 */
   evalEvery?: number;
   callbacks?: TrainCallbacks;
