@@ -1,16 +1,7 @@
 import { InvalidArgumentError } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { metricsCsv, metricsJsonl, parseMetricsCsv, toMetricsRows } from './metrics';
-import {
-  describeAugment,
-  formatDuration,
-  nonNegativeInt,
-  nonNegativeNumber,
-  parseAugment,
-  parseDuration,
-  positiveInt,
-  positiveNumber,
-} from './parse';
+import { formatDuration, nonNegativeInt, nonNegativeNumber, parseAugment, parseDuration, positiveInt, positiveNumber } from './parse';
 
 describe('flag parsers', () => {
   it('parses augmentations', () => {
@@ -22,9 +13,6 @@ describe('flag parsers', () => {
     expect(parseAugment('erase=.25')).toEqual({ erase: 0.25 });
     for (const bad of ['', 'rotate', 'shift=0', 'shift=9', 'flip,,shift=1', 'erase=1.5', 'erase=-0.1', 'erase='])
       expect(() => parseAugment(bad), bad).toThrow(InvalidArgumentError);
-    expect(describeAugment({ shift: 1, flip: true })).toBe('shift ±1 px + flip');
-    expect(describeAugment(null)).toBe('none');
-    expect(describeAugment({ flip: true, erase: 0.5 })).toBe('flip + erase p 0.5');
     expect(nonNegativeNumber('0')).toBe(0);
     expect(nonNegativeNumber('5e-2')).toBe(0.05);
     expect(() => nonNegativeNumber('-0.1')).toThrow(InvalidArgumentError);

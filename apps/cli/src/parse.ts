@@ -67,12 +67,6 @@ export function parseAugment(value: string): AugmentSpec {
   return spec;
 }
 
-/** Formats an augmentation for people: `shift ±1 px + flip + erase p 0.5`, or `none`. */
-export function describeAugment(spec: AugmentSpec | undefined): string {
-  const parts = [spec?.shift ? `shift ±${spec.shift} px` : '', spec?.flip ? 'flip' : '', spec?.erase ? `erase p ${spec.erase}` : ''];
-  return parts.filter(Boolean).join(' + ') || 'none';
-}
-
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
 /**

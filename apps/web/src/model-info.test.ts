@@ -124,7 +124,7 @@ describe('model card', () => {
     expect(rows.Preset).toBe('custom configuration');
     expect(rows.Weights).toMatch(/^int8/);
     expect(rows.Training).toBe(
-      'adamw, lr 0.001, cosine schedule, weight decay 0.05, batch 256, 3 epochs, seed 0, augment shift 1 + flip + erase 0.5',
+      'adamw, lr 0.001, cosine schedule, weight decay 0.05, batch 256, 3 epochs, seed 0, augment shift ±1 px + flip + erase p 0.5',
     );
   });
 

@@ -2,7 +2,7 @@
  * Checking that a file is a Fashion-MNIST model exported by fmnist (through `@fmnist/onnx`'s metadata reader) and
  * describing it as a model card. Pure: no DOM, no onnxruntime.
  */
-import { type Augmentation, CLASS_NAMES, FmnistError } from '@fmnist/data';
+import { type Augmentation, CLASS_NAMES, describeAugmentation, FmnistError } from '@fmnist/data';
 import { INPUT_NAME, type OnnxMetadata, readOnnxMetadata } from '@fmnist/onnx';
 
 /** Files above this size are refused before parsing (the biggest preset, `mixer-m`, is 2.2 MB; custom configs can be far bigger). */
@@ -158,12 +158,12 @@ export function formatPercent(fraction: number, digits = 2): string {
   return `${(fraction * 100).toFixed(digits)} %`;
 }
 
+/** The metadata's `augment` (an object, or text from older exports) in the shared wording; nothing when there was none. */
 function formatAugment(augment: unknown): string | undefined {
   if (!augment || augment === 'none') return undefined;
   if (typeof augment === 'string') return `augment ${augment}`;
-  const { shift, flip, erase } = augment as Augmentation;
-  const parts = [shift ? `shift ${shift}` : '', flip ? 'flip' : '', erase ? `erase ${erase}` : ''].filter(Boolean);
-  return parts.length > 0 ? `augment ${parts.join(' + ')}` : undefined;
+  const text = describeAugmentation(augment as Augmentation);
+  return text === 'none' ? undefined : `augment ${text}`;
 }
 
 const ACTIVATIONS: Record<string, string> = { gelu: 'GELU', relu: 'ReLU', none: 'no activation' };

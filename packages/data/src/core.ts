@@ -39,6 +39,7 @@ export {
   type Batches,
   type BatchOptions,
   batches,
+  describeAugmentation,
   type ExampleSet,
   FASHION_MNIST_MEAN,
   FASHION_MNIST_STD,

@@ -1,7 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { createRng } from './random';
 import { tinySplit } from './test-fixtures';
-import { batches, mirrorImages, normalize, patchify, permutation, shuffle, subset, trainValidationSplit } from './transforms';
+import {
+  batches,
+  describeAugmentation,
+  mirrorImages,
+  normalize,
+  patchify,
+  permutation,
+  shuffle,
+  subset,
+  trainValidationSplit,
+} from './transforms';
 
 const set = (n: number) => ({ ...tinySplit(n), count: n });
 
@@ -139,6 +149,13 @@ describe('batches', () => {
     const draw = (augment: object) => [...batches(eight, { batchSize: 8, shuffle: true, seed: 5, augment })][0]?.x;
     expect(draw({ shift: 2, flip: true, erase: 0 })).toEqual(draw({ shift: 2, flip: true }));
     expect(draw({ shift: 2, flip: true, erase: 1 })).not.toEqual(draw({ shift: 2, flip: true }));
+  });
+
+  it('describes an augmentation in words', () => {
+    expect(describeAugmentation({ shift: 1, flip: true })).toBe('shift ±1 px + flip');
+    expect(describeAugmentation({ flip: true, erase: 0.5 })).toBe('flip + erase p 0.5');
+    expect(describeAugmentation({ shift: 2, flip: true, erase: 0.25 })).toBe('shift ±2 px + flip + erase p 0.25');
+    for (const none of [undefined, null, {}, { shift: 0, flip: false, erase: 0 }]) expect(describeAugmentation(none)).toBe('none');
   });
 
   it('rejects bad options with clear messages', () => {

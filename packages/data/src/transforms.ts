@@ -115,6 +115,24 @@ export interface Augmentation {
   erase?: number;
 }
 
+/**
+ * Describes an augmentation for people, in the one wording the CLI and the web app share.
+ *
+ * @param augment - an augmentation, or nothing
+ * @returns e.g. `shift ±1 px + flip + erase p 0.5`, or `none` when nothing is on
+ *
+ * @example
+ * ```ts
+ * describeAugmentation({ shift: 1, flip: true }); // 'shift ±1 px + flip'
+ * describeAugmentation(undefined); // 'none'
+ * ```
+ */
+export function describeAugmentation(augment: Augmentation | null | undefined): string {
+  const { shift, flip, erase } = augment ?? {};
+  const parts = [shift ? `shift ±${shift} px` : '', flip ? 'flip' : '', erase ? `erase p ${erase}` : ''];
+  return parts.filter(Boolean).join(' + ') || 'none';
+}
+
 /** Options of {@link batches}. */
 export interface BatchOptions {
   /** Examples per batch. @defaultValue 256 */

@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
-import { CLASS_NAMES, type FashionMnistSplit, getImage, permutation, subset } from '@fmnist/data';
+import { CLASS_NAMES, describeAugmentation, type FashionMnistSplit, getImage, permutation, subset } from '@fmnist/data';
 import type { BackendName, EpochRecord, FmnistModel, History, PresetName } from '@fmnist/model';
 import { TRAINING_RECIPES } from '@fmnist/model/core';
 import { confusionSvg, curvesSvg, perClassAccuracy } from '../charts';
@@ -11,7 +11,7 @@ import { describeEnvironment } from '../environment';
 import { EXIT, ExitError, UsageError } from '../errors';
 import { metricsCsv, metricsJsonl, toMetricsRows } from '../metrics';
 import { exportCheckpointToFile } from '../onnx-io';
-import { type AugmentSpec, describeAugment, fmtLoss, formatDuration, pct } from '../parse';
+import { type AugmentSpec, fmtLoss, formatDuration, pct } from '../parse';
 import { RUN_FILES } from '../paths';
 import { EpochProgress } from '../progress';
 import { svgToPng } from '../render';
@@ -150,7 +150,7 @@ export async function run(flags: TrainFlags, command: any): Promise<void> {
     for (const [key, flag, value] of kept) {
       const optionName = flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
       if (fromCli(optionName) && JSON.stringify(value) !== JSON.stringify(before[key])) {
-        const show = (v: unknown) => (key === 'augment' ? describeAugment(v as AugmentSpec) : String(v));
+        const show = (v: unknown) => (key === 'augment' ? describeAugmentation(v as AugmentSpec) : String(v));
         throw new UsageError(
           `--${flag} ${show(value)} differs from the run's ${show(before[key])}: a resumed run keeps its hyperparameters. Drop --${flag}, or start a new run with another --out.`,
         );
@@ -302,7 +302,7 @@ export async function run(flags: TrainFlags, command: any): Promise<void> {
           log(
             `${colors.bold(`Training ${settings.preset}`)} (${config.model.parameters.toLocaleString('en-US')} parameters) on ${trainSet.count.toLocaleString('en-US')} images, ` +
               `${settings.epochs} epochs, batch ${settings.batchSize}, lr ${settings.learningRate}${settings.lrSchedule === 'cosine' ? ' (cosine)' : ''}` +
-              `${settings.weightDecay ? `, weight decay ${settings.weightDecay}` : ''}${settings.augment ? `, augment ${describeAugment(settings.augment)}` : ''}, seed ${settings.seed} — ${backend} × ${threads} thread${threads > 1 ? 's' : ''}`,
+              `${settings.weightDecay ? `, weight decay ${settings.weightDecay}` : ''}${settings.augment ? `, augment ${describeAugmentation(settings.augment)}` : ''}, seed ${settings.seed} — ${backend} × ${threads} thread${threads > 1 ? 's' : ''}`,
           );
           if (startEpoch > 0 || (resuming && hasCheckpoint))
             log(colors.cyan(`Resuming from the checkpoint after epoch ${startEpoch} in ${relative(process.cwd(), ckptDir)}`));
