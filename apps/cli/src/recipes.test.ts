@@ -19,6 +19,6 @@ describe('RECIPE_DEFAULTS (what --help states)', () => {
 describe('recipeHelp', () => {
   it('lists each value once, with the presets that share it; a value all share stands alone', () => {
     expect(recipeHelp('learningRate')).toBe('0.001');
-    expect(recipeHelp('lrSchedule')).toBe('patch-mlp, seed: constant; mixer-s, mixer-m: cosine');
+    expect(recipeHelp('lrSchedule')).toBe('patch-mlp, seed: constant; mixer-s, mixer-m, mixer-l: cosine');
   });
 });

@@ -20,6 +20,7 @@ export const RECIPE_DEFAULTS = {
   seed: { epochs: 3, learningRate: 1e-3, lrSchedule: 'constant', weightDecay: 0, augment: 'none' },
   'mixer-s': { epochs: 30, learningRate: 1e-3, lrSchedule: 'cosine', weightDecay: 0, augment: 'shift=1,flip' },
   'mixer-m': { epochs: 30, learningRate: 1e-3, lrSchedule: 'cosine', weightDecay: 0, augment: 'shift=1,flip' },
+  'mixer-l': { epochs: 30, learningRate: 1e-3, lrSchedule: 'cosine', weightDecay: 0, augment: 'shift=1,flip' },
 } as const satisfies Record<string, RecipeDefaults>;
 
 /** A preset's name. */
@@ -33,11 +34,11 @@ export const PRESET_NAMES = Object.keys(RECIPE_DEFAULTS) as PresetChoice[];
  * every preset shares stands alone.
  *
  * @param field - the setting
- * @returns e.g. `patch-mlp, seed: 3; mixer-s, mixer-m: 30`, or `0.001`
+ * @returns e.g. `patch-mlp, seed: 3; mixer-s, mixer-m, mixer-l: 30`, or `0.001`
  *
  * @example
  * ```ts
- * recipeHelp('lrSchedule'); // 'patch-mlp, seed: constant; mixer-s, mixer-m: cosine'
+ * recipeHelp('lrSchedule'); // 'patch-mlp, seed: constant; mixer-s, mixer-m, mixer-l: cosine'
  * ```
  */
 export function recipeHelp(field: keyof RecipeDefaults): string {

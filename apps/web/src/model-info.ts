@@ -5,7 +5,7 @@
 import { type Augmentation, CLASS_NAMES, describeAugmentation, FmnistError } from '@fmnist/data';
 import { INPUT_NAME, type OnnxMetadata, readOnnxMetadata } from '@fmnist/onnx';
 
-/** Files above this size are refused before parsing (the biggest preset, `mixer-m`, is 2.2 MB; custom configs can be far bigger). */
+/** Files above this size are refused before parsing (the biggest preset, `mixer-l`, is 4.5 MB; custom configs can be far bigger). */
 export const MAX_MODEL_BYTES = 256 * 1024 * 1024;
 
 /** Stable codes of {@link ModelLoadError}. */

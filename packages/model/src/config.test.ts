@@ -14,6 +14,7 @@ describe('presets and parameter counts', () => {
   it.each([
     ['mixer-s', 294_990],
     ['mixer-m', 558_158],
+    ['mixer-l', 1_112_594],
   ] as const)('%s counts LayerNorms and every block: %i parameters, as documented', (preset, documented) => {
     const c = resolveConfig(preset);
     const perBlock =
@@ -76,7 +77,7 @@ describe('presets and parameter counts', () => {
 describe('config errors', () => {
   it('unknown preset → E_CONFIG listing the presets', () => {
     expect(() => createModel('tiny' as never)).toThrow(FmnistModelError);
-    expect(() => createModel('tiny' as never)).toThrow(/Unknown preset 'tiny'. Choose one of: seed, patch-mlp, mixer-s, mixer-m/);
+    expect(() => createModel('tiny' as never)).toThrow(/Unknown preset 'tiny'. Choose one of: seed, patch-mlp, mixer-s, mixer-m, mixer-l/);
   });
 
   it('invalid fields → E_CONFIG naming the field', () => {

@@ -38,7 +38,7 @@ export interface ModelConfig {
 }
 
 /** Names of the built-in presets. */
-export type PresetName = 'seed' | 'patch-mlp' | 'mixer-s' | 'mixer-m';
+export type PresetName = 'seed' | 'patch-mlp' | 'mixer-s' | 'mixer-m' | 'mixer-l';
 
 const COURSEWORK = { patchSize: 4, dim: 128, tokenHidden: 128, channelHidden: 128, blocks: 1, numClasses: 10, seed: 0 } as const;
 
@@ -52,6 +52,8 @@ const COURSEWORK = { patchSize: 4, dim: 128, tokenHidden: 128, channelHidden: 12
  *   90.3 % test accuracy after its 30-epoch recipe (cosine, shift ±1 + flip) on 2 cores.
  * - `mixer-m` — `mixer-s` with the channel MLP 4× wide (128→512→128, the MLP-Mixer paper's ratio): 90.73 % after the
  *   same 30-epoch recipe, ≈ 2× the time per step.
+ * - `mixer-l` — `mixer-m` twice as deep (8 blocks): 91.09 % after the same recipe, ≈ 2.2× `mixer-m`'s time per step
+ *   (≈ 2 h 40 min on 2 cores).
  */
 export const PRESETS: Readonly<Record<PresetName, Readonly<ModelConfig>>> = Object.freeze({
   seed: { ...COURSEWORK, activation: 'gelu', norm: 'none', residual: false, init: { kind: 'normal', std: 1 } },
@@ -73,6 +75,17 @@ export const PRESETS: Readonly<Record<PresetName, Readonly<ModelConfig>>> = Obje
     tokenHidden: 64,
     channelHidden: 512,
     blocks: 4,
+    activation: 'gelu',
+    norm: 'layernorm',
+    residual: true,
+    init: { kind: 'fan-in' },
+  },
+  'mixer-l': {
+    ...COURSEWORK,
+    dim: 128,
+    tokenHidden: 64,
+    channelHidden: 512,
+    blocks: 8,
     activation: 'gelu',
     norm: 'layernorm',
     residual: true,
@@ -112,6 +125,7 @@ export const TRAINING_RECIPES: Readonly<Record<PresetName, Readonly<TrainingReci
   'patch-mlp': { epochs: 3, learningRate: 1e-3, lrSchedule: 'constant', weightDecay: 0, augment: null },
   'mixer-s': MIXER_RECIPE,
   'mixer-m': MIXER_RECIPE,
+  'mixer-l': MIXER_RECIPE,
 } satisfies Record<PresetName, TrainingRecipe>);
 
 /** The default preset for training: the fast way to the coursework's accuracy. */

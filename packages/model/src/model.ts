@@ -18,7 +18,7 @@ export interface FmnistModel {
 /**
  * Creates a freshly initialised model from a preset name or a config.
  *
- * @param presetOrConfig - a preset (`'seed'`, `'patch-mlp'`, `'mixer-s'`, `'mixer-m'`) or config fields over a preset
+ * @param presetOrConfig - a preset (`'seed'`, `'patch-mlp'`, `'mixer-s'`, `'mixer-m'`, `'mixer-l'`) or config fields over a preset
  * @returns the model with weights drawn from its `init` (seeded by `config.seed`) and biases 0
  * @throws FmnistModelError `E_CONFIG` for an unknown preset or invalid field
  *

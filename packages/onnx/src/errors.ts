@@ -23,7 +23,7 @@ export type FmnistOnnxErrorCode = 'E_CONFIG' | 'E_MISSING_WEIGHTS' | 'E_SHAPE_MI
  *   exportOnnx({ config: 'tiny', params: {} });
  * } catch (err) {
  *   if (err instanceof FmnistOnnxError && err.code === 'E_CONFIG') console.error(err.message);
- *   // Unknown preset 'tiny'. Choose one of: seed, patch-mlp, mixer-s, mixer-m.
+ *   // Unknown preset 'tiny'. Choose one of: seed, patch-mlp, mixer-s, mixer-m, mixer-l.
  * }
  * ```
  */
