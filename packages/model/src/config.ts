@@ -42,6 +42,19 @@ export type PresetName = 'seed' | 'patch-mlp' | 'mixer-s' | 'mixer-m' | 'mixer-l
 
 const COURSEWORK = { patchSize: 4, dim: 128, tokenHidden: 128, channelHidden: 128, blocks: 1, numClasses: 10, seed: 0 } as const;
 
+const MIXER_S: ModelConfig = {
+  ...COURSEWORK,
+  dim: 128,
+  tokenHidden: 64,
+  channelHidden: 256,
+  blocks: 4,
+  activation: 'gelu',
+  norm: 'layernorm',
+  residual: true,
+  init: { kind: 'fan-in' },
+};
+const MIXER_M: ModelConfig = { ...MIXER_S, channelHidden: 512 };
+
 /**
  * The built-in presets.
  *
@@ -58,39 +71,9 @@ const COURSEWORK = { patchSize: 4, dim: 128, tokenHidden: 128, channelHidden: 12
 export const PRESETS: Readonly<Record<PresetName, Readonly<ModelConfig>>> = Object.freeze({
   seed: { ...COURSEWORK, activation: 'gelu', norm: 'none', residual: false, init: { kind: 'normal', std: 1 } },
   'patch-mlp': { ...COURSEWORK, activation: 'gelu', norm: 'none', residual: false, init: { kind: 'fan-in' } },
-  'mixer-s': {
-    ...COURSEWORK,
-    dim: 128,
-    tokenHidden: 64,
-    channelHidden: 256,
-    blocks: 4,
-    activation: 'gelu',
-    norm: 'layernorm',
-    residual: true,
-    init: { kind: 'fan-in' },
-  },
-  'mixer-m': {
-    ...COURSEWORK,
-    dim: 128,
-    tokenHidden: 64,
-    channelHidden: 512,
-    blocks: 4,
-    activation: 'gelu',
-    norm: 'layernorm',
-    residual: true,
-    init: { kind: 'fan-in' },
-  },
-  'mixer-l': {
-    ...COURSEWORK,
-    dim: 128,
-    tokenHidden: 64,
-    channelHidden: 512,
-    blocks: 8,
-    activation: 'gelu',
-    norm: 'layernorm',
-    residual: true,
-    init: { kind: 'fan-in' },
-  },
+  'mixer-s': MIXER_S,
+  'mixer-m': MIXER_M,
+  'mixer-l': { ...MIXER_M, blocks: 8 },
 } satisfies Record<PresetName, ModelConfig>);
 
 /** How a preset is meant to be trained: the settings behind the accuracy its documentation reports. */
