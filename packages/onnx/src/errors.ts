@@ -10,9 +10,17 @@ import { FmnistError } from '@fmnist/data';
  * | `E_SHAPE_MISMATCH` | a tensor has the wrong number of values, dims or data type for the config, or does not belong to it |
  * | `E_CHECKPOINT` | checkpoint JSON or safetensors bytes given to the exporter cannot be parsed |
  * | `E_NOT_ONNX` | bytes that are not an ONNX `ModelProto` |
- * | `E_NO_METADATA` | a valid ONNX model that was not written by `@fmnist/onnx` (or whose metadata is damaged) |
+ * | `E_NO_METADATA` | a valid ONNX model that was not written by `@fmnist/onnx` (or whose metadata is damaged: the message names the entry) |
+ * | `E_MODEL_SIGNATURE` | the graph's input/outputs are not those of a 28×28 image classifier, or disagree with its metadata (`checkOnnxSignature`) |
  */
-export type FmnistOnnxErrorCode = 'E_CONFIG' | 'E_MISSING_WEIGHTS' | 'E_SHAPE_MISMATCH' | 'E_CHECKPOINT' | 'E_NOT_ONNX' | 'E_NO_METADATA';
+export type FmnistOnnxErrorCode =
+  | 'E_CONFIG'
+  | 'E_MISSING_WEIGHTS'
+  | 'E_SHAPE_MISMATCH'
+  | 'E_CHECKPOINT'
+  | 'E_NOT_ONNX'
+  | 'E_NO_METADATA'
+  | 'E_MODEL_SIGNATURE';
 
 /**
  * An error from `@fmnist/onnx` with a stable `code`; the message names the input at fault and the fix.

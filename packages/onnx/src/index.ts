@@ -19,6 +19,8 @@ export {
   OUTPUT_NAMES,
 } from './export';
 export {
+  MAX_CLASS_NAME_LENGTH,
+  MAX_CLASSES,
   METADATA_KEYS,
   type OnnxDatasetInfo,
   type OnnxInputInfo,
@@ -27,5 +29,13 @@ export {
   type OnnxQuantization,
   readOnnxMetadata,
 } from './metadata';
+export {
+  type CheckOnnxSignatureOptions,
+  checkOnnxOutput,
+  checkOnnxSignature,
+  inputDims,
+  type OnnxInputLayout,
+  type OnnxSignature,
+} from './signature';
 export { PRODUCER_NAME, PRODUCER_VERSION } from './version';
 export { type OnnxWeights, readOnnxWeights } from './weights';

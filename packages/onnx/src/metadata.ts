@@ -1,5 +1,5 @@
 import { fromBinary } from '@bufbuild/protobuf';
-import type { ModelConfig, PresetName, TrainingRecord } from '@fmnist/model/core';
+import { FmnistModelError, type ModelConfig, type PresetName, type TrainingRecord, validateConfig } from '@fmnist/model/core';
 import { FmnistOnnxError } from './errors';
 import { type ModelProto, ModelProtoSchema } from './gen/onnx_pb';
 
@@ -144,9 +144,28 @@ export function decodeModel(bytes: Uint8Array): ModelProto {
   return model;
 }
 
-function json<T>(raw: Record<string, string>, key: string, required: true): T;
-function json<T>(raw: Record<string, string>, key: string, required: false): T | undefined;
-function json<T>(raw: Record<string, string>, key: string, required: boolean): T | undefined {
+const DAMAGED = "The model's fmnist metadata is damaged:";
+const REEXPORT = 'Export the checkpoint again with fmnist export (or exportOnnx).';
+
+/** A short description of a JSON value for messages: `null`, `a string ("abc…")`, `an array of 3`, `the number NaN`. */
+function describeValue(v: unknown): string {
+  if (v === null) return 'null';
+  if (v === undefined) return 'nothing';
+  if (typeof v === 'string') return `a string (${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v)})`;
+  if (typeof v === 'number') return `the number ${v}`;
+  if (Array.isArray(v)) return `an array of ${v.length}`;
+  if (typeof v === 'object') return 'an object';
+  return `a ${typeof v}`;
+}
+
+/** `E_NO_METADATA` for a present but invalid entry: names the key, what it must be and what it holds. */
+function damaged(key: string, expected: string, got: unknown, cause?: unknown): FmnistOnnxError {
+  return new FmnistOnnxError('E_NO_METADATA', `${DAMAGED} '${key}' must be ${expected}, got ${describeValue(got)}. ${REEXPORT}`, { cause });
+}
+
+function json(raw: Record<string, string>, key: string, required: true): unknown;
+function json(raw: Record<string, string>, key: string, required: false): unknown | undefined;
+function json(raw: Record<string, string>, key: string, required: boolean): unknown | undefined {
   const text = raw[key];
   if (text === undefined) {
     if (required)
@@ -154,7 +173,7 @@ function json<T>(raw: Record<string, string>, key: string, required: boolean): T
     return undefined;
   }
   try {
-    return JSON.parse(text) as T;
+    return JSON.parse(text) as unknown;
   } catch (err) {
     throw new FmnistOnnxError('E_NO_METADATA', `The model's metadata '${key}' is not valid JSON; export it again with @fmnist/onnx.`, {
       cause: err,
@@ -162,15 +181,146 @@ function json<T>(raw: Record<string, string>, key: string, required: boolean): T
   }
 }
 
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isFiniteNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+
+/** Longest class name accepted (names are shown in tables and bars). */
+export const MAX_CLASS_NAME_LENGTH = 100;
+/** Most classes a model may declare. */
+export const MAX_CLASSES = 1000;
+
+/** `class_names`: an array of 2..MAX_CLASSES distinct, non-empty strings of at most MAX_CLASS_NAME_LENGTH characters. */
+function checkClassNames(v: unknown): string[] {
+  const key = METADATA_KEYS.classNames;
+  const expected = `a JSON array of 2 to ${MAX_CLASSES} distinct, non-empty class names (strings)`;
+  if (!Array.isArray(v) || v.length < 2 || v.length > MAX_CLASSES) throw damaged(key, expected, v);
+  const seen = new Set<string>();
+  v.forEach((name, i) => {
+    if (typeof name !== 'string' || name.trim() === '' || name.length > MAX_CLASS_NAME_LENGTH) {
+      throw damaged(`${key}[${i}]`, `a non-empty string of at most ${MAX_CLASS_NAME_LENGTH} characters`, name);
+    }
+    if (seen.has(name)) throw damaged(`${key}[${i}]`, 'distinct from the other class names', name);
+    seen.add(name);
+  });
+  return v as string[];
+}
+
+function checkInput(v: unknown): OnnxInputInfo {
+  const key = METADATA_KEYS.input;
+  if (!isObject(v)) throw damaged(key, 'a JSON object { name, shape, normalization }', v);
+  if (typeof v.name !== 'string' || v.name === '') throw damaged(`${key}.name`, 'a non-empty string', v.name);
+  const shape = v.shape;
+  if (!Array.isArray(shape) || shape.length === 0 || shape.length > 8)
+    throw damaged(`${key}.shape`, 'an array of 1 to 8 dimensions', shape);
+  shape.forEach((d, i) => {
+    const ok = (typeof d === 'string' && d !== '') || (typeof d === 'number' && Number.isSafeInteger(d) && d > 0);
+    if (!ok) throw damaged(`${key}.shape[${i}]`, 'a positive integer or a dimension name', d);
+  });
+  if (v.normalization !== undefined && v.normalization !== 'unit') throw damaged(`${key}.normalization`, "'unit'", v.normalization);
+  return { name: v.name, shape: shape as (string | number)[], normalization: 'unit' };
+}
+
+function checkOutputs(v: unknown): string[] {
+  const key = METADATA_KEYS.outputs;
+  if (!Array.isArray(v) || v.length === 0 || v.some((o) => typeof o !== 'string' || o === '')) {
+    throw damaged(key, 'a JSON array of output names (non-empty strings)', v);
+  }
+  return v as string[];
+}
+
+function checkConfig(v: unknown): ModelConfig {
+  if (!isObject(v)) throw damaged(METADATA_KEYS.config, 'a model config object', v);
+  try {
+    validateConfig(v as unknown as ModelConfig);
+  } catch (err) {
+    if (err instanceof FmnistModelError) {
+      throw new FmnistOnnxError('E_NO_METADATA', `${DAMAGED} it holds an invalid config (${err.message}) ${REEXPORT}`, { cause: err });
+    }
+    throw err;
+  }
+  return v as unknown as ModelConfig;
+}
+
+/** Checks the listed fields of an optional metadata object: numbers finite (and in range), strings strings. */
+function checkRecord(
+  key: string,
+  v: unknown,
+  fields: Record<string, 'number' | 'count' | 'fraction' | 'string' | 'boolean'>,
+): Record<string, unknown> {
+  if (!isObject(v)) throw damaged(key, 'a JSON object', v);
+  for (const [field, kind] of Object.entries(fields)) {
+    const value = v[field];
+    if (value === undefined) continue;
+    const where = `${key}.${field}`;
+    if (kind === 'string' && typeof value !== 'string') throw damaged(where, 'a string', value);
+    if (kind === 'boolean' && typeof value !== 'boolean') throw damaged(where, 'true or false', value);
+    if (kind === 'number' && !isFiniteNumber(value)) throw damaged(where, 'a finite number', value);
+    if (kind === 'count' && !(Number.isSafeInteger(value) && (value as number) >= 0)) throw damaged(where, 'a non-negative integer', value);
+    if (kind === 'fraction' && !(isFiniteNumber(value) && value >= 0 && value <= 1)) throw damaged(where, 'a fraction in [0, 1]', value);
+  }
+  return v;
+}
+
+const TRAINING_FIELDS = {
+  optimizer: 'string',
+  learningRate: 'number',
+  beta1: 'number',
+  beta2: 'number',
+  epsilon: 'number',
+  weightDecay: 'number',
+  batchSize: 'count',
+  epochs: 'count',
+  seed: 'number',
+  backend: 'string',
+  threads: 'count',
+  trainExamples: 'count',
+  lrSchedule: 'string',
+} as const;
+
+const METRICS_FIELDS = {
+  epoch: 'count',
+  trainLoss: 'number',
+  trainAccuracy: 'fraction',
+  testLoss: 'number',
+  testAccuracy: 'fraction',
+} as const;
+
+function checkDataset(v: unknown): OnnxDatasetInfo {
+  const key = METADATA_KEYS.dataset;
+  const d = checkRecord(key, v, { name: 'string', source: 'string', recorded: 'boolean' });
+  if (d.name !== 'fashion-mnist') throw damaged(`${key}.name`, "'fashion-mnist'", d.name);
+  if (typeof d.source !== 'string') throw damaged(`${key}.source`, 'a string', d.source);
+  if (typeof d.recorded !== 'boolean') throw damaged(`${key}.recorded`, 'true or false', d.recorded);
+  if (!isObject(d.sha256) || Object.values(d.sha256).some((h) => typeof h !== 'string')) {
+    throw damaged(`${key}.sha256`, 'an object of hex strings', d.sha256);
+  }
+  return d as unknown as OnnxDatasetInfo;
+}
+
+/** A metadata entry holding a non-negative integer (`parameters`, `format_version`). */
+function integerEntry(raw: Record<string, string>, key: string, fallback?: number): number {
+  const text = raw[key];
+  if (text === undefined) {
+    if (fallback !== undefined) return fallback;
+    throw new FmnistOnnxError('E_NO_METADATA', `The model's metadata has no '${key}' entry; export it again with @fmnist/onnx.`);
+  }
+  const n = /^\d{1,15}$/.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isSafeInteger(n)) throw damaged(key, 'a non-negative integer', text);
+  return n;
+}
+
 /**
  * Reads the metadata of a model written by {@link exportOnnx}: class names, normalisation, preset and config,
  * training hyperparameters, final accuracies, dataset checksums, producer. Works in the browser (the web app's model
- * card uses it); only the protobuf is decoded, nothing is run.
+ * card uses it); only the protobuf is decoded, nothing is run. Every entry is checked against the layout the exporter
+ * writes, so the result's types hold: class names are 2 or more distinct strings, numbers are finite, the config is
+ * valid.
  *
  * @param bytes - the contents of an `.onnx` file
  * @returns the typed {@link OnnxMetadata}
  * @throws FmnistOnnxError `E_NOT_ONNX` for bytes that are not an ONNX model, `E_NO_METADATA` for an ONNX model not
- *   exported by this package
+ *   exported by this package, or whose metadata is damaged (the message names the entry, e.g. `'class_names' must be
+ *   a JSON array of 2 to 1000 distinct, non-empty class names (strings), got null`)
  *
  * @example
  * ```ts
@@ -207,29 +357,37 @@ export function metadataFromModel(model: ModelProto): OnnxMetadata {
       `Unknown quantization '${quantization}' in the model's metadata (expected none, int8 or fp16).`,
     );
   }
+  const formatVersion = integerEntry(raw, K.formatVersion, 1);
+  if (formatVersion < 1) throw damaged(K.formatVersion, 'a positive integer', raw[K.formatVersion]);
   const result: OnnxMetadata = {
     format: 'fmnist-onnx',
-    formatVersion: Number(raw[K.formatVersion] ?? 1),
+    formatVersion,
     producerName: model.producerName,
     producerVersion: model.producerVersion,
     irVersion: Number(model.irVersion),
     opsetVersion: Number(opset?.version ?? 0),
-    classNames: json<string[]>(raw, K.classNames, true),
+    classNames: checkClassNames(json(raw, K.classNames, true)),
     normalization,
-    input: json<OnnxInputInfo>(raw, K.input, true),
-    outputs: json<string[]>(raw, K.outputs, true),
-    config: json<ModelConfig>(raw, K.config, true),
-    parameters: Number(raw[K.parameters]),
+    input: checkInput(json(raw, K.input, true)),
+    outputs: checkOutputs(json(raw, K.outputs, true)),
+    config: checkConfig(json(raw, K.config, true)),
+    parameters: integerEntry(raw, K.parameters),
     quantization,
     raw,
   };
   if (raw[K.preset]) result.preset = raw[K.preset] as PresetName;
-  const training = json<TrainingRecord>(raw, K.training, false);
-  if (training) result.training = training;
-  const metrics = json<OnnxMetrics>(raw, K.metrics, false);
-  if (metrics) result.metrics = metrics;
-  const dataset = json<OnnxDatasetInfo>(raw, K.dataset, false);
-  if (dataset) result.dataset = dataset;
+  const training = json(raw, K.training, false);
+  if (training !== undefined) {
+    const t = checkRecord(K.training, training, TRAINING_FIELDS);
+    if (t.augment !== undefined && t.augment !== 'none' && typeof t.augment !== 'string' && !isObject(t.augment)) {
+      throw damaged(`${K.training}.augment`, 'an augmentation object', t.augment);
+    }
+    result.training = t as unknown as TrainingRecord;
+  }
+  const metrics = json(raw, K.metrics, false);
+  if (metrics !== undefined) result.metrics = checkRecord(K.metrics, metrics, METRICS_FIELDS) as unknown as OnnxMetrics;
+  const dataset = json(raw, K.dataset, false);
+  if (dataset !== undefined) result.dataset = checkDataset(dataset);
   if (raw[K.trainedAt]) result.trainedAt = raw[K.trainedAt];
   return result;
 }

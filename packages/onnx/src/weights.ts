@@ -1,4 +1,5 @@
-import { FmnistModelError, type ModelConfig, type ParamSet, type ParamSpec, paramSpecs, validateConfig } from '@fmnist/model/core';
+import type { ModelConfig, ParamSet, ParamSpec } from '@fmnist/model/core';
+import { paramSpecs } from '@fmnist/model/core';
 import { FmnistOnnxError } from './errors';
 import { type TensorProto, TensorProto_DataLocation, TensorProto_DataType } from './gen/onnx_pb';
 import { fromHalfBits } from './half';
@@ -181,18 +182,7 @@ function readParam(src: Source, spec: ParamSpec): Float32Array {
 export function readOnnxWeights(bytes: Uint8Array): OnnxWeights {
   const model = decodeModel(bytes);
   const metadata = metadataFromModel(model);
-  const { config, quantization } = metadata;
-  if (typeof config !== 'object' || config === null) {
-    throw new FmnistOnnxError('E_NO_METADATA', `The model's metadata 'config' is not a model config object; ${FIX}.`);
-  }
-  try {
-    validateConfig(config);
-  } catch (err) {
-    if (err instanceof FmnistModelError) {
-      throw new FmnistOnnxError('E_NO_METADATA', `The model's metadata holds an invalid config (${err.message}); ${FIX}.`, { cause: err });
-    }
-    throw err;
-  }
+  const { config, quantization } = metadata; // metadataFromModel has validated the config
   const graph = model.graph; // decodeModel guarantees a graph
   const src: Source = {
     initializers: new Map((graph?.initializer ?? []).map((t) => [t.name, t])),
