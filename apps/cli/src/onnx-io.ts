@@ -6,7 +6,7 @@ import { ExitError } from './errors';
 export interface OnnxRunner {
   /** Path it was loaded from. */
   path: string;
-  /** Class names from the model's metadata (else Fashion-MNIST's). */
+  /** Class names from the model's metadata (else Fashion-MNIST's), one per score the graph gives. */
   classNames: string[];
   /** The metadata written by `@fmnist/onnx`, when present. */
   metadata: Record<string, unknown> | null;
@@ -34,10 +34,11 @@ export async function exportCheckpointToFile(checkpointDir: string, path: string
  * Loads an ONNX model into onnxruntime-node (CPU).
  *
  * @param path - the .onnx file
+ * @param options - see {@link LoadOnnxOptions}
  * @returns a runner
  * @throws ExitError when the file is missing or not a model onnxruntime can load
  */
-export async function loadOnnx(path: string): Promise<OnnxRunner> {
+export async function loadOnnx(path: string, options: LoadOnnxOptions = {}): Promise<OnnxRunner> {
   let bytes: Uint8Array;
   try {
     bytes = await readFile(path);
@@ -48,21 +49,32 @@ export async function loadOnnx(path: string): Promise<OnnxRunner> {
       { cause: err },
     );
   }
-  return loadOnnxBytes(bytes, path);
+  return loadOnnxBytes(bytes, path, options);
+}
+
+/** Options of {@link loadOnnx}. */
+export interface LoadOnnxOptions {
+  /** The class count the command needs (10 to score on Fashion-MNIST's test labels); any when absent. */
+  classCount?: number;
 }
 
 /**
- * Loads ONNX bytes into onnxruntime-node (CPU).
+ * Loads ONNX bytes into onnxruntime-node (CPU), after `checkOnnxSignature` has checked the graph's input and outputs
+ * against the metadata: the runner feeds the input in the graph's layout (and fixed batch size, if any), reads the
+ * logits (or the log of the probabilities) and checks every output tensor's type and dims.
  *
  * @param bytes - the model
  * @param path - a name for messages
+ * @param options - see {@link LoadOnnxOptions}
  * @returns a runner
+ * @throws ExitError naming the file when it is not ONNX, its metadata is damaged, or its signature is not a
+ *   Fashion-MNIST classifier's
  */
-export async function loadOnnxBytes(bytes: Uint8Array, path: string): Promise<OnnxRunner> {
-  let metadata: Record<string, unknown> | null = null;
+export async function loadOnnxBytes(bytes: Uint8Array, path: string, options: LoadOnnxOptions = {}): Promise<OnnxRunner> {
+  const { checkOnnxOutput, checkOnnxSignature, inputDims } = await import('@fmnist/onnx');
+  let signature: import('@fmnist/onnx').OnnxSignature;
   try {
-    const { readOnnxMetadata } = await import('@fmnist/onnx');
-    metadata = readOnnxMetadata(bytes) as unknown as Record<string, unknown>;
+    signature = checkOnnxSignature(bytes, options);
   } catch (err) {
     const code = (err as { code?: string }).code;
     if (code === 'E_NOT_ONNX') {
@@ -72,7 +84,10 @@ export async function loadOnnxBytes(bytes: Uint8Array, path: string): Promise<On
         { cause: err },
       );
     }
-    // A valid ONNX model without our metadata: run it anyway, assuming the Fashion-MNIST contract.
+    if (code === 'E_NO_METADATA' || code === 'E_MODEL_SIGNATURE') {
+      throw new ExitError(`${path}: ${(err as Error).message} [${code}]`, 1, { cause: err });
+    }
+    throw err;
   }
   const ort = await import('onnxruntime-node');
   let session: import('onnxruntime-node').InferenceSession;
@@ -85,21 +100,41 @@ export async function loadOnnxBytes(bytes: Uint8Array, path: string): Promise<On
       { cause: err },
     );
   }
-  const inputName = session.inputNames[0] as string;
-  const outputName = session.outputNames.includes('logits') ? 'logits' : (session.outputNames[0] as string);
-  const inputInfo = (metadata?.input as { shape?: (string | number)[] } | undefined)?.shape;
-  const rank = inputInfo?.length ?? 4;
-  const { CLASS_NAMES } = await import('@fmnist/data');
-  const classNames = (metadata?.classNames as string[] | undefined) ?? [...CLASS_NAMES];
+  const outputName = (signature.logits ?? signature.probabilities) as string;
+  const classes = signature.classCount;
+  const runBatch = async (x: Float32Array, n: number): Promise<Float32Array> => {
+    let out: import('onnxruntime-node').InferenceSession.OnnxValueMapType;
+    try {
+      out = await session.run({ [signature.inputName]: new ort.Tensor('float32', x, inputDims(signature, n)) }, [outputName]);
+    } catch (err) {
+      throw new ExitError(`${path}: onnxruntime failed to run it (${(err as Error).message.split('\n')[0]}).`, 1, { cause: err });
+    }
+    const t = out[outputName] as import('onnxruntime-node').Tensor;
+    try {
+      checkOnnxOutput(signature, outputName, t, n);
+    } catch (err) {
+      throw new ExitError(`${path}: ${(err as Error).message} [E_MODEL_SIGNATURE]`, 1, { cause: err });
+    }
+    const data = t.data as Float32Array;
+    // Probabilities only: their logarithm is a set of logits with the same softmax.
+    return signature.logits ? data : data.map((p) => Math.log(p));
+  };
   return {
     path,
-    classNames,
-    metadata,
+    classNames: signature.classNames,
+    metadata: signature.metadata as Record<string, unknown> | null,
     async logits(x, n) {
-      const dims = rank === 2 ? [n, 784] : rank === 3 ? [n, 28, 28] : [n, 1, 28, 28];
-      const out = await session.run({ [inputName]: new ort.Tensor('float32', x, dims) }, [outputName]);
-      const t = out[outputName] as import('onnxruntime-node').Tensor;
-      return t.data as Float32Array;
+      const fixed = signature.batchSize;
+      if (fixed === null) return runBatch(x, n);
+      // A graph with a fixed batch size: run it batch by batch, padding the last one with blank images.
+      const result = new Float32Array(n * classes);
+      for (let start = 0; start < n; start += fixed) {
+        const m = Math.min(fixed, n - start);
+        const chunk = new Float32Array(fixed * 784);
+        chunk.set(x.subarray(start * 784, (start + m) * 784));
+        result.set((await runBatch(chunk, fixed)).subarray(0, m * classes), start * classes);
+      }
+      return result;
     },
     async dispose() {
       await session.release();

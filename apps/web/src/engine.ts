@@ -4,6 +4,8 @@
  * app's assets (never a CDN): `onnxruntime-web/wasm` (CPU, SIMD, threads when the page is cross-origin isolated) and
  * `onnxruntime-web/webgpu` (the WebGPU execution provider, with its larger binary).
  */
+
+import { checkOnnxOutput, inputDims } from '@fmnist/onnx';
 import type { InferenceSession, Tensor } from 'onnxruntime-web';
 import webgpuMjsUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.mjs?url';
 import webgpuWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
@@ -12,7 +14,6 @@ import wasmWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url';
 import { createKernelsEngine } from './kernels-engine';
 import { softmaxRows } from './metrics';
 import { type ModelInfo, ModelLoadError } from './model-info';
-import { IMAGE_SIZE } from './preprocess';
 import { createSerialQueue } from './serial';
 
 /**
@@ -269,7 +270,7 @@ export async function createEngine(model: ModelInfo, choice: ProviderChoice, cap
   if (provider === 'wasm' && threads === 1 && !caps.isolated) {
     note = note ?? 'single-threaded: the page is not cross-origin isolated (COOP/COEP headers missing)';
   }
-  const inputName = session.inputNames[0] as string;
+  const inputName = model.signature.inputName;
   if (!session.outputNames.includes(model.output)) {
     await session.release();
     throw new ModelLoadError(
@@ -284,9 +285,10 @@ export async function createEngine(model: ModelInfo, choice: ProviderChoice, cap
     model,
     run(x, n) {
       return serial(async () => {
-        const input = new ort.Tensor('float32', x.length === n * 784 ? x : x.subarray(0, n * 784), [n, 1, IMAGE_SIZE, IMAGE_SIZE]);
+        const input = new ort.Tensor('float32', x.length === n * 784 ? x : x.subarray(0, n * 784), inputDims(model.signature, n));
         const result = await session.run({ [inputName]: input }, [model.output]);
         const tensor = result[model.output] as Tensor;
+        checkOnnxOutput(model.signature, model.output, tensor, n); // the graph computes what it declares
         const data = tensor.data as Float32Array; // CPU outputs are copied out of the wasm heap already
         return model.output === 'logits' ? softmaxRows(data, classes) : data;
       });

@@ -58,10 +58,14 @@ describe('inspectModel', () => {
     const edit = (key: string, value: string) => rewriteOnnx(DEFAULT, { metadata: (m) => new Map(m).set(key, value) });
     const flat = rejects(edit('input', JSON.stringify({ name: 'image', shape: ['batch', 784], normalization: 'unit' })));
     expect(flat.code).toBe('E_CONTRACT');
-    expect(flat.message).toMatch(/shape \[batch, 784\], expected \[batch, 1, 28, 28\]/);
-    expect(rejects(edit('input', JSON.stringify({ name: 'pixels', shape: ['batch', 1, 28, 28] }))).message).toMatch(/named 'pixels'/);
-    expect(rejects(edit('class_names', JSON.stringify(['a', 'b', 'c']))).message).toMatch(/3 classes/);
-    expect(rejects(edit('outputs', JSON.stringify(['scores']))).message).toMatch(/'probabilities' or 'logits'/);
+    expect(flat.message).toMatch(/metadata gives its input the shape \[batch, 784\], but the graph's input has \[batch, 1, 28, 28\]/);
+    expect(rejects(edit('input', JSON.stringify({ name: 'pixels', shape: ['batch', 1, 28, 28] }))).message).toMatch(
+      /names its input 'pixels'/,
+    );
+    expect(rejects(edit('class_names', JSON.stringify(['a', 'b', 'c']))).message).toMatch(
+      /names 3 classes, but its output 'logits' gives 10/,
+    );
+    expect(rejects(edit('outputs', JSON.stringify(['scores']))).message).toMatch(/lists output 'scores' that its graph lacks/);
     expect(rejects(edit('normalization', 'standard')).code).toBe('E_NOT_FMNIST');
   });
 
@@ -73,6 +77,62 @@ describe('inspectModel', () => {
   it('refuses files larger than any Fashion-MNIST model before parsing', () => {
     const big = { length: MAX_MODEL_BYTES + 1 } as Uint8Array;
     expect(rejects(big).code).toBe('E_TOO_LARGE');
+  });
+});
+
+describe('inspectModel: damaged metadata gets a clear message, never a TypeError or NaN', () => {
+  const edit = (key: string, value: string) => rewriteOnnx(DEFAULT, { metadata: (m) => new Map(m).set(key, value) });
+  const refused = (key: string, value: string, message: RegExp) => {
+    const err = rejects(edit(key, value), 'bogus.onnx');
+    expect(err.code).toBe('E_NOT_FMNIST');
+    expect(err.message).toMatch(/^“bogus\.onnx” is an ONNX model, but not a Fashion-MNIST model this app can use: /);
+    expect(err.message).toMatch(message);
+    expect(err.message).not.toMatch(/Cannot read properties|undefined|NaN %/);
+  };
+  it('class_names: null', () => refused('class_names', 'null', /'class_names' must be a JSON array of 2 to 1000 .*got null/));
+  it('class_names: a 10-letter string', () =>
+    refused('class_names', JSON.stringify('ABCDEFGHIJ'), /'class_names' must be a JSON array.*got a string \("ABCDEFGHIJ"\)/));
+  it('class_names: numbers, an empty name, duplicates', () => {
+    refused(
+      'class_names',
+      JSON.stringify([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]),
+      /'class_names\[0\]' must be a non-empty string.*got the number 0/,
+    );
+    refused('class_names', JSON.stringify([...'ABCDEFGHI', '']), /'class_names\[9\]' must be a non-empty string/);
+    refused('class_names', JSON.stringify([...'ABCDEFGHI', 'A']), /'class_names\[9\]' must be distinct/);
+  });
+  it('a parameter count that is not a number (was shown as NaN)', () =>
+    refused('parameters', 'lots', /'parameters' must be a non-negative integer, got a string \("lots"\)/));
+  it('metrics that are not numbers (were shown as "NaN %" or crashed on toFixed)', () => {
+    refused(
+      'metrics',
+      JSON.stringify({ epoch: 3, testAccuracy: 'high', testLoss: 0.5 }),
+      /'metrics\.testAccuracy' must be a fraction in \[0, 1\]/,
+    );
+    refused('metrics', JSON.stringify({ epoch: 3, testAccuracy: 0.8, testLoss: '0.5' }), /'metrics\.testLoss' must be a finite number/);
+  });
+  it('training figures and a config that are not what the card reads', () => {
+    refused('training', JSON.stringify({ learningRate: 'NaN', batchSize: 256 }), /'training\.learningRate' must be a finite number/);
+    refused('training', 'null', /'training' must be a JSON object, got null/);
+    refused('config', JSON.stringify({ patchSize: 'four' }), /invalid config/);
+  });
+  it('the card of a valid model shows no NaN, undefined or null anywhere', () => {
+    const sparse = rewriteOnnx(DEFAULT, {
+      metadata: (m) => {
+        const next = new Map(m);
+        for (const key of ['training', 'metrics', 'dataset', 'trained_at', 'preset']) next.delete(key);
+        return next;
+      },
+    });
+    for (const bytes of [DEFAULT, sparse]) {
+      for (const row of describeModel(inspectModel(bytes, 'm.onnx'))) expect(row.value).not.toMatch(/NaN|undefined|null|Infinity/);
+    }
+  });
+  it('a graph that disagrees with its metadata is E_CONTRACT (the shared signature check)', () => {
+    const foreignGraph = rewriteOnnx(DEFAULT, {
+      metadata: (m) => new Map(m).set('input', JSON.stringify({ name: 'image', shape: ['batch', 28, 28] })),
+    });
+    expect(rejects(foreignGraph).code).toBe('E_CONTRACT');
   });
 });
 

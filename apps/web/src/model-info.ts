@@ -3,7 +3,7 @@
  * describing it as a model card. Pure: no DOM, no onnxruntime.
  */
 import { type Augmentation, CLASS_NAMES, describeAugmentation, FmnistError } from '@fmnist/data';
-import { INPUT_NAME, type OnnxMetadata, readOnnxMetadata } from '@fmnist/onnx';
+import { checkOnnxSignature, type OnnxMetadata, type OnnxSignature } from '@fmnist/onnx';
 
 /** Files above this size are refused before parsing (the biggest preset, `mixer-l`, is 4.5 MB; custom configs can be far bigger). */
 export const MAX_MODEL_BYTES = 256 * 1024 * 1024;
@@ -44,19 +44,23 @@ export interface ModelInfo {
   metadata: OnnxMetadata;
   /** The output the app reads: `probabilities` when present, else `logits` (softmaxed by the app). */
   output: 'probabilities' | 'logits';
+  /** The graph's checked signature (input name and layout, class count). */
+  signature: OnnxSignature;
 }
 
 const HINT = 'Drop an .onnx file written by fmnist train or fmnist export.';
 
 /**
- * Validates an `.onnx` file for the app: an ONNX model exported by `@fmnist/onnx` whose input is `image`
- * `[batch, 1, 28, 28]` (pixels / 255) and whose outputs give 10 class scores.
+ * Validates an `.onnx` file for the app: an ONNX model exported by `@fmnist/onnx` whose graph passes
+ * `checkOnnxSignature` (input `[batch, 1, 28, 28]` or `[batch, 784]`, pixels / 255, outputs of 10 class scores that
+ * agree with the metadata's 10 class names).
  *
  * @param bytes - the file's contents
  * @param name - the file name, for messages
  * @returns the model's info
  * @throws ModelLoadError `E_EMPTY`, `E_TOO_LARGE`, `E_NOT_ONNX` (not ONNX at all), `E_NOT_FMNIST` (ONNX without fmnist
- *   metadata), `E_CONTRACT` (fmnist metadata, but an input/output this app cannot feed)
+ *   metadata, or damaged metadata: the message names the entry), `E_CONTRACT` (a graph whose input/outputs disagree
+ *   with its metadata, or that this app cannot feed)
  *
  * @example
  * ```ts
@@ -72,11 +76,14 @@ export function inspectModel(bytes: Uint8Array, name: string): ModelInfo {
       `“${name}” is ${formatBytes(bytes.length)}, more than the ${formatBytes(MAX_MODEL_BYTES)} a Fashion-MNIST model can need. ${HINT}`,
     );
   }
-  let metadata: OnnxMetadata;
+  let signature: OnnxSignature;
   try {
-    metadata = readOnnxMetadata(bytes);
+    // The one signature check, shared with the CLI: fmnist metadata (every entry checked), the graph's input and
+    // outputs against it, and Fashion-MNIST's 10 classes.
+    signature = checkOnnxSignature(bytes, { requireMetadata: true, classCount: CLASS_NAMES.length });
   } catch (err) {
     const code = err instanceof FmnistError ? err.code : undefined;
+    const message = err instanceof Error ? err.message : String(err);
     if (code === 'E_NOT_ONNX') {
       throw new ModelLoadError(
         'E_NOT_ONNX',
@@ -89,32 +96,30 @@ export function inspectModel(bytes: Uint8Array, name: string): ModelInfo {
     if (code === 'E_NO_METADATA') {
       throw new ModelLoadError(
         'E_NOT_FMNIST',
-        `“${name}” is an ONNX model, but not a Fashion-MNIST model exported by fmnist: ${(err as Error).message} ${HINT}`,
-        { cause: err },
+        `“${name}” is an ONNX model, but not a Fashion-MNIST model this app can use: ${message} ${HINT}`,
+        {
+          cause: err,
+        },
       );
     }
-    throw new ModelLoadError('E_NOT_ONNX', `“${name}” cannot be read: ${(err as Error).message} ${HINT}`, { cause: err });
+    if (code === 'E_MODEL_SIGNATURE') {
+      throw new ModelLoadError('E_CONTRACT', `“${name}” is an fmnist model this app cannot run: ${message}`, { cause: err });
+    }
+    throw new ModelLoadError('E_NOT_ONNX', `“${name}” cannot be read: ${message} ${HINT}`, { cause: err });
   }
-  const problem = contractProblem(metadata);
+  const metadata = signature.metadata as OnnxMetadata; // requireMetadata: never null here
+  const problem = appProblem(signature);
   if (problem) throw new ModelLoadError('E_CONTRACT', `“${name}” is an fmnist model this app cannot run: ${problem}. ${HINT}`);
-  const output = metadata.outputs.includes('probabilities') ? 'probabilities' : 'logits';
-  return { name, bytes, metadata, output };
+  const output = signature.probabilities ? 'probabilities' : 'logits';
+  return { name, bytes, metadata, output, signature };
 }
 
-/** What is wrong with the input/output contract, or null when the app can feed the model. */
-function contractProblem(meta: OnnxMetadata): string | null {
-  const { input } = meta;
-  const shape = input?.shape ?? [];
-  if (input?.name !== INPUT_NAME) return `its input is named '${input?.name}', expected '${INPUT_NAME}'`;
-  const [, channels, rows, cols] = shape;
-  if (shape.length !== 4 || channels !== 1 || rows !== 28 || cols !== 28) {
-    return `its input has shape [${shape.join(', ')}], expected [batch, 1, 28, 28]`;
-  }
-  if (meta.classNames.length !== CLASS_NAMES.length) {
-    return `it has ${meta.classNames.length} classes, expected the ${CLASS_NAMES.length} of Fashion-MNIST`;
-  }
-  if (!meta.outputs.includes('probabilities') && !meta.outputs.includes('logits')) {
-    return `its outputs are [${meta.outputs.join(', ')}], expected 'probabilities' or 'logits'`;
+/** What the app itself cannot do with a model whose signature is sound, or null. */
+function appProblem(signature: OnnxSignature): string | null {
+  if (signature.batchSize !== null)
+    return `its graph takes a fixed batch of ${signature.batchSize} images, the app needs a free batch size`;
+  if (!signature.probabilities && signature.logits !== 'logits') {
+    return `its scores come from an output named '${signature.logits}', expected 'probabilities' or 'logits'`;
   }
   return null;
 }

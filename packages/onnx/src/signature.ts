@@ -164,15 +164,25 @@ export function checkOnnxSignature(model: Uint8Array | ModelProto, options: Chec
   const outputs = decoded.graph?.output ?? [];
   if (outputs.length === 0) throw fail('The model has no graph output');
   const byName = new Map(outputs.map((o) => [o.name, o]));
-  let logits = byName.has('logits') ? 'logits' : null;
-  const probabilities = byName.has('probabilities') ? 'probabilities' : null;
-  if (!logits && !probabilities) {
-    if (outputs.length !== 1) {
+  if (metadata) {
+    const missing = metadata.outputs.filter((o) => !byName.has(o));
+    if (missing.length > 0) {
       throw fail(
-        `The model has ${outputs.length} outputs (${outputs.map((o) => `'${o.name}'`).join(', ')}) and none is named 'logits' or 'probabilities', so it is not clear which holds the class scores`,
+        `The model's metadata lists output${missing.length === 1 ? '' : 's'} ${missing.map((o) => `'${o}'`).join(', ')} that its graph lacks`,
       );
     }
-    logits = (outputs[0] as ValueInfoProto).name;
+  }
+  // The outputs to choose from: those the metadata lists, else the graph's.
+  const names = metadata ? metadata.outputs : outputs.map((o) => o.name);
+  let logits = names.includes('logits') ? 'logits' : null;
+  const probabilities = names.includes('probabilities') ? 'probabilities' : null;
+  if (!logits && !probabilities) {
+    if (names.length !== 1) {
+      throw fail(
+        `The model has ${names.length} outputs (${names.map((o) => `'${o}'`).join(', ')}) and none is named 'logits' or 'probabilities', so it is not clear which holds the class scores`,
+      );
+    }
+    logits = names[0] as string;
   }
   const counts = [logits, probabilities]
     .filter((n): n is string => n !== null)
@@ -200,12 +210,6 @@ export function checkOnnxSignature(model: Uint8Array | ModelProto, options: Chec
     if (!agrees) {
       throw fail(
         `The model's metadata gives its input the shape [${meta.shape.join(', ')}], but the graph's input has ${showDims(graphDims)}`,
-      );
-    }
-    const missing = metadata.outputs.filter((o) => !byName.has(o));
-    if (missing.length > 0) {
-      throw fail(
-        `The model's metadata lists output${missing.length === 1 ? '' : 's'} ${missing.map((o) => `'${o}'`).join(', ')} that its graph lacks`,
       );
     }
     if (metadata.classNames.length !== classCount) {
