@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { confusionSvg, curvesSvg, esc, formatTick, lineChart, logTicks, niceTicks, perClassAccuracy } from './charts';
+import * as charts from './charts';
+import { esc, formatTick, logTicks, niceTicks, perClassAccuracy } from './charts';
+
+// The charts return SafeHtml; these tests read its markup.
+const lineChart = (...a: Parameters<typeof charts.lineChart>) => String(charts.lineChart(...a));
+const curvesSvg = (...a: Parameters<typeof charts.curvesSvg>) => String(charts.curvesSvg(...a));
+const confusionSvg = (...a: Parameters<typeof charts.confusionSvg>) => String(charts.confusionSvg(...a));
 
 const wellFormed = (svg: string) => {
   expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
@@ -166,4 +172,19 @@ describe('confusionSvg', () => {
 
 it('esc escapes XML specials', () => {
   expect(esc(`<a href="x">&'</a>`)).toBe('&lt;a href=&quot;x&quot;&gt;&amp;&#39;&lt;/a&gt;');
+});
+
+it('class names and titles with markup stay text in the SVG', () => {
+  const svg = confusionSvg(
+    [
+      [1, 0],
+      [0, 1],
+    ],
+    ['<image href="file:///etc/passwd"/>', '</text><script>x()</script>'],
+    { title: '"><g onload="x()">' },
+  );
+  wellFormed(svg);
+  expect(svg).not.toMatch(/<image|<script|<g /);
+  expect(svg).toContain('&lt;image href=&quot;file:///etc/passwd&quot;/&gt;');
+  expect(svg).toContain('&lt;/text&gt;&lt;script&gt;');
 });

@@ -1,7 +1,9 @@
 /**
  * A small SVG chart module: line charts (linear or log y axis, legend, labelled axes, point markers for short series)
- * and a confusion-matrix heatmap. Pure functions from numbers to SVG text; `render.ts` turns SVG into PNG.
+ * and a confusion-matrix heatmap. Pure functions from numbers to SVG markup, built with the escaping {@link html}
+ * template (so a hostile class name or title cannot add elements); `render.ts` turns SVG into PNG.
  */
+import { escapeHtml, html, joinHtml, type SafeHtml } from './html';
 
 /** One line of a chart. */
 export interface Series {
@@ -35,9 +37,8 @@ export interface LineChartOptions {
 
 export const FONT = "'DejaVu Sans', 'Helvetica Neue', Arial, sans-serif";
 
-/** Escapes text for XML/HTML. */
-export const esc = (s: string): string =>
-  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
+/** Escapes text for XML/HTML (the escaping of {@link html}). */
+export const esc = escapeHtml;
 
 const r2 = (v: number) => Math.round(v * 100) / 100;
 
@@ -89,14 +90,14 @@ export function formatTick(v: number): string {
  * A line chart as an SVG document.
  *
  * @param options - see {@link LineChartOptions}
- * @returns SVG text (standalone, with `xmlns`)
+ * @returns SVG markup (standalone, with `xmlns`)
  */
-export function lineChart(options: LineChartOptions): string {
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${options.width ?? 520}" height="${options.height ?? 340}" viewBox="0 0 ${options.width ?? 520} ${options.height ?? 340}" font-family="${FONT}">${lineChartBody(options)}</svg>`;
+export function lineChart(options: LineChartOptions): SafeHtml {
+  return html`<svg xmlns="http://www.w3.org/2000/svg" width="${options.width ?? 520}" height="${options.height ?? 340}" viewBox="0 0 ${options.width ?? 520} ${options.height ?? 340}" font-family="${FONT}">${lineChartBody(options)}</svg>`;
 }
 
 /** The inner elements of {@link lineChart}, to place several charts in one SVG. @internal */
-export function lineChartBody(options: LineChartOptions, dx = 0, dy = 0): string {
+export function lineChartBody(options: LineChartOptions, dx = 0, dy = 0): SafeHtml {
   const W = options.width ?? 520;
   const H = options.height ?? 340;
   const m = { left: 62, right: 16, top: 34, bottom: 48 };
@@ -146,38 +147,38 @@ export function lineChartBody(options: LineChartOptions, dx = 0, dy = 0): string
   let xTicks = niceTicks(x0, x1, 6);
   if (options.integerX !== false) xTicks = [...new Set(xTicks.filter((t) => Number.isInteger(t)))];
   const fmtY = options.yFormat ?? formatTick;
-  const out: string[] = [];
-  out.push(`<rect x="${dx}" y="${dy}" width="${W}" height="${H}" fill="#ffffff"/>`);
+  const out: SafeHtml[] = [];
+  out.push(html`<rect x="${dx}" y="${dy}" width="${W}" height="${H}" fill="#ffffff"/>`);
   out.push(
-    `<text x="${r2(dx + m.left + pw / 2)}" y="${dy + 20}" text-anchor="middle" font-size="14" font-weight="bold" fill="#222">${esc(options.title)}${useLog ? ' <tspan font-weight="normal" font-size="11" fill="#666">(log scale)</tspan>' : ''}</text>`,
+    html`<text x="${r2(dx + m.left + pw / 2)}" y="${dy + 20}" text-anchor="middle" font-size="14" font-weight="bold" fill="#222">${options.title}${useLog ? html` <tspan font-weight="normal" font-size="11" fill="#666">(log scale)</tspan>` : ''}</text>`,
   );
   // grid + y ticks
   for (const t of yTicks) {
     const y = r2(sy(t));
-    out.push(`<line x1="${dx + m.left}" x2="${dx + m.left + pw}" y1="${y}" y2="${y}" stroke="#e4e4e4" stroke-width="1"/>`);
-    out.push(`<text x="${dx + m.left - 6}" y="${r2(y + 4)}" text-anchor="end" font-size="11" fill="#444">${esc(fmtY(t))}</text>`);
+    out.push(html`<line x1="${dx + m.left}" x2="${dx + m.left + pw}" y1="${y}" y2="${y}" stroke="#e4e4e4" stroke-width="1"/>`);
+    out.push(html`<text x="${dx + m.left - 6}" y="${r2(y + 4)}" text-anchor="end" font-size="11" fill="#444">${fmtY(t)}</text>`);
   }
   for (const t of xTicks) {
     const x = r2(sx(t));
-    out.push(`<line x1="${x}" x2="${x}" y1="${dy + m.top + ph}" y2="${dy + m.top + ph + 5}" stroke="#444"/>`);
-    out.push(`<text x="${x}" y="${dy + m.top + ph + 18}" text-anchor="middle" font-size="11" fill="#444">${esc(formatTick(t))}</text>`);
+    out.push(html`<line x1="${x}" x2="${x}" y1="${dy + m.top + ph}" y2="${dy + m.top + ph + 5}" stroke="#444"/>`);
+    out.push(html`<text x="${x}" y="${dy + m.top + ph + 18}" text-anchor="middle" font-size="11" fill="#444">${formatTick(t)}</text>`);
   }
-  out.push(`<rect x="${dx + m.left}" y="${dy + m.top}" width="${pw}" height="${ph}" fill="none" stroke="#444" stroke-width="1"/>`);
+  out.push(html`<rect x="${dx + m.left}" y="${dy + m.top}" width="${pw}" height="${ph}" fill="none" stroke="#444" stroke-width="1"/>`);
   out.push(
-    `<text x="${r2(dx + m.left + pw / 2)}" y="${dy + H - 8}" text-anchor="middle" font-size="12" fill="#222">${esc(options.xLabel)}</text>`,
+    html`<text x="${r2(dx + m.left + pw / 2)}" y="${dy + H - 8}" text-anchor="middle" font-size="12" fill="#222">${options.xLabel}</text>`,
   );
   out.push(
-    `<text transform="translate(${dx + 16} ${r2(dy + m.top + ph / 2)}) rotate(-90)" text-anchor="middle" font-size="12" fill="#222">${esc(options.yLabel)}</text>`,
+    html`<text transform="translate(${dx + 16} ${r2(dy + m.top + ph / 2)}) rotate(-90)" text-anchor="middle" font-size="12" fill="#222">${options.yLabel}</text>`,
   );
   // series
   for (const s of series) {
     if (s.points.length === 0) continue;
     const pts = s.points.map(([x, y]) => `${r2(sx(x))},${r2(sy(y))}`).join(' ');
     out.push(
-      `<polyline points="${pts}" fill="none" stroke="${s.color}" stroke-width="2" stroke-linejoin="round"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/>`,
+      html`<polyline points="${pts}" fill="none" stroke="${s.color}" stroke-width="2" stroke-linejoin="round"${s.dashed ? html` stroke-dasharray="6 4"` : ''}/>`,
     );
     if (s.points.length <= 40) {
-      for (const [x, y] of s.points) out.push(`<circle cx="${r2(sx(x))}" cy="${r2(sy(y))}" r="3" fill="${s.color}"/>`);
+      for (const [x, y] of s.points) out.push(html`<circle cx="${r2(sx(x))}" cy="${r2(sy(y))}" r="3" fill="${s.color}"/>`);
     }
   }
   // legend: inside the plot, in the corner that hides the fewest line points
@@ -203,16 +204,16 @@ export function lineChartBody(options: LineChartOptions, dx = 0, dy = 0): string
     const hidden = ([cx, cy]: [number, number]) =>
       samples.filter(([x, y]) => x >= cx - 6 && x <= cx + lw + 6 && y >= cy - 6 && y <= cy + lh + 6).length;
     const [lx, ly] = corners.reduce((best, c) => (hidden(c) < hidden(best) ? c : best));
-    out.push(`<rect x="${r2(lx)}" y="${r2(ly)}" width="${r2(lw)}" height="${lh}" fill="#ffffff" fill-opacity="0.85" stroke="#ccc"/>`);
+    out.push(html`<rect x="${r2(lx)}" y="${r2(ly)}" width="${r2(lw)}" height="${lh}" fill="#ffffff" fill-opacity="0.85" stroke="#ccc"/>`);
     named.forEach((s, i) => {
       const y = r2(ly + 15 + i * 18);
       out.push(
-        `<line x1="${r2(lx + 8)}" x2="${r2(lx + 28)}" y1="${r2(y - 4)}" y2="${r2(y - 4)}" stroke="${s.color}" stroke-width="2.5"${s.dashed ? ' stroke-dasharray="5 3"' : ''}/>`,
+        html`<line x1="${r2(lx + 8)}" x2="${r2(lx + 28)}" y1="${r2(y - 4)}" y2="${r2(y - 4)}" stroke="${s.color}" stroke-width="2.5"${s.dashed ? html` stroke-dasharray="5 3"` : ''}/>`,
       );
-      out.push(`<text x="${r2(lx + 34)}" y="${y}" font-size="11" fill="#222">${esc(s.name)}</text>`);
+      out.push(html`<text x="${r2(lx + 34)}" y="${y}" font-size="11" fill="#222">${s.name}</text>`);
     });
   }
-  return out.join('\n');
+  return joinHtml(out, '\n');
 }
 
 /** What {@link curvesSvg} plots, one entry per epoch. */
@@ -232,9 +233,9 @@ const ORANGE = '#e8710a';
  *
  * @param epochs - per-epoch records
  * @param options - `title` above both charts
- * @returns SVG text
+ * @returns SVG markup
  */
-export function curvesSvg(epochs: CurvePoint[], options: { title?: string } = {}): string {
+export function curvesSvg(epochs: CurvePoint[], options: { title?: string } = {}): SafeHtml {
   const W = 520;
   const H = 340;
   const top = options.title ? 30 : 0;
@@ -276,9 +277,9 @@ export function curvesSvg(epochs: CurvePoint[], options: { title?: string } = {}
     top,
   );
   const title = options.title
-    ? `<text x="${W}" y="21" text-anchor="middle" font-size="15" font-weight="bold" fill="#111">${esc(options.title)}</text>`
+    ? html`<text x="${W}" y="21" text-anchor="middle" font-size="15" font-weight="bold" fill="#111">${options.title}</text>`
     : '';
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${2 * W}" height="${H + top}" viewBox="0 0 ${2 * W} ${H + top}" font-family="${FONT}"><rect width="100%" height="100%" fill="#fff"/>${title}${loss}\n${acc}</svg>`;
+  return html`<svg xmlns="http://www.w3.org/2000/svg" width="${2 * W}" height="${H + top}" viewBox="0 0 ${2 * W} ${H + top}" font-family="${FONT}"><rect width="100%" height="100%" fill="#fff"/>${title}${loss}\n${acc}</svg>`;
 }
 
 /** Blends white → a blue for a value in [0, 1]. */
@@ -295,9 +296,9 @@ function heat(v: number): string {
  * @param confusion - `confusion[true][predicted]` counts
  * @param classNames - one name per class
  * @param options - `title`
- * @returns SVG text
+ * @returns SVG markup
  */
-export function confusionSvg(confusion: number[][], classNames: readonly string[], options: { title?: string } = {}): string {
+export function confusionSvg(confusion: number[][], classNames: readonly string[], options: { title?: string } = {}): SafeHtml {
   const n = confusion.length;
   const cell = 46;
   const left = 118;
@@ -305,52 +306,52 @@ export function confusionSvg(confusion: number[][], classNames: readonly string[
   const accW = 70;
   const W = left + n * cell + accW + 20;
   const H = top + n * cell + 46;
-  const out: string[] = [`<rect width="${W}" height="${H}" fill="#fff"/>`];
+  const out: SafeHtml[] = [html`<rect width="${W}" height="${H}" fill="#fff"/>`];
   out.push(
-    `<text x="${W / 2}" y="22" text-anchor="middle" font-size="15" font-weight="bold" fill="#111">${esc(options.title ?? 'Confusion matrix (test set)')}</text>`,
+    html`<text x="${W / 2}" y="22" text-anchor="middle" font-size="15" font-weight="bold" fill="#111">${options.title ?? 'Confusion matrix (test set)'}</text>`,
   );
-  out.push(`<text x="${left + (n * cell) / 2}" y="44" text-anchor="middle" font-size="12" fill="#222">predicted class</text>`);
+  out.push(html`<text x="${left + (n * cell) / 2}" y="44" text-anchor="middle" font-size="12" fill="#222">predicted class</text>`);
   out.push(
-    `<text transform="translate(16 ${top + (n * cell) / 2}) rotate(-90)" text-anchor="middle" font-size="12" fill="#222">true class</text>`,
+    html`<text transform="translate(16 ${top + (n * cell) / 2}) rotate(-90)" text-anchor="middle" font-size="12" fill="#222">true class</text>`,
   );
   for (let j = 0; j < n; j++) {
     const x = left + j * cell + cell / 2;
     out.push(
-      `<text transform="translate(${x + 4} ${top - 8}) rotate(-55)" font-size="11" fill="#222">${esc(classNames[j] ?? String(j))}</text>`,
+      html`<text transform="translate(${x + 4} ${top - 8}) rotate(-55)" font-size="11" fill="#222">${classNames[j] ?? String(j)}</text>`,
     );
   }
   out.push(
-    `<text x="${left + n * cell + accW / 2 + 6}" y="${top - 10}" text-anchor="middle" font-size="11" font-weight="bold" fill="#222">accuracy</text>`,
+    html`<text x="${left + n * cell + accW / 2 + 6}" y="${top - 10}" text-anchor="middle" font-size="11" font-weight="bold" fill="#222">accuracy</text>`,
   );
   for (let i = 0; i < n; i++) {
     const row = confusion[i] as number[];
     const total = row.reduce((a, b) => a + b, 0);
     const y = top + i * cell;
     out.push(
-      `<text x="${left - 8}" y="${y + cell / 2 + 4}" text-anchor="end" font-size="11" fill="#222">${esc(classNames[i] ?? String(i))}</text>`,
+      html`<text x="${left - 8}" y="${y + cell / 2 + 4}" text-anchor="end" font-size="11" fill="#222">${classNames[i] ?? String(i)}</text>`,
     );
     for (let j = 0; j < n; j++) {
       const v = row[j] as number;
       const share = total > 0 ? v / total : 0;
       const x = left + j * cell;
       out.push(
-        `<rect x="${x}" y="${y}" width="${cell}" height="${cell}" fill="${heat(share)}" stroke="${i === j ? '#333' : '#ddd'}" stroke-width="${i === j ? 1.5 : 0.5}"/>`,
+        html`<rect x="${x}" y="${y}" width="${cell}" height="${cell}" fill="${heat(share)}" stroke="${i === j ? '#333' : '#ddd'}" stroke-width="${i === j ? 1.5 : 0.5}"/>`,
       );
       out.push(
-        `<text x="${x + cell / 2}" y="${y + cell / 2 + 4}" text-anchor="middle" font-size="11" fill="${share > 0.45 ? '#fff' : '#222'}">${v}</text>`,
+        html`<text x="${x + cell / 2}" y="${y + cell / 2 + 4}" text-anchor="middle" font-size="11" fill="${share > 0.45 ? '#fff' : '#222'}">${v}</text>`,
       );
     }
     const acc = total > 0 ? (row[i] as number) / total : 0;
     out.push(
-      `<text x="${left + n * cell + accW / 2 + 6}" y="${y + cell / 2 + 4}" text-anchor="middle" font-size="12" fill="#222">${(100 * acc).toFixed(1)}%</text>`,
+      html`<text x="${left + n * cell + accW / 2 + 6}" y="${y + cell / 2 + 4}" text-anchor="middle" font-size="12" fill="#222">${(100 * acc).toFixed(1)}%</text>`,
     );
   }
   const total = confusion.flat().reduce((a, b) => a + b, 0);
   const correct = confusion.reduce((s, row, i) => s + (row[i] as number), 0);
   out.push(
-    `<text x="${left + (n * cell) / 2}" y="${top + n * cell + 30}" text-anchor="middle" font-size="12" fill="#222">overall accuracy ${total > 0 ? ((100 * correct) / total).toFixed(2) : '–'}% on ${total} images</text>`,
+    html`<text x="${left + (n * cell) / 2}" y="${top + n * cell + 30}" text-anchor="middle" font-size="12" fill="#222">overall accuracy ${total > 0 ? ((100 * correct) / total).toFixed(2) : '–'}% on ${total} images</text>`,
   );
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="${FONT}">${out.join('\n')}</svg>`;
+  return html`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="${FONT}">${joinHtml(out, '\n')}</svg>`;
 }
 
 /** Per-class accuracy (recall) from a confusion matrix. */

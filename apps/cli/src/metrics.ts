@@ -15,40 +15,94 @@ export interface MetricsRow {
   images_per_s: number;
 }
 
-/** Converts the trainer's records into metrics rows. */
+/** A finite number, else null: what a metrics cell may hold, whatever a file read back said. */
+const finite = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+
+/**
+ * Converts the trainer's records into metrics rows. Every value is a finite number or null: a string or NaN in a
+ * record (e.g. from a damaged checkpoint) never reaches the CSV, the JSONL or the report as such.
+ */
 export function toMetricsRows(epochs: readonly EpochRecord[]): MetricsRow[] {
   return epochs.map((e) => ({
-    epoch: e.epoch,
-    train_loss: e.trainLoss,
-    train_accuracy: e.trainAccuracy,
-    test_loss: e.testLoss ?? null,
-    test_accuracy: e.testAccuracy ?? null,
-    time_s: e.timeMs / 1000,
-    images_per_s: e.imagesPerSecond,
+    epoch: finite(e.epoch) as number,
+    train_loss: finite(e.trainLoss) as number,
+    train_accuracy: finite(e.trainAccuracy) as number,
+    test_loss: finite(e.testLoss),
+    test_accuracy: finite(e.testAccuracy),
+    time_s: (finite(e.timeMs) ?? Number.NaN) / 1000,
+    images_per_s: finite(e.imagesPerSecond) as number,
   }));
 }
 
-const num = (v: number | null, digits: number): string => (v === null || !Number.isFinite(v) ? '' : String(Number(v.toFixed(digits))));
+/**
+ * One CSV cell, safe to open in a spreadsheet: finite numbers as numbers, anything else as quoted text with a leading
+ * `= + - @` (or tab, CR) neutralised by a `'`, so no cell is taken for a formula (CSV injection).
+ *
+ * @param value - a number, text, or nothing
+ * @returns the cell
+ *
+ * @example
+ * ```ts
+ * csvCell(0.5); // '0.5'
+ * csvCell('=HYPERLINK("x")'); // `"'=HYPERLINK(""x"")"`
+ * ```
+ */
+export function csvCell(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : '';
+  let text = String(value);
+  if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
+  return /[",\n\r']/.test(text) || text !== text.trim() ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+const num = (v: unknown, digits: number): number | null => {
+  const x = finite(v);
+  return x === null ? null : Number(x.toFixed(digits));
+};
 
 /** `metrics.csv` text: a header and one line per epoch; empty cells where the test set was not evaluated. */
 export function metricsCsv(rows: readonly MetricsRow[]): string {
   const lines = rows.map((r) =>
     [
-      r.epoch,
+      finite(r.epoch),
       num(r.train_loss, 6),
       num(r.train_accuracy, 6),
       num(r.test_loss, 6),
       num(r.test_accuracy, 6),
       num(r.time_s, 3),
       num(r.images_per_s, 1),
-    ].join(','),
+    ]
+      .map(csvCell)
+      .join(','),
   );
   return `${[METRICS_COLUMNS.join(','), ...lines].join('\n')}\n`;
 }
 
-/** `metrics.jsonl` text: one JSON object per epoch. */
+/** `metrics.jsonl` text: one JSON object per epoch, numbers or null only. */
 export function metricsJsonl(rows: readonly MetricsRow[]): string {
-  return rows.map((r) => `${JSON.stringify(r)}\n`).join('');
+  return rows
+    .map((r) => {
+      const clean = Object.fromEntries(METRICS_COLUMNS.map((c) => [c, finite(r[c])]));
+      return `${JSON.stringify(clean)}\n`;
+    })
+    .join('');
+}
+
+/**
+ * `per_class.csv` text: class index, name, test images, correct, accuracy, one line per class.
+ *
+ * @param classNames - one name per class
+ * @param confusion - `confusion[true][predicted]`
+ * @returns the CSV text
+ */
+export function perClassCsv(classNames: readonly string[], confusion: readonly (readonly number[])[]): string {
+  const lines = classNames.map((name, i) => {
+    const row = confusion[i] ?? [];
+    const total = row.reduce((a, b) => a + (finite(b) ?? 0), 0);
+    const correct = finite(row[i]) ?? 0;
+    return [i, name, total, correct, total > 0 ? (correct / total).toFixed(6) : null].map(csvCell).join(',');
+  });
+  return `class,name,test_images,correct,accuracy\n${lines.join('\n')}\n`;
 }
 
 /** Parses `metrics.csv` back into rows (used by tests and `fmnist eval` of a run directory). */

@@ -2,18 +2,19 @@
  * Raster output: SVG → PNG with resvg, 28×28 grayscale images → PNG with sharp, labelled image grids, and images as
  * terminal art.
  */
-import { esc, FONT } from './charts';
+import { FONT } from './charts';
+import { html, joinHtml, type SafeHtml } from './html';
 
 /**
  * Renders SVG text to PNG bytes with resvg (system fonts; DejaVu Sans preferred).
  *
- * @param svg - a standalone SVG document
+ * @param svg - a standalone SVG document (our own markup)
  * @param scale - zoom factor for a crisp image @defaultValue 2
  * @returns PNG bytes
  */
-export async function svgToPng(svg: string, scale = 2): Promise<Uint8Array> {
+export async function svgToPng(svg: SafeHtml | string, scale = 2): Promise<Uint8Array> {
   const { Resvg } = await import('@resvg/resvg-js');
-  const resvg = new Resvg(svg, {
+  const resvg = new Resvg(String(svg), {
     fitTo: { mode: 'zoom', value: scale },
     font: { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans', sansSerifFamily: 'DejaVu Sans' },
     imageRendering: 1, // optimizeSpeed: nearest-neighbour upscaling keeps the 28×28 pixels sharp
@@ -53,9 +54,12 @@ export interface GridItem {
  *
  * @param items - the tiles
  * @param options - `columns` (default 10), `scale` (default 3), `title`
- * @returns SVG text
+ * @returns SVG markup
  */
-export async function imageGridSvg(items: GridItem[], options: { columns?: number; scale?: number; title?: string } = {}): Promise<string> {
+export async function imageGridSvg(
+  items: GridItem[],
+  options: { columns?: number; scale?: number; title?: string } = {},
+): Promise<SafeHtml> {
   const columns = Math.max(1, Math.min(options.columns ?? 10, items.length));
   const size = 28 * (options.scale ?? 3);
   const captionH = items.some((i) => i.sublabel) ? 30 : 17;
@@ -65,27 +69,27 @@ export async function imageGridSvg(items: GridItem[], options: { columns?: numbe
   const rows = Math.ceil(items.length / columns);
   const W = columns * cellW + 8;
   const H = top + rows * cellH + 4;
-  const out: string[] = [`<rect width="${W}" height="${H}" fill="#fff"/>`];
+  const out: SafeHtml[] = [html`<rect width="${W}" height="${H}" fill="#fff"/>`];
   if (options.title)
-    out.push(`<text x="${W / 2}" y="20" text-anchor="middle" font-size="14" font-weight="bold" fill="#111">${esc(options.title)}</text>`);
+    out.push(html`<text x="${W / 2}" y="20" text-anchor="middle" font-size="14" font-weight="bold" fill="#111">${options.title}</text>`);
   for (const [k, item] of items.entries()) {
     const x = 4 + (k % columns) * cellW;
     const y = top + Math.floor(k / columns) * cellH;
     const href = `data:image/png;base64,${Buffer.from(await grayToPng(item.pixels)).toString('base64')}`;
     const ix = x + (cellW - size) / 2;
     out.push(
-      `<image x="${ix}" y="${y}" width="${size}" height="${size}" href="${href}" image-rendering="optimizeSpeed" style="image-rendering:pixelated" preserveAspectRatio="none"/>`,
+      html`<image x="${ix}" y="${y}" width="${size}" height="${size}" href="${href}" image-rendering="optimizeSpeed" style="image-rendering:pixelated" preserveAspectRatio="none"/>`,
     );
     out.push(
-      `<text x="${x + cellW / 2}" y="${y + size + 13}" text-anchor="middle" font-size="11" fill="${item.color ?? '#222'}">${esc(item.label)}</text>`,
+      html`<text x="${x + cellW / 2}" y="${y + size + 13}" text-anchor="middle" font-size="11" fill="${item.color ?? '#222'}">${item.label}</text>`,
     );
     if (item.sublabel) {
       out.push(
-        `<text x="${x + cellW / 2}" y="${y + size + 26}" text-anchor="middle" font-size="10" fill="${item.color ?? '#555'}">${esc(item.sublabel)}</text>`,
+        html`<text x="${x + cellW / 2}" y="${y + size + 26}" text-anchor="middle" font-size="10" fill="${item.color ?? '#555'}">${item.sublabel}</text>`,
       );
     }
   }
-  return `<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="${FONT}">${out.join('\n')}</svg>`;
+  return html`<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="${FONT}">${joinHtml(out, '\n')}</svg>`;
 }
 
 const RAMP = ' .:-=+*#%@';

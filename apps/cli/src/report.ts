@@ -1,8 +1,10 @@
 /**
  * `report.html`: one self-contained page (inline SVG, PNG data URLs, inline CSS; no network) with the curves, the
- * confusion matrix, per-class accuracy, misclassified test images and the full config.
+ * confusion matrix, per-class accuracy, misclassified test images and the full config. Built with the escaping
+ * {@link html} template only: every value (a class name, an epoch read back from a checkpoint, a config string) is
+ * text, whatever it holds; the page contains no script.
  */
-import { esc } from './charts';
+import { html, joinHtml, type SafeHtml, trustedHtml } from './html';
 import type { MetricsRow } from './metrics';
 import { grayToPng } from './render';
 
@@ -19,8 +21,10 @@ export interface ReportInput {
   title: string;
   /** Headline figures, label → value. */
   highlights: [string, string][];
-  curvesSvg: string;
-  confusionSvg: string;
+  /** From `curvesSvg`. */
+  curvesSvg: SafeHtml;
+  /** From `confusionSvg`. */
+  confusionSvg: SafeHtml;
   classNames: readonly string[];
   confusion: number[][];
   metrics: MetricsRow[];
@@ -30,9 +34,12 @@ export interface ReportInput {
   files: string[];
 }
 
-const stripXmlDecl = (svg: string) => svg.replace(/^<\?xml[^>]*>\s*/, '');
-const f = (v: number | null, d = 4) => (v === null || !Number.isFinite(v) ? '–' : v.toFixed(d));
-const p = (v: number | null) => (v === null || !Number.isFinite(v) ? '–' : `${(100 * v).toFixed(2)}%`);
+const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+/** A figure with `d` decimals; anything that is not a finite number (null, or a string read back from a file) shows as text or '–'. */
+const f = (v: unknown, d = 4): string => (isNum(v) ? v.toFixed(d) : typeof v === 'string' ? v : '–');
+const p = (v: unknown): string => (isNum(v) ? `${(100 * v).toFixed(2)}%` : typeof v === 'string' ? v : '–');
+const count = (v: unknown): string => (isNum(v) ? Math.round(v).toLocaleString('en-US') : typeof v === 'string' ? v : '–');
+const sum = (row: readonly unknown[]) => row.reduce<number>((a, b) => a + (isNum(b) ? b : 0), 0);
 
 const CSS = `
 :root { color-scheme: light; --fg: #1d1d1f; --muted: #666; --line: #e3e3e3; --accent: #1f77b4; --bad: #c0392b; }
@@ -63,7 +70,6 @@ pre { background: #fff; border: 1px solid var(--line); border-radius: 10px; padd
 .scroll { max-height: 420px; overflow: auto; border: 1px solid var(--line); border-radius: 10px; }
 footer { color: var(--muted); font-size: 12px; margin-top: 40px; }
 `;
-
 /**
  * Builds the report page.
  *
@@ -73,72 +79,78 @@ footer { color: var(--muted); font-size: 12px; margin-top: 40px; }
 export async function renderReport(input: ReportInput): Promise<string> {
   const n = input.classNames.length;
   const rows = input.confusion.map((row, i) => {
-    const total = row.reduce((a, b) => a + b, 0);
-    const correct = row[i] as number;
+    const total = sum(row);
+    const correct = isNum(row[i]) ? row[i] : 0;
     let worst = -1;
-    for (let j = 0; j < n; j++) if (j !== i && (worst < 0 || (row[j] as number) > (row[worst] as number))) worst = j;
+    for (let j = 0; j < n; j++) {
+      if (j !== i && isNum(row[j]) && (worst < 0 || (row[j] as number) > (row[worst] as number))) worst = j;
+    }
     const acc = total ? correct / total : 0;
-    return `<tr><td class="l">${esc(input.classNames[i] as string)}</td><td>${correct} / ${total}</td><td class="l"><span class="bar" style="width:${Math.round(acc * 80)}px"></span>${(100 * acc).toFixed(1)}%</td><td class="l">${worst >= 0 && (row[worst] as number) > 0 ? `${esc(input.classNames[worst] as string)} (${row[worst]})` : '–'}</td></tr>`;
+    const taken = worst >= 0 && (row[worst] as number) > 0 ? html`${input.classNames[worst]} (${row[worst]})` : '–';
+    return html`<tr><td class="l">${input.classNames[i]}</td><td>${correct} / ${total}</td><td class="l"><span class="bar" style="width:${Math.round(acc * 80)}px"></span>${(100 * acc).toFixed(1)}%</td><td class="l">${taken}</td></tr>`;
   });
   const tiles = await Promise.all(
     input.misclassified.map(async (m) => {
       const src = `data:image/png;base64,${Buffer.from(await grayToPng(m.pixels)).toString('base64')}`;
-      return `<div class="tile"><img alt="test image ${m.index}" src="${src}"><div class="t">${esc(m.trueLabel)}</div><div class="p">→ ${esc(m.predicted)}</div><div class="i">#${m.index}</div></div>`;
+      return html`<div class="tile"><img alt="test image ${m.index}" src="${src}"><div class="t">${m.trueLabel}</div><div class="p">→ ${m.predicted}</div><div class="i">#${m.index}</div></div>`;
     }),
   );
-  const metricRows = input.metrics
-    .map(
-      (r) =>
-        `<tr><td>${r.epoch}</td><td>${f(r.train_loss)}</td><td>${p(r.train_accuracy)}</td><td>${f(r.test_loss)}</td><td>${p(r.test_accuracy)}</td><td>${r.time_s.toFixed(1)}</td><td>${Math.round(r.images_per_s).toLocaleString('en-US')}</td></tr>`,
-    )
-    .join('\n');
-  return `<!doctype html>
+  const metricRows = input.metrics.map(
+    (r) =>
+      html`<tr><td>${r.epoch}</td><td>${f(r.train_loss)}</td><td>${p(r.train_accuracy)}</td><td>${f(r.test_loss)}</td><td>${p(r.test_accuracy)}</td><td>${f(r.time_s, 1)}</td><td>${count(r.images_per_s)}</td></tr>`,
+  );
+  const page = html`<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${esc(input.title)}</title>
-<style>${CSS}</style>
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'">
+<title>${input.title}</title>
+<style>${trustedHtml(CSS)}</style>
 </head>
 <body>
 <main>
-<h1>${esc(input.title)}</h1>
+<h1>${input.title}</h1>
 <p class="sub">Fashion-MNIST training report — generated by <code>fmnist train</code>; this file is self-contained and works offline.</p>
-<div class="cards">${input.highlights.map(([k, v]) => `<div class="card"><div class="k">${esc(k)}</div><div class="v">${esc(v)}</div></div>`).join('')}</div>
+<div class="cards">${input.highlights.map(([k, v]) => html`<div class="card"><div class="k">${k}</div><div class="v">${v}</div></div>`)}</div>
 
 <h2>Training curves</h2>
-<div class="panel">${stripXmlDecl(input.curvesSvg)}</div>
+<div class="panel">${input.curvesSvg}</div>
 
 <h2>Confusion matrix and per-class accuracy</h2>
 <div class="two">
-<div class="panel">${stripXmlDecl(input.confusionSvg)}</div>
+<div class="panel">${input.confusionSvg}</div>
 <table>
 <thead><tr><th class="l">class</th><th>correct</th><th class="l">accuracy</th><th class="l">most often taken for</th></tr></thead>
 <tbody>
-${rows.join('\n')}
+${joinHtml(rows, '\n')}
 </tbody>
 </table>
 </div>
 
 <h2>Misclassified test images</h2>
 <p class="sub">Up to ${Math.ceil(input.misclassified.length / Math.max(1, n))} per true class: the true label, then <span style="color:var(--bad)">→ what the model predicted</span>.</p>
-<div class="grid">${tiles.join('\n')}</div>
+<div class="grid">${joinHtml(tiles, '\n')}</div>
 
 <h2>Metrics per epoch</h2>
 <div class="scroll"><table>
 <thead><tr><th>epoch</th><th>train loss</th><th>train accuracy</th><th>test loss</th><th>test accuracy</th><th>time (s)</th><th>images/s</th></tr></thead>
 <tbody>
-${metricRows}
+${joinHtml(metricRows, '\n')}
 </tbody>
 </table></div>
 
 <h2>Configuration</h2>
 <p class="sub">Every hyperparameter and the environment of this run (also in <code>config.json</code>).</p>
-<pre>${JSON.stringify(input.config, null, 2).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')}</pre>
+<pre>${JSON.stringify(input.config, null, 2) ?? 'null'}</pre>
 
-<footer>Files of this run: ${input.files.map((x) => `<code>${esc(x)}</code>`).join(', ')}</footer>
+<footer>Files of this run: ${joinHtml(
+    input.files.map((x) => html`<code>${x}</code>`),
+    ', ',
+  )}</footer>
 </main>
 </body>
 </html>
 `;
+  return page.value;
 }

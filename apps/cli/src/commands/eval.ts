@@ -77,7 +77,7 @@ export async function run(modelPath: string, flags: EvalFlags): Promise<void> {
     const svg = confusionSvg(score.confusion, classNames, { title: `Confusion matrix — test accuracy ${pct(score.accuracy)}` });
     try {
       if (flags.svg) {
-        await writeFile(flags.svg, svg);
+        await writeFile(flags.svg, String(svg));
         written.push(resolve(flags.svg));
       }
       if (flags.png) {

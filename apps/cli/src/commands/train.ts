@@ -9,7 +9,7 @@ import { confusionSvg, curvesSvg, perClassAccuracy } from '../charts';
 import { checksums, loadData } from '../dataset';
 import { describeEnvironment } from '../environment';
 import { EXIT, ExitError, UsageError } from '../errors';
-import { metricsCsv, metricsJsonl, toMetricsRows } from '../metrics';
+import { metricsCsv, metricsJsonl, perClassCsv, toMetricsRows } from '../metrics';
 import { exportCheckpointToFile } from '../onnx-io';
 import { type AugmentSpec, fmtLoss, formatDuration, pct } from '../parse';
 import { RUN_FILES } from '../paths';
@@ -354,13 +354,7 @@ export async function run(flags: TrainFlags, command: any): Promise<void> {
   const perClass = evaluation ? perClassAccuracy(evaluation.confusion) : null;
   const files: string[] = [RUN_FILES.config, RUN_FILES.metricsCsv, RUN_FILES.metricsJsonl, `${RUN_FILES.checkpoint}/`];
   if (evaluation && perClass) {
-    await writeFile(
-      join(runDir, RUN_FILES.perClass),
-      `class,name,test_images,correct,accuracy\n${CLASS_NAMES.map((name, i) => {
-        const row = evaluation.confusion[i] as number[];
-        return `${i},${name},${row.reduce((a, b) => a + b, 0)},${row[i]},${(perClass[i] as number).toFixed(6)}`;
-      }).join('\n')}\n`,
-    );
+    await writeFile(join(runDir, RUN_FILES.perClass), perClassCsv(CLASS_NAMES, evaluation.confusion));
     files.push(RUN_FILES.perClass);
   }
   const totalMs = Date.now() - started.getTime();
@@ -385,9 +379,9 @@ export async function run(flags: TrainFlags, command: any): Promise<void> {
     const confusion = confusionSvg(evaluation.confusion, CLASS_NAMES, {
       title: `Confusion matrix — test accuracy ${pct(evaluation.accuracy)}`,
     });
-    await writeFile(join(runDir, RUN_FILES.curvesSvg), curves);
+    await writeFile(join(runDir, RUN_FILES.curvesSvg), String(curves));
     await writeFile(join(runDir, RUN_FILES.curvesPng), await svgToPng(curves));
-    await writeFile(join(runDir, RUN_FILES.confusionSvg), confusion);
+    await writeFile(join(runDir, RUN_FILES.confusionSvg), String(confusion));
     await writeFile(join(runDir, RUN_FILES.confusionPng), await svgToPng(confusion));
     files.push(RUN_FILES.curvesSvg, RUN_FILES.curvesPng, RUN_FILES.confusionSvg, RUN_FILES.confusionPng);
     const misclassified: Misclassified[] = [];
