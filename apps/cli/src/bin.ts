@@ -7,7 +7,7 @@ import pkg from '../package.json';
 import { EXIT, ExitError } from './errors';
 import { nonNegativeInt, nonNegativeNumber, parseAugment, parseDuration, positiveInt, positiveNumber } from './parse';
 import { PRESET_NAMES, recipeHelp } from './recipes';
-import { colors } from './ui';
+import { colors, sanitizeForTerminal } from './ui';
 
 const BACKENDS = ['auto', 'kernels', 'tensorflow', 'wasm', 'cpu'] as const;
 
@@ -232,21 +232,21 @@ function report(err: unknown): void {
     return;
   }
   if (err instanceof ExitError) {
-    process.stderr.write(`${colors.red('fmnist:')} ${err.message}\n`);
+    process.stderr.write(`${colors.red('fmnist:')} ${sanitizeForTerminal(err.message)}\n`);
     if (err.code === EXIT.usage) process.stderr.write(colors.dim('(add --help for usage)\n'));
-    if (verbose() && err.stack) process.stderr.write(`${err.stack}\n`);
+    if (verbose() && err.stack) process.stderr.write(`${sanitizeForTerminal(err.stack)}\n`);
     process.exitCode = err.code;
     return;
   }
   const e = err as { name?: string; code?: unknown; message?: string; stack?: string };
   // Errors of @fmnist/* packages carry a stable code and a message that names the problem and the fix.
   if (typeof e?.code === 'string' && /^E_[A-Z_]+$/.test(e.code) && typeof e.message === 'string') {
-    process.stderr.write(`${colors.red('fmnist:')} ${e.message} ${colors.dim(`[${e.code}]`)}\n`);
-    if (verbose() && e.stack) process.stderr.write(`${e.stack}\n`);
+    process.stderr.write(`${colors.red('fmnist:')} ${sanitizeForTerminal(e.message)} ${colors.dim(`[${e.code}]`)}\n`);
+    if (verbose() && e.stack) process.stderr.write(`${sanitizeForTerminal(e.stack)}\n`);
     process.exitCode = EXIT.failure;
     return;
   }
-  process.stderr.write(`${colors.red('fmnist: unexpected error:')} ${e?.stack ?? String(err)}\n`);
+  process.stderr.write(`${colors.red('fmnist: unexpected error:')} ${sanitizeForTerminal(e?.stack ?? String(err))}\n`);
   process.stderr.write('This is a bug; please report it with the command you ran.\n');
   process.exitCode = EXIT.failure;
 }

@@ -1,9 +1,9 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { borderMean, loadImageAs28 } from './image';
+import { borderMean, loadImageAs28, sniffImageFormat } from './image';
 import { terminalArt } from './render';
 
 let dir: string;
@@ -72,4 +72,45 @@ it('terminalArt draws 14 lines of 28 columns', () => {
   expect(ascii[0]).toBe('@'.repeat(14));
   const color = terminalArt(px, true);
   expect(color[0]).toContain('▀');
+});
+
+describe('only raster images reach the decoder', () => {
+  const refused = async (name: string, content: string | Uint8Array, message: RegExp) => {
+    const file = join(dir, name);
+    await writeFile(file, content);
+    await expect(loadImageAs28(file)).rejects.toMatchObject({ name: 'ExitError', code: 1, message: expect.stringMatching(message) });
+  };
+  it('refuses an SVG that pulls in a local file', async () => {
+    const svg =
+      '<svg xmlns="http://www.w3.org/2000/svg" width="28" height="28"><image href="file:///etc/passwd" width="28" height="28"/></svg>';
+    await refused('leak.svg', svg, /leak\.svg: SVG and other XML\/HTML images are refused.*Convert it to a PNG/);
+  });
+  it('refuses SVG whatever its name, with a BOM, an XML declaration or leading blanks', async () => {
+    await refused('photo.png', '<svg xmlns="http://www.w3.org/2000/svg"><image href="file:///etc/hostname"/></svg>', /SVG/);
+    await refused('a.svg', '\uFEFF<?xml version="1.0"?>\n<svg/>', /SVG/);
+    await refused('b.svg', '  \n\t<svg/>', /SVG/);
+    await refused('c.html', '<!doctype html><img src="file:///etc/passwd">', /SVG and other XML\/HTML/);
+  });
+  it('refuses PDF, PPM and text files before decoding', async () => {
+    await refused(
+      'd.pdf',
+      '%PDF-1.4\n',
+      /not an image fmnist reads \(its first bytes are not those of a PNG, JPEG, WebP, GIF, TIFF or AVIF file\)/,
+    );
+    await refused('e.ppm', 'P6\n28 28\n255\n', /not an image fmnist reads/);
+    await refused('f.txt', 'hello', /not an image fmnist reads/);
+  });
+  it('recognises the raster formats by their magic bytes', async () => {
+    const px = Buffer.alloc(16 * 16 * 3, 200);
+    const img = () => sharp(px, { raw: { width: 16, height: 16, channels: 3 } });
+    expect(sniffImageFormat(await img().png().toBuffer())).toBe('PNG');
+    expect(sniffImageFormat(await img().jpeg().toBuffer())).toBe('JPEG');
+    expect(sniffImageFormat(await img().webp().toBuffer())).toBe('WebP');
+    expect(sniffImageFormat(await img().gif().toBuffer())).toBe('GIF');
+    expect(sniffImageFormat(await img().tiff().toBuffer())).toBe('TIFF');
+    expect(sniffImageFormat(new TextEncoder().encode('<svg/>'))).toBeNull();
+    const file = join(dir, 'ok.webp');
+    await img().webp().toFile(file);
+    expect((await loadImageAs28(file)).format).toBe('webp');
+  });
 });

@@ -2,6 +2,7 @@
  * Turning any picture into what the model expects: 28×28 grayscale, light object on a dark background (Fashion-MNIST's
  * convention), bytes 0–255. Decoding, EXIF rotation, flattening of transparency and resizing are done by sharp.
  */
+import { open, stat } from 'node:fs/promises';
 import { ExitError } from './errors';
 
 /** Options of {@link loadImageAs28}. */
@@ -40,17 +41,85 @@ export function borderMean(pixels: Uint8Array, size = 28): number {
   return sum / n;
 }
 
+/** Raster formats `predict` reads, by their magic bytes. None of them can make the decoder open another file. */
+const RASTER_FORMATS: { name: string; test: (b: Uint8Array) => boolean }[] = [
+  { name: 'PNG', test: (b) => [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a].every((v, i) => b[i] === v) },
+  { name: 'JPEG', test: (b) => b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff },
+  { name: 'GIF', test: (b) => ascii(b, 0, 6) === 'GIF87a' || ascii(b, 0, 6) === 'GIF89a' },
+  { name: 'WebP', test: (b) => ascii(b, 0, 4) === 'RIFF' && ascii(b, 8, 12) === 'WEBP' },
+  { name: 'TIFF', test: (b) => ascii(b, 0, 4) === 'II*\0' || ascii(b, 0, 4) === 'MM\0*' },
+  { name: 'AVIF', test: (b) => ascii(b, 4, 8) === 'ftyp' && /^(avif|avis|heic|heix|mif1|msf1)$/.test(ascii(b, 8, 12)) },
+];
+
+const ascii = (b: Uint8Array, from: number, to: number) => String.fromCharCode(...b.subarray(from, to));
+
 /**
- * Reads an image file (PNG, JPEG, WebP, GIF, TIFF, AVIF, SVG) and converts it: EXIF rotation, transparency flattened
+ * The raster format of a file's first bytes, or null for anything else (SVG, PDF, HTML, …).
+ *
+ * @param head - the first bytes of the file (16 are enough)
+ * @returns `PNG`, `JPEG`, `GIF`, `WebP`, `TIFF`, `AVIF` or null
+ *
+ * @example
+ * ```ts
+ * sniffImageFormat(new Uint8Array([0xff, 0xd8, 0xff, 0xe0])); // 'JPEG'
+ * ```
+ */
+export function sniffImageFormat(head: Uint8Array): string | null {
+  return RASTER_FORMATS.find((f) => f.test(head))?.name ?? null;
+}
+
+/**
+ * Refuses a file that is not one of the raster formats, before sharp sees it: SVG (librsvg follows
+ * `<image href="file:…">` and would pull local files into the picture), PDF, HTML and the other formats libvips can
+ * open. Non-regular or unreadable files are left to the checks that follow.
+ */
+async function assertRasterImage(file: string): Promise<void> {
+  try {
+    if (!(await stat(file)).isFile()) return;
+  } catch {
+    return;
+  }
+  const head = new Uint8Array(64);
+  let length = 0;
+  try {
+    const handle = await open(file, 'r');
+    try {
+      ({ bytesRead: length } = await handle.read(head, 0, head.length, 0));
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    return;
+  }
+  const bytes = head.subarray(0, length);
+  if (sniffImageFormat(bytes)) return;
+  const text = new TextDecoder()
+    .decode(bytes)
+    .replace(/^\uFEFF/, '')
+    .trimStart();
+  if (text.startsWith('<')) {
+    throw new ExitError(
+      `${file}: SVG and other XML/HTML images are refused: they can make the decoder read other files (<image href="file:…">). Convert it to a PNG first.`,
+    );
+  }
+  throw new ExitError(
+    `${file}: not an image fmnist reads (its first bytes are not those of a PNG, JPEG, WebP, GIF, TIFF or AVIF file). Use one of those formats.`,
+  );
+}
+
+/**
+ * Reads an image file (PNG, JPEG, WebP, GIF, TIFF, AVIF; recognised by its first bytes, so SVG and formats that can
+ * reference other files are refused before decoding) and converts it: EXIF rotation, transparency flattened
  * onto the background, grayscale, fitted into 28×28 keeping its aspect ratio (padded with the background), optionally
  * inverted.
  *
  * @param file - the image path
  * @param options - `invert`, `autoInvert`
  * @returns 784 bytes, row-major
- * @throws ExitError when the file is missing or not an image
+ * @throws ExitError when the file is missing, not an image, or SVG or another format that is not a plain raster
  */
 export async function loadImageAs28(file: string, options: ImageOptions = {}): Promise<PreparedImage> {
+  await assertRasterImage(file);
   const { default: sharp } = await import('sharp');
   let meta: import('sharp').Metadata;
   try {

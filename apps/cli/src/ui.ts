@@ -10,14 +10,71 @@ export function isInteractive(stream: NodeJS.WriteStream = process.stderr): bool
 /** Colours for stderr, switched off off-TTY. */
 export const colors = pc.createColors(isInteractive());
 
-/** Human-readable lines go to stderr; `--json` documents go to stdout. */
-export const log = (line = ''): void => {
-  process.stderr.write(`${line}\n`);
+/**
+ * Characters a terminal may act on: C0 controls but tab and newline, DEL, C1 controls (U+0080–U+009F, among them the
+ * one-byte CSI U+009B), bidirectional overrides and isolates (which reorder what is shown), and the line/paragraph
+ * separators.
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+const UNSAFE_CHARS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+/** An SGR sequence (colours, bold, dim, reset): all that our own output uses. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: an SGR sequence starts with ESC
+const SGR = /\u001b\[[0-9;]*m/g;
+
+const visible = (c: string): string => {
+  const code = c.charCodeAt(0);
+  return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
 };
 
-/** Writes the command's one JSON document to stdout. */
+/** Options of {@link sanitizeForTerminal}. */
+export interface SanitizeOptions {
+  /** Keep SGR colour sequences (`ESC [ … m`): for lines that carry our own colours. @defaultValue false */
+  keepSgr?: boolean;
+}
+
+/**
+ * Makes text safe to print on a terminal: every control character but tab and newline (escape sequences, carriage
+ * returns, bells, C1 controls, bidirectional overrides) is shown as a visible escape (`\x1b`, `\u202e`) instead of
+ * being acted on. Class names, metadata, file names and error messages quoting a file go through it before printing,
+ * so a model cannot retitle, clear or rewrite the user's terminal.
+ *
+ * @param text - what to print
+ * @param options - `keepSgr` to let colour sequences through
+ * @returns the text with nothing a terminal would interpret
+ *
+ * @example
+ * ```ts
+ * sanitizeForTerminal('Bag\x1b]0;pwned\x07'); // 'Bag\\x1b]0;pwned\\x07'
+ * ```
+ */
+export function sanitizeForTerminal(text: string, options: SanitizeOptions = {}): string {
+  const clean = (part: string) => part.replace(UNSAFE_CHARS, visible);
+  if (!options.keepSgr) return clean(String(text));
+  let out = '';
+  let last = 0;
+  for (const m of String(text).matchAll(SGR)) {
+    out += clean(text.slice(last, m.index)) + m[0];
+    last = (m.index as number) + m[0].length;
+  }
+  return out + clean(text.slice(last));
+}
+
+/**
+ * Human-readable lines go to stderr; `--json` documents go to stdout. Every line passes {@link sanitizeForTerminal}
+ * (keeping colours when they are on), so text from a file is never acted on by the terminal; values from files are
+ * also sanitised where they are put into a line, so that they cannot carry colours either.
+ */
+export const log = (line = ''): void => {
+  process.stderr.write(`${sanitizeForTerminal(line, { keepSgr: isInteractive() })}\n`);
+};
+
+/** JSON's escapes for what {@link sanitizeForTerminal} would escape (JSON.stringify leaves C1 and bidi controls raw). */
+const escapeJsonForTerminal = (json: string): string =>
+  json.replace(UNSAFE_CHARS, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+
+/** Writes the command's one JSON document to stdout (the same data, with every terminal control escaped). */
 export const printJson = (value: unknown): void => {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  process.stdout.write(`${escapeJsonForTerminal(JSON.stringify(value, null, 2))}\n`);
 };
 
 /** Pads a table: rows of cells, the first row is the header; numbers right-aligned. */

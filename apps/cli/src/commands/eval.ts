@@ -11,7 +11,7 @@ import { loadOnnx } from '../onnx-io';
 import { fmtLoss, formatDuration, pct } from '../parse';
 import { resolveModel } from '../paths';
 import { svgToPng } from '../render';
-import { colors, log, printJson, table } from '../ui';
+import { colors, log, printJson, sanitizeForTerminal as t, table } from '../ui';
 
 interface EvalFlags {
   svg?: string;
@@ -90,7 +90,7 @@ export async function run(modelPath: string, flags: EvalFlags): Promise<void> {
   }
 
   log(
-    `${colors.bold(ref.kind === 'onnx' ? ref.path : ref.dir)} on ${test.count.toLocaleString('en-US')} test images with ${engine}${flags.tta === 'flip' ? ', flip test-time augmentation' : ''} ${colors.dim(`(${formatDuration(ms)})`)}`,
+    `${colors.bold(t(ref.kind === 'onnx' ? ref.path : ref.dir))} on ${test.count.toLocaleString('en-US')} test images with ${engine}${flags.tta === 'flip' ? ', flip test-time augmentation' : ''} ${colors.dim(`(${formatDuration(ms)})`)}`,
   );
   log(
     `accuracy ${colors.bold(pct(score.accuracy))}   loss ${fmtLoss(score.loss)}${recorded !== undefined ? colors.dim(`   (recorded at training: ${pct(recorded)})`) : ''}`,
@@ -101,7 +101,7 @@ export async function run(modelPath: string, flags: EvalFlags): Promise<void> {
       [
         ['true \\ predicted', ...SHORT.map((_, j) => String(j)), 'accuracy'],
         ...score.confusion.map((row, i) => [
-          `${i} ${classNames[i]}`,
+          `${i} ${t(String(classNames[i]))}`,
           ...row.map((v, j) => (i === j ? colors.green(String(v)) : v === 0 ? colors.dim('·') : String(v))),
           pct(perClass[i], 1),
         ]),

@@ -8,7 +8,7 @@ import { loadOnnx, softmax } from '../onnx-io';
 import { pct } from '../parse';
 import { resolveModel } from '../paths';
 import { terminalArt } from '../render';
-import { colors, isInteractive, log, printJson } from '../ui';
+import { colors, isInteractive, log, printJson, sanitizeForTerminal as t } from '../ui';
 
 interface PredictFlags {
   testIndex?: number[];
@@ -89,13 +89,14 @@ export async function run(modelPath: string, images: string[], flags: PredictFla
     const inp = inputs[k] as Input;
     const others = r.top
       .slice(1)
-      .map((t) => `${t.name} ${pct(t.probability, 1)}`)
+      .map((o) => `${t(o.name)} ${pct(o.probability, 1)}`)
       .join(', ');
-    const truth = r.trueLabel !== undefined ? (r.correct ? colors.green(' ✓') : colors.red(` ✗ (true: ${r.trueClassName})`)) : '';
+    const truth =
+      r.trueLabel !== undefined ? (r.correct ? colors.green(' ✓') : colors.red(` ✗ (true: ${t(String(r.trueClassName))})`)) : '';
     log(
-      `${inp.name.startsWith('test #') ? inp.name : basename(inp.name)}: ${colors.bold(r.className)} ${pct(r.probability, 1)}${truth}${others ? colors.dim(`   then ${others}`) : ''}`,
+      `${t(inp.name.startsWith('test #') ? inp.name : basename(inp.name))}: ${colors.bold(t(r.className))} ${pct(r.probability, 1)}${truth}${others ? colors.dim(`   then ${others}`) : ''}`,
     );
-    if (inp.note) log(colors.dim(`  (${inp.note} → 28×28 grayscale)`));
+    if (inp.note) log(colors.dim(`  (${t(inp.note)} → 28×28 grayscale)`));
     if (flags.show) for (const line of terminalArt(inp.pixels, color)) log(`  ${line}`);
   });
   if (flags.json) printJson({ model: resolve(ref.path), predictions: results });
