@@ -7,6 +7,8 @@ describe('html tagged template', () => {
     expect(html`<img alt="${'"><img onerror=x>'}">`.value).toBe('<img alt="&quot;&gt;&lt;img onerror=x&gt;">');
     expect(html`<i title='${"' onmouseover='x"}'>`.value).toBe("<i title='&#39; onmouseover=&#39;x'>");
     expect(escapeHtml('`')).toBe('&#96;');
+    // Element content needs only & < > escaped; quotes stay readable there.
+    expect(html`<pre>${'{"a": "<b>"}'}</pre>`.value).toBe('<pre>{"a": "&lt;b&gt;"}</pre>');
   });
   it('inserts SafeHtml as markup, joins arrays, renders nothing for null/undefined/false', () => {
     const inner = html`<b>${'x<'}</b>`;
@@ -46,5 +48,7 @@ describe('html tagged template', () => {
     expect(() => html`<img alt=${'x'}>`).toThrow(TypeError);
     expect(() => html`<b onclick="${'x'}">`).toThrow(/event handler 'onclick'/);
     expect(() => html`<b title="${html`<i>`}">`).toThrow(/markup cannot go into an attribute/);
+    expect(() => html`<b ${'onclick=x'}>`).toThrow(/between the attributes of a tag/);
+    expect(html`<b class="x"${html` hidden`}>`.value).toBe('<b class="x" hidden>');
   });
 });

@@ -53,16 +53,23 @@ const isSafe = (v: unknown): v is SafeHtml => v instanceof SafeHtml && (v as Saf
 /** A data: URL of a PNG image, or a path without a scheme: the only values URL attributes take. */
 const SAFE_URL = /^(?:data:image\/png;base64,[A-Za-z0-9+/]*={0,2}|#[\w-]*|[\w][\w./-]*)$/;
 
-/** Where an interpolation sits: element content, a quoted attribute value, a URL attribute, a style attribute. */
-type Context = 'text' | 'attr' | 'url' | 'style';
+/** Where an interpolation sits: element content, inside a tag (between attributes), a quoted attribute value, a URL
+ * attribute, a style attribute. */
+type Context = 'text' | 'tag' | 'attr' | 'url' | 'style';
 
-/** Renders one interpolated value in its context (text, quoted attribute, URL attribute, style attribute). */
+const TEXT_ESCAPES = /[&<>]/g;
+
+/** Renders one interpolated value in its context. */
 function render(value: HtmlValue, context: Context): string {
   if (value === null || value === undefined || value === false) return '';
   if (Array.isArray(value)) return value.map((v) => render(v, context)).join('');
   if (isSafe(value)) {
-    if (context !== 'text') throw new TypeError('html: markup cannot go into an attribute value.');
+    if (context !== 'text' && context !== 'tag') throw new TypeError('html: markup cannot go into an attribute value.');
     return value.value;
+  }
+  if (context === 'tag') {
+    if (value === '') return '';
+    throw new TypeError('html: only markup (attributes built with html``) can go between the attributes of a tag.');
   }
   if (context === 'style') {
     // Only finite numbers go into CSS: no text can open a url(), an expression or a new declaration.
@@ -70,16 +77,24 @@ function render(value: HtmlValue, context: Context): string {
   }
   const text = String(value);
   if (context === 'url') return SAFE_URL.test(text) ? escapeHtml(text) : '#';
-  return escapeHtml(text);
+  if (context === 'attr') return escapeHtml(text);
+  // Element content: escaping & < > is enough (and keeps quotes readable, e.g. in the report's JSON).
+  return text.replace(TEXT_ESCAPES, (c) => ESCAPES[c] as string);
 }
 
-/** The context the literal before an interpolation leaves it in. */
-function contextAfter(literal: string): Context {
-  if (/=\s*$/.test(literal)) {
-    throw new TypeError(`html: an interpolation after '${literal.slice(-20)}' is an unquoted attribute value; quote it.`);
+/**
+ * The context at the end of the markup built so far. Interpolated text never holds a raw `<`, `>` or (in attributes)
+ * quote, so the last `<` and `>` tell whether we are inside a tag, and an unclosed quote which attribute we are in.
+ */
+function contextAt(markup: string): Context {
+  const lt = markup.lastIndexOf('<');
+  if (lt <= markup.lastIndexOf('>')) return 'text';
+  const tag = markup.slice(lt);
+  if (/=\s*$/.test(tag)) {
+    throw new TypeError(`html: an interpolation after '${tag.slice(-20)}' is an unquoted attribute value; quote it.`);
   }
-  const attr = /\s([\w:-]+)=(["'])[^"']*$/.exec(literal);
-  if (!attr) return 'text';
+  const attr = /\s([\w:-]+)=(["'])[^"']*$/.exec(tag);
+  if (!attr) return 'tag';
   const name = (attr[1] as string).toLowerCase();
   if (name === 'style') return 'style';
   if (name === 'href' || name === 'src' || name === 'xlink:href' || name === 'action' || name === 'formaction') return 'url';
@@ -88,10 +103,11 @@ function contextAfter(literal: string): Context {
 }
 
 /**
- * The tagged template: every `${value}` is escaped (strings, and anything else turned into a string), arrays are
- * joined, `null`/`undefined`/`false` render nothing, and a {@link SafeHtml} is inserted as markup. Inside a quoted
- * `href`/`src` only PNG data URLs and scheme-less paths pass (anything else becomes `#`), inside `style` only finite
- * numbers; an unquoted attribute value or an `on…` handler is a programming error (TypeError).
+ * The tagged template: every `${value}` is escaped for where it sits (strings, and anything else turned into a
+ * string), arrays are joined, `null`/`undefined`/`false` render nothing, and a {@link SafeHtml} is inserted as markup.
+ * Inside a quoted `href`/`src` only PNG data URLs and scheme-less paths pass (anything else becomes `#`), inside `style`
+ * only finite numbers, between a tag's attributes only markup; an unquoted attribute value or an `on…` handler is a
+ * programming error (TypeError).
  *
  * @returns the markup
  *
@@ -103,7 +119,7 @@ function contextAfter(literal: string): Context {
 export function html(strings: TemplateStringsArray, ...values: HtmlValue[]): SafeHtml {
   let out = strings[0] as string;
   for (let i = 0; i < values.length; i++) {
-    out += render(values[i] as HtmlValue, contextAfter(strings[i] as string)) + (strings[i + 1] as string);
+    out += render(values[i] as HtmlValue, contextAt(out)) + (strings[i + 1] as string);
   }
   return SafeHtml.of(out);
 }
