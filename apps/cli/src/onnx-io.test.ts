@@ -170,6 +170,14 @@ describe('eval and predict refuse inconsistent or foreign graphs', () => {
       /no graph output/,
     );
   });
+  it('the model is checked before any data is read: a bad model with a missing data folder names the model', async () => {
+    const file = await model('five-first', (m) => {
+      graph(m).output = [tensorInfo('logits', ['batch', 5]), tensorInfo('probabilities', ['batch', 5])];
+    });
+    const noData = join(dir, 'no-such-data');
+    expectUserError(await runCli(['eval', file, '--dir', noData]), 1, /five-first\.onnx: .*\[E_MODEL_SIGNATURE\]/);
+    expectUserError(await runCli(['predict', file, '--test-index', '0', '--dir', noData]), 1, /five-first\.onnx: /);
+  });
   it('damaged figures in the metadata', async () => {
     const file = await model('bad-params', (m) => setMeta(m, 'parameters', 'NaN'));
     expectUserError(await runCli(['eval', file]), 1, /'parameters' must be a non-negative integer/);

@@ -7,7 +7,7 @@ import { type Evaluation, flipAveragedLogits, scoreLogits } from '@fmnist/model/
 import { confusionSvg, perClassAccuracy } from '../charts';
 import { loadData } from '../dataset';
 import { ExitError } from '../errors';
-import { loadOnnx } from '../onnx-io';
+import { loadOnnx, type OnnxRunner } from '../onnx-io';
 import { fmtLoss, formatDuration, pct } from '../parse';
 import { resolveModel } from '../paths';
 import { svgToPng } from '../render';
@@ -28,7 +28,16 @@ const SHORT = ['T-shirt', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shi
 
 export async function run(modelPath: string, flags: EvalFlags): Promise<void> {
   const ref = resolveModel(modelPath, 'onnx');
-  const data = await loadData({ dir: flags.dir });
+  // An ONNX model is checked before the data is loaded (or downloaded): scored against Fashion-MNIST's test labels,
+  // the graph must give one score per class of the 10.
+  const runner = ref.kind === 'onnx' ? await loadOnnx(ref.path, { classCount: CLASS_NAMES.length }) : null;
+  let data: Awaited<ReturnType<typeof loadData>>;
+  try {
+    data = await loadData({ dir: flags.dir });
+  } catch (err) {
+    await runner?.dispose();
+    throw err;
+  }
   const test = data.test;
   const started = performance.now();
   let score: Evaluation;
@@ -36,16 +45,15 @@ export async function run(modelPath: string, flags: EvalFlags): Promise<void> {
   let classNames: string[] = [...CLASS_NAMES];
   let recorded: number | undefined;
   if (ref.kind === 'onnx') {
-    // Scored against Fashion-MNIST's test labels: the graph must give one score per class of the 10.
-    const runner = await loadOnnx(ref.path, { classCount: CLASS_NAMES.length });
-    classNames = runner.classNames;
+    const onnx = runner as OnnxRunner; // loaded above for every ONNX model
+    classNames = onnx.classNames;
     const classes = classNames.length;
     const predict = async (images: Uint8Array): Promise<Float32Array> => {
       const logits = new Float32Array(test.count * classes);
       for (let start = 0; start < test.count; start += EVAL_BATCH) {
         const n = Math.min(EVAL_BATCH, test.count - start);
         const x = normalize(images.subarray(start * 784, (start + n) * 784));
-        logits.set(await runner.logits(x, n), start * classes);
+        logits.set(await onnx.logits(x, n), start * classes);
       }
       return logits;
     };
@@ -55,11 +63,11 @@ export async function run(modelPath: string, flags: EvalFlags): Promise<void> {
       // The same flip test-time augmentation as evaluate(..., { tta: 'flip' }) on checkpoints.
       logits = flags.tta === 'flip' ? await flipAveragedLogits(images, predict) : await predict(images);
     } finally {
-      await runner.dispose();
+      await onnx.dispose();
     }
     score = scoreLogits(logits, test.labels.subarray(0, test.count), classes);
     engine = 'onnxruntime-node (cpu)';
-    recorded = (runner.metadata?.metrics as { testAccuracy?: number } | undefined)?.testAccuracy;
+    recorded = (onnx.metadata?.metrics as { testAccuracy?: number } | undefined)?.testAccuracy;
   } else {
     const { evaluate, loadCheckpoint, modelFromParams } = await import('@fmnist/model');
     const ckpt = await loadCheckpoint(ref.dir);

@@ -36,27 +36,27 @@ export async function run(modelPath: string, images: string[], flags: PredictFla
   if (ref.kind !== 'onnx') {
     throw new ExitError(`${modelPath}: no model.onnx there. Export one first: fmnist export ${modelPath}`);
   }
-  const inputs: Input[] = [];
-  if (indices.length > 0) {
-    const { test } = await loadData({ dir: flags.dir });
-    for (const i of indices) {
-      if (i >= test.count)
-        throw new UsageError(`--test-index ${i} is out of range: the test set has ${test.count} images (0–${test.count - 1}).`);
-      inputs.push({ name: `test #${i}`, pixels: getImage(test, i), trueLabel: test.labels[i] as number });
-    }
-  }
-  for (const file of images) {
-    const img = await loadImageAs28(file, { invert: flags.invert, autoInvert: flags.autoInvert });
-    inputs.push({
-      name: file,
-      pixels: img.pixels,
-      note: `${img.format} ${img.width}×${img.height}${img.inverted ? ', inverted' : ''}`,
-    });
-  }
-
+  // The model first: a model that is not a Fashion-MNIST classifier is refused before any data or image is read.
   const runner = await loadOnnx(ref.path);
+  const inputs: Input[] = [];
   let logits: Float32Array;
   try {
+    if (indices.length > 0) {
+      const { test } = await loadData({ dir: flags.dir });
+      for (const i of indices) {
+        if (i >= test.count)
+          throw new UsageError(`--test-index ${i} is out of range: the test set has ${test.count} images (0–${test.count - 1}).`);
+        inputs.push({ name: `test #${i}`, pixels: getImage(test, i), trueLabel: test.labels[i] as number });
+      }
+    }
+    for (const file of images) {
+      const img = await loadImageAs28(file, { invert: flags.invert, autoInvert: flags.autoInvert });
+      inputs.push({
+        name: file,
+        pixels: img.pixels,
+        note: `${img.format} ${img.width}×${img.height}${img.inverted ? ', inverted' : ''}`,
+      });
+    }
     const x = new Float32Array(inputs.length * 784);
     for (const [k, inp] of inputs.entries()) x.set(normalize(inp.pixels), k * 784);
     logits = await runner.logits(x, inputs.length);
