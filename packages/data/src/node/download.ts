@@ -17,8 +17,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
-import { type FileHandle, mkdir, open, readdir, rename, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { type FileHandle, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { FASHION_MNIST_FILES, type FashionMnistFileKey } from '../dataset';
 import { FmnistDataError, throwIfAborted } from '../errors';
 import { joinUrl, type LoadProgress } from '../load-core';
@@ -123,10 +123,33 @@ export function cacheWriteError(err: unknown, path: string, what: string): Fmnis
   return fail('E_CACHE_WRITE', 'stop', `${path}: cannot ${what}: ${why} (${describeCause(err)}). ${CACHE_FIX}`, path, err);
 }
 
+/**
+ * `mkdir -p` with a bounded depth. (Node's own `recursive: true` never returns for a path under /proc, where mkdir
+ * answers ENOENT although the parent exists.)
+ */
+async function makeDir(dir: string, depth = 0): Promise<void> {
+  try {
+    await mkdir(dir);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') {
+      if ((await stat(dir)).isDirectory()) return;
+      throw Object.assign(new Error(`${dir} exists and is not a directory`), { code: 'ENOTDIR' });
+    }
+    if (code !== 'ENOENT' || depth >= 64 || dirname(dir) === dir) throw err;
+    await makeDir(dirname(dir), depth + 1);
+    try {
+      await mkdir(dir);
+    } catch (again) {
+      if ((again as NodeJS.ErrnoException).code !== 'EEXIST') throw again;
+    }
+  }
+}
+
 /** Creates the cache directory, or throws `E_CACHE_WRITE`. @internal */
 export async function ensureCacheDir(dir: string): Promise<void> {
   try {
-    await mkdir(dir, { recursive: true });
+    await makeDir(dir);
   } catch (err) {
     throw cacheWriteError(err, dir, 'create the cache directory');
   }
@@ -480,6 +503,9 @@ function classify(
   }
   const code = causeCode(err);
   const text = causeMessages(err);
+  if (text.includes('bad port')) {
+    return fail('E_DOWNLOAD', 'next-mirror', `the URL's port is one fetch refuses to use (${describeCause(err)})`, url, err);
+  }
   if (text.includes('redirect count exceeded') || text.includes('redirect loop')) {
     return fail('E_DOWNLOAD', 'next-mirror', `redirect loop: more than 20 redirects (${describeCause(err)})`, url, err);
   }

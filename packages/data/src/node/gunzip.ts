@@ -30,9 +30,10 @@ export const nodeGunzip: GunzipStream = async function* (compressed, name, sizeH
   let produced = 0;
   try {
     for await (const out of gz) {
+      // Checked after the consumer saw the chunk: its header check (a clearer error) comes first.
+      yield out as Uint8Array;
       produced += (out as Uint8Array).length;
       if (produced > maxOutputBytes) throw outputLimitError(name, maxOutputBytes);
-      yield out as Uint8Array;
     }
   } catch (err) {
     if (sourceError !== undefined) throw sourceError;
@@ -96,9 +97,9 @@ export async function* gunzipFile(
   let produced = 0;
   try {
     for await (const out of gz) {
+      yield out as Uint8Array;
       produced += (out as Uint8Array).length;
       if (produced > maxOutputBytes) throw outputLimitError(path, maxOutputBytes);
-      yield out as Uint8Array;
     }
   } catch (err) {
     if (feedError !== undefined && !(feedError as NodeJS.ErrnoException).code?.startsWith('Z_')) {

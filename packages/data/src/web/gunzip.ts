@@ -37,12 +37,12 @@ export const webGunzip: GunzipStream = async function* (compressed, name, _sizeH
         );
       }
       if (result.done) return;
+      yield result.value;
       produced += result.value.length;
       if (produced > maxOutputBytes) {
         await reader.cancel().catch(() => {});
         throw outputLimitError(name, maxOutputBytes);
       }
-      yield result.value;
     }
   } finally {
     reader.releaseLock();
