@@ -250,3 +250,12 @@ export function checkFashionMnistHeader(
     { file: name },
   );
 }
+
+/**
+ * Largest body accepted for a file: its decompressed size (a server may send it raw, or decode `Content-Encoding`)
+ * plus 1 % and 64 KiB, more than gzip can ever add.
+ * @internal
+ */
+export function maxDownloadBytes(key: FashionMnistFileKey): number {
+  return Math.ceil(FASHION_MNIST_FILES[key].bytes * 1.01) + 65_536;
+}

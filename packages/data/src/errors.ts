@@ -111,3 +111,24 @@ export function throwIfAborted(signal: AbortSignal | undefined, what: string): v
     });
   }
 }
+
+/**
+ * The cause chain of an error in one line, with every errno-style code: `fetch failed ← getaddrinfo ENOTFOUND x (ENOTFOUND)`.
+ * @internal
+ */
+export function describeCause(err: unknown): string {
+  const parts: string[] = [];
+  let e: unknown = err;
+  for (let depth = 0; e !== undefined && e !== null && depth < 6; depth++) {
+    if (typeof e === 'object') {
+      const { message, code } = e as { message?: unknown; code?: unknown };
+      const text = typeof message === 'string' && message.length > 0 ? message : String(e);
+      parts.push(typeof code === 'string' && !text.includes(code) ? `${text} (${code})` : text);
+      e = (e as { cause?: unknown }).cause;
+    } else {
+      parts.push(String(e));
+      break;
+    }
+  }
+  return parts.join(' ← ');
+}

@@ -14,9 +14,9 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FASHION_MNIST_FILES, type FashionMnistFileKey, FILE_KEYS } from '../dataset';
-import { FmnistDataError } from '../errors';
+import { describeCause, FmnistDataError } from '../errors';
 import { gzip, tinyDataset } from '../test-fixtures';
-import { describeCause, liveTempCount, sleep } from './download';
+import { liveTempCount, sleep } from './download';
 import { type HostileMode, type HostileServer, startHostileServer } from './hostile-server';
 import { loadFashionMnist } from './load';
 

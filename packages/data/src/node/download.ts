@@ -19,8 +19,8 @@ import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { type FileHandle, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { FASHION_MNIST_FILES, type FashionMnistFileKey } from '../dataset';
-import { FmnistDataError, throwIfAborted } from '../errors';
+import { FASHION_MNIST_FILES, type FashionMnistFileKey, maxDownloadBytes } from '../dataset';
+import { describeCause, FmnistDataError, throwIfAborted } from '../errors';
 import { joinUrl, type LoadProgress } from '../load-core';
 
 /** Options of one download. @internal */
@@ -35,15 +35,6 @@ export interface DownloadOptions {
   signal?: AbortSignal;
   onProgress?: (p: LoadProgress) => void;
   fetch: typeof fetch;
-}
-
-/**
- * Largest body accepted for a file: its decompressed size (a server may send it raw, or decode `Content-Encoding`)
- * plus 1 % and 64 KiB, more than gzip can ever add.
- * @internal
- */
-export function maxDownloadBytes(key: FashionMnistFileKey): number {
-  return Math.ceil(FASHION_MNIST_FILES[key].bytes * 1.01) + 65_536;
 }
 
 /** Default per-attempt deadline: 10 minutes (26 MB at 44 KB/s). */
@@ -65,27 +56,6 @@ function verdictOf(err: FmnistDataError): Verdict {
   if (err.code === 'E_ABORTED' || err.code === 'E_CACHE_WRITE') return 'stop';
   // Anything else found in the content (checksum, gzip, IDX header, shape…) will not heal on the same mirror.
   return 'next-mirror';
-}
-
-/**
- * The cause chain of an error in one line, with every errno-style code: `fetch failed ← getaddrinfo ENOTFOUND x (ENOTFOUND)`.
- * @internal
- */
-export function describeCause(err: unknown): string {
-  const parts: string[] = [];
-  let e: unknown = err;
-  for (let depth = 0; e !== undefined && e !== null && depth < 6; depth++) {
-    if (typeof e === 'object') {
-      const { message, code } = e as { message?: unknown; code?: unknown };
-      const text = typeof message === 'string' && message.length > 0 ? message : String(e);
-      parts.push(typeof code === 'string' && !text.includes(code) ? `${text} (${code})` : text);
-      e = (e as { cause?: unknown }).cause;
-    } else {
-      parts.push(String(e));
-      break;
-    }
-  }
-  return parts.join(' ← ');
 }
 
 /** The first errno-style code in an error's cause chain (`ECONNRESET`, `UND_ERR_SOCKET`, `Z_DATA_ERROR`, …). */

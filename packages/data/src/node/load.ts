@@ -3,7 +3,7 @@ import { constants } from 'node:fs';
 import { type FileHandle, open, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createSplit, DEFAULT_MIRRORS, FASHION_MNIST_FILES, type FashionMnistFileKey, FILE_KEYS } from '../dataset';
+import { createSplit, DEFAULT_MIRRORS, FASHION_MNIST_FILES, type FashionMnistFileKey, FILE_KEYS, maxDownloadBytes } from '../dataset';
 import { FmnistDataError, throwIfAborted } from '../errors';
 import {
   type ContentHasher,
@@ -21,7 +21,6 @@ import {
   type DownloadOptions,
   downloadFile,
   ensureCacheDir,
-  maxDownloadBytes,
   removeTemp,
   sweepStaleParts,
 } from './download';
