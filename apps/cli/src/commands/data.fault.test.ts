@@ -41,7 +41,7 @@ beforeAll(async () => {
         return;
       }
       case 'reset':
-        res.writeHead(200, { 'content-length': 1_000_000 });
+        res.writeHead(200, { 'content-length': 50_000 });
         res.write(Buffer.concat([Buffer.from([0x1f, 0x8b]), Buffer.alloc(998)]), () => res.socket?.destroy());
         return;
       case 'html':
