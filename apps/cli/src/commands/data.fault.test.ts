@@ -149,7 +149,19 @@ describe('fmnist data: caches that cannot be written (class 1)', () => {
       execFileSync('umount', [mnt]);
     }
   });
-  if (!isRoot) console.warn('data.fault.test: the read-only tmpfs cache case is skipped: mounting needs root');
+  it.skipIf(!isRoot || !hasSystem)('a full disk (1 MB tmpfs as the cache; root only) → E_CACHE_WRITE, no part file', async () => {
+    const mnt = join(home, 'full');
+    await mkdir(mnt);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', mnt]);
+    try {
+      const r = await data([], { XDG_CACHE_HOME: mnt, FMNIST_MIRRORS: `${base}/ok/` });
+      expectUserError(r, 1, /the disk is full.*ENOSPC.*\[E_CACHE_WRITE\]/s);
+      expect((await readdir(join(mnt, 'fmnist'))).filter((f) => f.endsWith('.part'))).toEqual([]);
+    } finally {
+      execFileSync('umount', [mnt]);
+    }
+  });
+  if (!isRoot) console.warn('data.fault.test: the read-only and full tmpfs cache cases are skipped: mounting needs root');
 });
 
 describe('fmnist data: bad data folders (classes 3 and 9)', () => {
