@@ -5,6 +5,7 @@
 export {
   CLASS_NAMES,
   type ClassName,
+  checkFashionMnistHeader,
   classCounts,
   createSplit,
   DEFAULT_MIRRORS,

@@ -40,6 +40,8 @@ export interface FashionMnistFileInfo {
   gzMd5: string;
   /** Size of the decompressed IDX file in bytes. */
   bytes: number;
+  /** Dimensions its IDX header declares: `[count, 28, 28]` for images, `[count]` for labels. */
+  dims: readonly number[];
 }
 
 /**
@@ -52,24 +54,28 @@ export const FASHION_MNIST_FILES: Readonly<Record<FashionMnistFileKey, FashionMn
     sha256: 'c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888',
     gzMd5: '8d4fb7e6c68d591d4c3dfef9ec88bf0d',
     bytes: 47040016,
+    dims: [60000, 28, 28],
   },
   trainLabels: {
     name: 'train-labels-idx1-ubyte.gz',
     sha256: 'bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9',
     gzMd5: '25c81989df183df01b3e8a0aad5dffbe',
     bytes: 60008,
+    dims: [60000],
   },
   testImages: {
     name: 't10k-images-idx3-ubyte.gz',
     sha256: '5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b',
     gzMd5: 'bef4ecab320f06d8554ea6380940ec79',
     bytes: 7840016,
+    dims: [10000, 28, 28],
   },
   testLabels: {
     name: 't10k-labels-idx1-ubyte.gz',
     sha256: '0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34',
     gzMd5: 'bb300cfdad3c16e7a12a480ee83cd310',
     bytes: 10008,
+    dims: [10000],
   },
 });
 
@@ -203,4 +209,53 @@ export function classCounts(split: Pick<FashionMnistSplit, 'labels'>): number[] 
   const counts = new Array<number>(NUM_CLASSES).fill(0);
   for (let i = 0; i < split.labels.length; i++) counts[split.labels[i] as number]++;
   return counts;
+}
+
+/**
+ * Checks the IDX header of one Fashion-MNIST file before any element is read or inflated, so a hostile or wrong file
+ * cannot make the loader allocate more than the official file needs. `exact`: the counts must be the official ones
+ * (60,000 / 10,000); otherwise (custom data, with its own `checksums`) any count from 1 up to the official one.
+ *
+ * @param key - which of the four files
+ * @param header - the element type and dimensions the header declares
+ * @param name - the file's path or URL, for the message
+ * @param exact - require the official count
+ * @throws FmnistDataError `E_SHAPE` naming the file, the declared and the expected dimensions
+ *
+ * @example
+ * ```ts
+ * checkFashionMnistHeader('testLabels', { dtype: 'uint8', dims: [10000] }, 't10k-labels-idx1-ubyte.gz', true); // ok
+ * ```
+ */
+export function checkFashionMnistHeader(
+  key: FashionMnistFileKey,
+  header: { dtype: string; dims: readonly number[] },
+  name: string,
+  exact: boolean,
+): void {
+  const official = FASHION_MNIST_FILES[key].dims;
+  const count = header.dims[0] ?? 0;
+  const shapeOk =
+    header.dtype === 'uint8' &&
+    header.dims.length === official.length &&
+    header.dims.every((d, i) => i === 0 || d === official[i]) &&
+    (exact ? count === official[0] : count >= 1 && count <= (official[0] as number));
+  if (shapeOk) return;
+  const expected = exact
+    ? `uint8 [${official.join(', ')}]`
+    : `uint8 [n${official.length > 1 ? ', 28, 28' : ''}] with 1 ≤ n ≤ ${official[0]} (custom 'checksums' given)`;
+  throw new FmnistDataError(
+    'E_SHAPE',
+    `${name}: its IDX header declares ${header.dtype} [${header.dims.join(', ')}], but ${FASHION_MNIST_FILES[key].name} of Fashion-MNIST is ${expected}; refused before reading the data. The file is corrupt or not the one its name says: delete it and fetch it again, or pass the official files with 'dir'.`,
+    { file: name },
+  );
+}
+
+/**
+ * Largest body accepted for a file: its decompressed size (a server may send it raw, or decode `Content-Encoding`)
+ * plus 1 % and 64 KiB, more than gzip can ever add.
+ * @internal
+ */
+export function maxDownloadBytes(key: FashionMnistFileKey): number {
+  return Math.ceil(FASHION_MNIST_FILES[key].bytes * 1.01) + 65_536;
 }

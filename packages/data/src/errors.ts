@@ -16,9 +16,12 @@
  * | `E_LABEL_RANGE` | a label outside 0–9 |
  * | `E_COUNT_MISMATCH` | image and label files disagree on the number of examples |
  * | `E_CHECKSUM` | the content's SHA-256 differs from the expected one |
- * | `E_NOT_FOUND` | no complete copy of the dataset where it was looked for, and downloading was off or impossible |
- * | `E_DOWNLOAD` | every download attempt failed (each cause is listed) |
- * | `E_TIMEOUT` | a download stalled for longer than `timeoutMs` |
+ * | `E_NOT_FOUND` | no complete copy of the dataset where it was looked for, and downloading was off or impossible; or every mirror answered 404 |
+ * | `E_NOT_FILE` | a data file is not a regular file (a directory, FIFO, socket or device) |
+ * | `E_DOWNLOAD` | every download attempt failed (each cause is listed, e.g. ECONNRESET, ENOTFOUND, HTTP 500, a redirect loop) |
+ * | `E_TIMEOUT` | a download stalled for longer than `timeoutMs`, or took longer than `deadlineMs` |
+ * | `E_TOO_LARGE` | a download is larger than the file can be (its `Content-Length` or its body) |
+ * | `E_CACHE_WRITE` | the cache directory cannot be created or written (EACCES, EROFS, ENOSPC, …) |
  * | `E_ABORTED` | the caller's `AbortSignal` fired |
  */
 export type FmnistDataErrorCode =
@@ -35,8 +38,11 @@ export type FmnistDataErrorCode =
   | 'E_COUNT_MISMATCH'
   | 'E_CHECKSUM'
   | 'E_NOT_FOUND'
+  | 'E_NOT_FILE'
   | 'E_DOWNLOAD'
   | 'E_TIMEOUT'
+  | 'E_TOO_LARGE'
+  | 'E_CACHE_WRITE'
   | 'E_ABORTED';
 
 /**
@@ -104,4 +110,25 @@ export function throwIfAborted(signal: AbortSignal | undefined, what: string): v
       cause: signal.reason,
     });
   }
+}
+
+/**
+ * The cause chain of an error in one line, with every errno-style code: `fetch failed ← getaddrinfo ENOTFOUND x (ENOTFOUND)`.
+ * @internal
+ */
+export function describeCause(err: unknown): string {
+  const parts: string[] = [];
+  let e: unknown = err;
+  for (let depth = 0; e !== undefined && e !== null && depth < 6; depth++) {
+    if (typeof e === 'object') {
+      const { message, code } = e as { message?: unknown; code?: unknown };
+      const text = typeof message === 'string' && message.length > 0 ? message : String(e);
+      parts.push(typeof code === 'string' && !text.includes(code) ? `${text} (${code})` : text);
+      e = (e as { cause?: unknown }).cause;
+    } else {
+      parts.push(String(e));
+      break;
+    }
+  }
+  return parts.join(' ← ');
 }

@@ -24,7 +24,15 @@ export interface IdxDecodeOptions {
   name?: string;
   /** Largest element payload accepted, so a corrupt header cannot make us allocate gigabytes. @defaultValue 1 GiB */
   maxBytes?: number;
+  /**
+   * Called with the header's element type and dimensions as soon as the header is read, before the element buffer is
+   * allocated or more data is inflated; throw to refuse the file (the Fashion-MNIST loader refuses unofficial shapes).
+   */
+  checkHeader?: (header: { dtype: IdxDataType; dims: readonly number[] }) => void;
 }
+
+/** Longest possible IDX header: 4 bytes plus 4 per dimension, at most 255 dimensions. */
+const MAX_HEADER_BYTES = 4 + 4 * 255;
 
 const TYPES: Record<number, { dtype: IdxDataType; size: number }> = {
   8: { dtype: 'uint8', size: 1 },
@@ -66,6 +74,7 @@ function hex(bytes: Uint8Array, n: number): string {
 export class IdxDecoder {
   private readonly name: string;
   private readonly maxBytes: number;
+  private readonly checkHeader: IdxDecodeOptions['checkHeader'];
   private header = new Uint8Array(4);
   private headerFill = 0;
   private headerLength = 4;
@@ -86,6 +95,7 @@ export class IdxDecoder {
   constructor(options: IdxDecodeOptions & { zeroCopy?: boolean } = {}) {
     this.name = options.name ?? 'IDX data';
     this.maxBytes = options.maxBytes ?? DEFAULT_MAX_IDX_BYTES;
+    this.checkHeader = options.checkHeader;
     this.zeroCopy = options.zeroCopy ?? false;
   }
 
@@ -192,6 +202,7 @@ export class IdxDecoder {
       count *= d;
     }
     const bytes = count * this.elementSize;
+    this.checkHeader?.({ dtype: this.dtype, dims });
     if (!Number.isSafeInteger(bytes) || bytes > this.maxBytes) {
       throw new FmnistDataError(
         'E_DIMS',
@@ -297,7 +308,24 @@ export function decodeIdx(bytes: Uint8Array, options: IdxDecodeOptions = {}): Id
 }
 
 /** A streaming gunzip: compressed chunks in, decompressed chunks out. @internal */
-export type GunzipStream = (compressed: AsyncIterable<Uint8Array>, name: string, sizeHint?: number) => AsyncIterable<Uint8Array>;
+export type GunzipStream = (
+  compressed: AsyncIterable<Uint8Array>,
+  name: string,
+  sizeHint?: number,
+  maxOutputBytes?: number,
+) => AsyncIterable<Uint8Array>;
+
+/**
+ * Stops an inflation that outgrows `max` bytes (a gzip bomb): the IDX decoder refuses it too, this bounds the work.
+ * @internal
+ */
+export function outputLimitError(name: string, max: number): FmnistDataError {
+  return new FmnistDataError(
+    'E_LENGTH',
+    `${name}: the gzip data inflates to more than ${max} bytes, more than its IDX header allows; stopped inflating. ${FIX_HINT}`,
+    { file: name },
+  );
+}
 
 /**
  * Decodes a stream of IDX bytes that may be gzip-compressed (detected from the first two bytes, whatever the name
@@ -341,7 +369,8 @@ export async function decodeIdxStream(
   if (isGzip(first)) {
     // Gunzip output chunks are fresh buffers nobody else holds, so the decoder may keep them.
     const gzDecoder = new IdxDecoder({ ...options, name, zeroCopy: true });
-    for await (const out of gunzip(replay, name, options.sizeHint)) {
+    const maxOutput = (options.maxBytes ?? DEFAULT_MAX_IDX_BYTES) + MAX_HEADER_BYTES;
+    for await (const out of gunzip(replay, name, options.sizeHint, maxOutput)) {
       options.onChunk?.(out);
       gzDecoder.push(out);
     }

@@ -1,4 +1,11 @@
-import { createSplit, FASHION_MNIST_FILES, type FashionMnist, type FashionMnistFileKey, FILE_KEYS } from './dataset';
+import {
+  checkFashionMnistHeader,
+  createSplit,
+  FASHION_MNIST_FILES,
+  type FashionMnist,
+  type FashionMnistFileKey,
+  FILE_KEYS,
+} from './dataset';
 import { FmnistDataError, throwIfAborted } from './errors';
 import { decodeIdxStream, type GunzipStream, type IdxArray } from './idx';
 
@@ -77,6 +84,10 @@ export async function decodeFile(
   let bytes = 0;
   const idx = await decodeIdxStream(opened.chunks, platform.gunzip, {
     name: opened.location,
+    // The header is checked before anything is allocated or inflated, with or without verify: official counts, or
+    // (custom data with its own checksum) at most the official size. So memory never exceeds the official file's.
+    checkHeader: (header) => checkFashionMnistHeader(key, header, opened.location, options.expectedSha256 === undefined),
+    maxBytes: FASHION_MNIST_FILES[key].bytes,
     sizeHint: opened.sizeHint,
     zeroCopy: opened.owned,
     onChunk: (c) => {

@@ -1,8 +1,8 @@
-import { open } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { constants, createGunzip } from 'node:zlib';
 import { FmnistDataError } from '../errors';
-import type { GunzipStream } from '../idx';
+import { type GunzipStream, outputLimitError } from '../idx';
 
 /** Output chunk size: large chunks make zlib markedly faster on 47 MB of images. */
 const GUNZIP_CHUNK_BYTES = 1 << 20;
@@ -13,7 +13,7 @@ const MAX_SINGLE_CHUNK_BYTES = 512 * 1024 * 1024;
  * Gunzip with Node's zlib (runs on the libuv thread pool, so several files decompress in parallel).
  * @internal
  */
-export const nodeGunzip: GunzipStream = async function* (compressed, name, sizeHint) {
+export const nodeGunzip: GunzipStream = async function* (compressed, name, sizeHint, maxOutputBytes = Number.POSITIVE_INFINITY) {
   const source = Readable.from(compressed, { objectMode: false });
   // With the exact output size known (from the gzip trailer), zlib writes the whole file into one buffer that the
   // IDX decoder adopts without a copy: no garbage chunks, so peak memory stays at the data itself. (One spare byte
@@ -27,8 +27,14 @@ export const nodeGunzip: GunzipStream = async function* (compressed, name, sizeH
     gz.destroy(err);
   });
   source.pipe(gz);
+  let produced = 0;
   try {
-    for await (const out of gz) yield out as Uint8Array;
+    for await (const out of gz) {
+      // Checked after the consumer saw the chunk: its header check (a clearer error) comes first.
+      yield out as Uint8Array;
+      produced += (out as Uint8Array).length;
+      if (produced > maxOutputBytes) throw outputLimitError(name, maxOutputBytes);
+    }
   } catch (err) {
     if (sourceError !== undefined) throw sourceError;
     throw toGzipError(err, name);
@@ -45,10 +51,16 @@ const FILE_READ_BYTES = 1 << 20;
 /**
  * Streams a local gzip file through zlib, reading the compressed bytes into one reused buffer, so no compressed chunk
  * is left for the garbage collector. With `sizeHint` (the gzip trailer's size) zlib writes all output into one buffer.
+ * Takes over `handle` (an opened regular file) and closes it. Stops once the output passes `maxOutputBytes`.
  * @internal
  */
-export async function* gunzipFile(path: string, sizeHint?: number, onRead?: (bytes: number) => void): AsyncIterable<Uint8Array> {
-  const handle = await open(path, 'r');
+export async function* gunzipFile(
+  handle: FileHandle,
+  path: string,
+  sizeHint?: number,
+  onRead?: (bytes: number) => void,
+  maxOutputBytes = Number.POSITIVE_INFINITY,
+): AsyncIterable<Uint8Array> {
   const chunkSize =
     sizeHint !== undefined && sizeHint >= GUNZIP_CHUNK_BYTES && sizeHint <= MAX_SINGLE_CHUNK_BYTES ? sizeHint + 1 : GUNZIP_CHUNK_BYTES;
   const gz = createGunzip({ chunkSize });
@@ -82,8 +94,13 @@ export async function* gunzipFile(path: string, sizeHint?: number, onRead?: (byt
       gz.destroy(err as Error);
     }
   })();
+  let produced = 0;
   try {
-    for await (const out of gz) yield out as Uint8Array;
+    for await (const out of gz) {
+      yield out as Uint8Array;
+      produced += (out as Uint8Array).length;
+      if (produced > maxOutputBytes) throw outputLimitError(path, maxOutputBytes);
+    }
   } catch (err) {
     if (feedError !== undefined && !(feedError as NodeJS.ErrnoException).code?.startsWith('Z_')) {
       throw new FmnistDataError('E_NOT_FOUND', `${path}: cannot be read (${(feedError as Error).message}).`, {

@@ -169,12 +169,12 @@ describe('download into the cache', () => {
     expect(server.count('m1', 'testImages')).toBe(2);
   });
 
-  it('a connection that always stalls → E_DOWNLOAD listing every timed-out attempt, nothing cached', async () => {
+  it('a connection that always stalls → E_TIMEOUT listing every timed-out attempt, nothing cached', async () => {
     server.plan.set('*/t10k-labels-idx1-ubyte.gz', ['stall']);
     const err = await codeOf(loadFashionMnist({ cacheDir, mirrors: [`${server.base}/m1/`], ...fast, timeoutMs: 200, retries: 1 }));
-    expect(err.code).toBe('E_DOWNLOAD');
-    expect(err.message).toMatch(/attempt 1\): no data for 200 ms/);
-    expect(err.message).toMatch(/attempt 2\): no data for 200 ms/);
+    expect(err.code).toBe('E_TIMEOUT');
+    expect(err.message).toMatch(/attempt 1\): \[E_TIMEOUT\] no data for 200 ms/);
+    expect(err.message).toMatch(/attempt 2\): \[E_TIMEOUT\] no data for 200 ms/);
     expect(await cacheListing()).toEqual([]);
   });
 

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { access, type FileHandle, open, rm } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { type FileHandle, open, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createSplit, DEFAULT_MIRRORS, FASHION_MNIST_FILES, type FashionMnistFileKey, FILE_KEYS } from '../dataset';
+import { createSplit, DEFAULT_MIRRORS, FASHION_MNIST_FILES, type FashionMnistFileKey, FILE_KEYS, maxDownloadBytes } from '../dataset';
 import { FmnistDataError, throwIfAborted } from '../errors';
 import {
   type ContentHasher,
@@ -15,7 +15,15 @@ import {
   loadAll,
   type OpenedFile,
 } from '../load-core';
-import { commitFile, downloadToTemp } from './download';
+import {
+  commitFile,
+  DEFAULT_DEADLINE_MS,
+  type DownloadOptions,
+  downloadFile,
+  ensureCacheDir,
+  removeTemp,
+  sweepStaleParts,
+} from './download';
 import { gunzipFile, nodeGunzip } from './gunzip';
 
 /** Where Debian's `dataset-fashion-mnist` package installs the files. */
@@ -32,14 +40,14 @@ export interface LoadFashionMnistOptions {
   cacheDir?: string;
   /**
    * The system-wide copy to look in after the cache, or `false` to skip it.
-   * @defaultValue {@link SYSTEM_DATA_DIR}
+   * @defaultValue `$FMNIST_SYSTEM_DIR` (empty or `none`: skip), else {@link SYSTEM_DATA_DIR}
    */
   systemDir?: string | false;
   /** Download the files when no local copy is found. @defaultValue true */
   download?: boolean;
   /** Base URL to download from, tried before `mirrors`. */
   baseUrl?: string;
-  /** Base URLs to download from, in order. @defaultValue {@link DEFAULT_MIRRORS} */
+  /** Base URLs to download from, in order. @defaultValue `$FMNIST_MIRRORS` (space- or comma-separated), else {@link DEFAULT_MIRRORS} */
   mirrors?: readonly string[];
   /**
    * Check every local file's SHA-256 against the official one (downloads are always checked).
@@ -50,8 +58,13 @@ export interface LoadFashionMnistOptions {
   checksums?: Partial<Record<FashionMnistFileKey, string>>;
   /** Attempts per mirror beyond the first. @defaultValue 3 */
   retries?: number;
-  /** Give up on an attempt after this long without receiving a byte. @defaultValue 30000 */
+  /** Give up on an attempt after this long without receiving a byte (idle timeout). @defaultValue 30000 */
   timeoutMs?: number;
+  /**
+   * Give up on one attempt at one file after this long in total, however steadily bytes trickle in; the next mirror
+   * is tried then. @defaultValue 600000 (10 minutes)
+   */
+  deadlineMs?: number;
   /** First retry delay; doubles each retry (with jitter). @defaultValue 500 */
   retryDelayMs?: number;
   /** Cancels the load; rejects with `E_ABORTED` and leaves no partial file behind. */
@@ -89,16 +102,56 @@ const nodeHasher = (): ContentHasher => {
 
 const platform: LoaderPlatform = { gunzip: nodeGunzip, createHasher: nodeHasher };
 
-async function exists(path: string): Promise<boolean> {
+/** Status of one candidate path: absent, a regular file, or something that must not be read (a FIFO, a directory…). */
+async function probe(path: string): Promise<'absent' | 'file' | string> {
   try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
+    const st = await stat(path);
+    if (st.isFile()) return 'file';
+    return st.isDirectory()
+      ? 'a directory'
+      : st.isFIFO()
+        ? 'a FIFO (named pipe)'
+        : st.isSocket()
+          ? 'a socket'
+          : st.isCharacterDevice() || st.isBlockDevice()
+            ? 'a device'
+            : 'not a regular file';
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return 'absent';
+    throw new FmnistDataError(
+      'E_NOT_FOUND',
+      `${path}: cannot be inspected (${code ?? (err as Error).message}). Check the path and its permissions.`,
+      {
+        file: path,
+        cause: err,
+      },
+    );
   }
 }
 
-/** Finds the four files in `dir`: each as `name.gz` or raw `name`. Returns the paths, or the missing names. */
+function notFileError(path: string, what: string): FmnistDataError {
+  return new FmnistDataError(
+    'E_NOT_FILE',
+    `${path}: is ${what}, not a regular file; refused without reading it. Put the real dataset file there (or remove it) and load again.`,
+    { file: path },
+  );
+}
+
+/**
+ * Finds the four files in `dir`: each as `name.gz` or raw `name`. Returns the paths, or the missing names. A candidate
+ * that exists but is not a regular file (a directory, FIFO, socket or device) is refused with `E_NOT_FILE`, never read.
+ *
+ * @param dir - the folder to look in
+ * @returns `{ paths }` of all four files, or `{ missing }` names
+ * @throws FmnistDataError `E_NOT_FILE` for a special file under one of the names
+ *
+ * @example
+ * ```ts
+ * const found = await findDatasetFiles('/usr/share/datasets/fashion-mnist');
+ * if ('paths' in found) console.log(found.paths.testLabels); // '/usr/share/…/t10k-labels-idx1-ubyte.gz'
+ * ```
+ */
 export async function findDatasetFiles(dir: string): Promise<{ paths: Record<FashionMnistFileKey, string> } | { missing: string[] }> {
   const paths: Partial<Record<FashionMnistFileKey, string>> = {};
   const missing: string[] = [];
@@ -108,10 +161,11 @@ export async function findDatasetFiles(dir: string): Promise<{ paths: Record<Fas
     let found: string | undefined;
     for (const c of candidates) {
       const p = join(dir, c);
-      if (await exists(p)) {
-        found = p;
-        break;
-      }
+      const status = await probe(p);
+      if (status === 'absent') continue;
+      if (status !== 'file') throw notFileError(p, status);
+      found = p;
+      break;
     }
     if (found) paths[key] = found;
     else missing.push(gz);
@@ -120,56 +174,117 @@ export async function findDatasetFiles(dir: string): Promise<{ paths: Record<Fas
 }
 
 /**
- * The uncompressed size a gzip file declares in its trailer (ISIZE, mod 2^32), or undefined for other files. Only a
- * hint for buffer sizing: a wrong value costs a copy, never correctness.
+ * Opens a data file for reading without ever blocking: `O_NONBLOCK` (a FIFO swapped in after the check opens at once
+ * instead of waiting for a writer), then `fstat` of the opened file must say a regular file, not empty (pseudo-files
+ * of /proc and /sys report size 0) and not larger than the file can be.
  */
-async function gzipSizeHint(path: string): Promise<number | undefined> {
-  let handle: FileHandle | undefined;
+async function openRegular(path: string, key: FashionMnistFileKey): Promise<{ handle: FileHandle; size: number }> {
+  let handle: FileHandle;
   try {
-    handle = await open(path, 'r');
-    const { size } = await handle.stat();
-    if (size < 18) return undefined;
-    const head = new Uint8Array(2);
-    await handle.read(head, 0, 2, 0);
-    if (head[0] !== 0x1f || head[1] !== 0x8b) return undefined;
-    const tail = new Uint8Array(4);
-    await handle.read(tail, 0, 4, size - 4);
-    return new DataView(tail.buffer).getUint32(0, true);
-  } catch {
-    return undefined;
-  } finally {
-    await handle?.close();
-  }
-}
-
-async function* readChunks(path: string, key: FashionMnistFileKey, onProgress?: (p: LoadProgress) => void): AsyncIterable<Uint8Array> {
-  let loaded = 0;
-  const stream = createReadStream(path, { highWaterMark: READ_CHUNK_BYTES });
-  try {
-    for await (const chunk of stream) {
-      loaded += (chunk as Buffer).length;
-      onProgress?.({ file: key, phase: 'read', loaded });
-      yield chunk as Uint8Array;
-    }
+    handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    throw new FmnistDataError('E_NOT_FOUND', `${path}: cannot be read (${e.code ?? e.message}). Check the path and its permissions.`, {
+    throw new FmnistDataError('E_NOT_FOUND', `${path}: cannot be opened (${e.code ?? e.message}). Check the path and its permissions.`, {
       file: path,
       cause: err,
     });
+  }
+  try {
+    const st = await handle.stat();
+    if (!st.isFile()) throw notFileError(path, st.isDirectory() ? 'a directory' : st.isFIFO() ? 'a FIFO (named pipe)' : 'a special file');
+    if (st.size === 0) {
+      throw new FmnistDataError(
+        'E_EMPTY',
+        `${path}: the file is empty (0 bytes, or a pseudo-file such as /proc's). Delete it and fetch it again, or point 'dir' at the real files.`,
+        { file: path },
+      );
+    }
+    const max = maxDownloadBytes(key);
+    if (st.size > max) {
+      throw new FmnistDataError(
+        'E_TOO_LARGE',
+        `${path}: ${st.size} bytes, more than ${FASHION_MNIST_FILES[key].name} can be (at most ${max}); refused without reading it. It is not the Fashion-MNIST file its name says.`,
+        { file: path },
+      );
+    }
+    return { handle, size: st.size };
+  } catch (err) {
+    await handle.close().catch(() => {});
+    throw err;
+  }
+}
+
+/**
+ * The uncompressed size a gzip file declares in its trailer (ISIZE, mod 2^32), or undefined for other files. Only a
+ * hint for buffer sizing: a wrong value costs a copy, never correctness. A hint larger than the file can inflate to
+ * (a hostile trailer) is ignored, so it can never make zlib allocate more than the official size.
+ */
+async function gzipSizeHint(handle: FileHandle, size: number, key: FashionMnistFileKey): Promise<number | undefined> {
+  if (size < 18) return undefined;
+  const head = new Uint8Array(2);
+  await handle.read(head, 0, 2, 0);
+  if (head[0] !== 0x1f || head[1] !== 0x8b) return undefined;
+  const tail = new Uint8Array(4);
+  await handle.read(tail, 0, 4, size - 4);
+  const hint = new DataView(tail.buffer).getUint32(0, true);
+  return hint <= FASHION_MNIST_FILES[key].bytes ? hint : undefined;
+}
+
+async function* readChunks(
+  handle: FileHandle,
+  path: string,
+  key: FashionMnistFileKey,
+  onProgress?: (p: LoadProgress) => void,
+): AsyncIterable<Uint8Array> {
+  let loaded = 0;
+  try {
+    for (;;) {
+      const buf = new Uint8Array(READ_CHUNK_BYTES);
+      let bytesRead: number;
+      try {
+        ({ bytesRead } = await handle.read(buf, 0, buf.length, loaded));
+      } catch (err) {
+        const e = err as NodeJS.ErrnoException;
+        throw new FmnistDataError('E_NOT_FOUND', `${path}: cannot be read (${e.code ?? e.message}). Check the path and its permissions.`, {
+          file: path,
+          cause: err,
+        });
+      }
+      if (bytesRead === 0) return;
+      loaded += bytesRead;
+      onProgress?.({ file: key, phase: 'read', loaded });
+      yield buf.subarray(0, bytesRead);
+    }
   } finally {
-    stream.destroy();
+    await handle.close().catch(() => {});
   }
 }
 
 /** Opens a local file: gzip files are inflated straight from disk into one buffer, others are read in chunks. */
 async function openLocal(path: string, key: FashionMnistFileKey, onProgress?: (p: LoadProgress) => void): Promise<OpenedFile> {
-  const sizeHint = await gzipSizeHint(path);
-  if (sizeHint === undefined) return { location: path, chunks: readChunks(path, key, onProgress) };
+  const { handle, size } = await openRegular(path, key);
+  let sizeHint: number | undefined;
+  try {
+    sizeHint = await gzipSizeHint(handle, size, key);
+  } catch (err) {
+    await handle.close().catch(() => {});
+    const e = err as NodeJS.ErrnoException;
+    throw new FmnistDataError('E_NOT_FOUND', `${path}: cannot be read (${e.code ?? e.message}). Check the path and its permissions.`, {
+      file: path,
+      cause: err,
+    });
+  }
+  if (sizeHint === undefined) return { location: path, chunks: readChunks(handle, path, key, onProgress) };
   return {
     location: path,
     owned: true,
-    chunks: gunzipFile(path, sizeHint, (loaded) => onProgress?.({ file: key, phase: 'read', loaded })),
+    chunks: gunzipFile(
+      handle,
+      path,
+      sizeHint,
+      (loaded) => onProgress?.({ file: key, phase: 'read', loaded }),
+      FASHION_MNIST_FILES[key].bytes,
+    ),
   };
 }
 
@@ -212,6 +327,14 @@ export async function loadFashionMnist(options: LoadFashionMnistOptions = {}): P
   if (options.dir !== undefined) explicit.push(['dir', resolve(options.dir), `'dir' option`]);
   else if (process.env.FMNIST_DATA_DIR) explicit.push(['env', resolve(process.env.FMNIST_DATA_DIR), 'FMNIST_DATA_DIR']);
   for (const [source, dir, what] of explicit) {
+    const kind = await probe(dir);
+    if (kind !== 'absent' && kind !== 'a directory') {
+      throw new FmnistDataError(
+        'E_NOT_FOUND',
+        `${dir} (from the ${what}) is ${kind === 'file' ? 'a file' : kind}, not a directory. Point it at the folder holding the four Fashion-MNIST files.`,
+        { file: dir },
+      );
+    }
     const found = await findDatasetFiles(dir);
     if ('missing' in found) {
       throw new FmnistDataError(
@@ -225,20 +348,17 @@ export async function loadFashionMnist(options: LoadFashionMnistOptions = {}): P
 
   const cacheDir = resolve(options.cacheDir ?? defaultCacheDir());
   const tried: string[] = [];
-  const cached = await findDatasetFiles(cacheDir);
-  if ('paths' in cached) {
-    try {
-      return await loadDir(cacheDir, cached.paths, 'cache', options);
-    } catch (err) {
-      // A damaged cache heals by downloading again (when allowed); otherwise say what to delete.
-      if (!(err instanceof FmnistDataError) || err.code === 'E_ABORTED' || options.download === false) throw err;
-      tried.push(`${cacheDir}: ${err.message}`);
-    }
-  } else {
+  try {
+    const cached = await findDatasetFiles(cacheDir);
+    if ('paths' in cached) return await loadDir(cacheDir, cached.paths, 'cache', options);
     tried.push(`${cacheDir}: missing ${cached.missing.join(', ')}`);
+  } catch (err) {
+    // A damaged cache heals by downloading again (when allowed); otherwise say what to delete.
+    if (!(err instanceof FmnistDataError) || err.code === 'E_ABORTED' || options.download === false) throw err;
+    tried.push(`${cacheDir}: ${err.message}`);
   }
 
-  const systemDir = options.systemDir ?? SYSTEM_DATA_DIR;
+  const systemDir = options.systemDir ?? systemDirFromEnv();
   if (systemDir !== false) {
     const system = await findDatasetFiles(systemDir);
     if ('paths' in system) return loadDir(systemDir, system.paths, 'system', options);
@@ -254,50 +374,74 @@ export async function loadFashionMnist(options: LoadFashionMnistOptions = {}): P
   return downloadAll(cacheDir, options);
 }
 
-async function downloadAll(cacheDir: string, options: LoadFashionMnistOptions): Promise<LoadResult> {
-  const mirrors = [...(options.baseUrl ? [options.baseUrl] : []), ...(options.mirrors ?? DEFAULT_MIRRORS)];
+/** `$FMNIST_SYSTEM_DIR` (empty or `none` turns the system copy off), else {@link SYSTEM_DATA_DIR}. */
+function systemDirFromEnv(): string | false {
+  const env = process.env.FMNIST_SYSTEM_DIR;
+  if (env === undefined) return SYSTEM_DATA_DIR;
+  return env.trim() === '' || env.trim().toLowerCase() === 'none' ? false : resolve(env);
+}
+
+/** The mirrors to try: `baseUrl`, then `mirrors` (else `$FMNIST_MIRRORS`, else the defaults). */
+function mirrorList(options: LoadFashionMnistOptions): string[] {
+  const env = process.env.FMNIST_MIRRORS?.split(/[\s,]+/).filter((m) => m.length > 0);
+  const list = options.mirrors ?? (env && env.length > 0 ? env : DEFAULT_MIRRORS);
+  return [...(options.baseUrl ? [options.baseUrl] : []), ...list];
+}
+
+function checkOptions(options: LoadFashionMnistOptions): Omit<DownloadOptions, 'signal'> {
+  const mirrors = mirrorList(options);
   const retries = options.retries ?? 3;
   const timeoutMs = options.timeoutMs ?? 30_000;
+  const deadlineMs = options.deadlineMs ?? DEFAULT_DEADLINE_MS;
+  const retryDelayMs = options.retryDelayMs ?? 500;
   if (!Number.isInteger(retries) || retries < 0) throw new RangeError(`'retries' must be a non-negative integer, got ${retries}.`);
-  if (!(timeoutMs > 0)) throw new RangeError(`'timeoutMs' must be > 0, got ${timeoutMs}.`);
+  if (!(timeoutMs > 0) || !Number.isFinite(timeoutMs)) throw new RangeError(`'timeoutMs' must be a finite number > 0, got ${timeoutMs}.`);
+  if (!(deadlineMs > 0) || !Number.isFinite(deadlineMs))
+    throw new RangeError(`'deadlineMs' must be a finite number > 0, got ${deadlineMs}.`);
+  if (!(retryDelayMs >= 0) || !Number.isFinite(retryDelayMs))
+    throw new RangeError(`'retryDelayMs' must be a finite number ≥ 0, got ${retryDelayMs}.`);
   if (mirrors.length === 0) throw new TypeError(`'mirrors' must list at least one base URL.`);
-  // One failing file stops the others, so no download outlives this call.
-  const inner = new AbortController();
-  const signal = options.signal ? AbortSignal.any([options.signal, inner.signal]) : inner.signal;
-  const downloadOptions = {
+  return {
     mirrors,
     retries,
     timeoutMs,
-    retryDelayMs: options.retryDelayMs ?? 500,
-    signal,
+    deadlineMs,
+    retryDelayMs,
     onProgress: options.onProgress,
     fetch: options.fetch ?? globalThis.fetch,
   };
+}
+
+type Decoded = { key: FashionMnistFileKey; tempPath: string; result: Awaited<ReturnType<typeof decodeFile>> };
+
+async function downloadAll(cacheDir: string, options: LoadFashionMnistOptions): Promise<LoadResult> {
+  const base = checkOptions(options);
+  await ensureCacheDir(cacheDir);
+  await sweepStaleParts(cacheDir);
+  // One failing file stops the others, so no download outlives this call. (Linked by hand: nothing stays attached
+  // to the caller's long-lived signal.)
+  const inner = new AbortController();
+  const onOuterAbort = () => inner.abort(options.signal?.reason);
+  if (options.signal?.aborted) inner.abort(options.signal.reason);
+  options.signal?.addEventListener('abort', onOuterAbort, { once: true });
+  const signal = inner.signal;
+  const downloadOptions: DownloadOptions = { ...base, signal };
   const temps: string[] = [];
   try {
     let firstError: unknown;
     const settled = await Promise.allSettled(
-      FILE_KEYS.map(async (key) => {
+      FILE_KEYS.map(async (key): Promise<Decoded> => {
         try {
-          // A file that downloads whole but fails verification is fetched again (up to the retry budget).
-          let lastError: unknown;
-          for (let attempt = 0; attempt <= retries; attempt++) {
-            const { tempPath, url } = await downloadToTemp(key, cacheDir, downloadOptions);
-            temps.push(tempPath);
-            try {
-              const result = await decodeFile(key, { ...(await openLocal(tempPath, key)), location: url }, platform, {
-                verify: true,
-                expectedSha256: options.checksums?.[key],
-                signal,
-              });
-              return { key, tempPath, result };
-            } catch (err) {
-              await rm(tempPath, { force: true });
-              if (!(err instanceof FmnistDataError) || err.code === 'E_ABORTED') throw err;
-              lastError = err;
-            }
-          }
-          throw lastError;
+          // Each mirror's file is verified as it arrives (checksum, shape); bad content moves on to the next mirror.
+          const got = await downloadFile(key, cacheDir, downloadOptions, async (tempPath, url) =>
+            decodeFile(key, { ...(await openLocal(tempPath, key)), location: url }, platform, {
+              verify: true,
+              expectedSha256: options.checksums?.[key],
+              signal,
+            }),
+          );
+          temps.push(got.tempPath);
+          return { key, tempPath: got.tempPath, result: got.value };
         } catch (err) {
           firstError ??= err;
           inner.abort(err);
@@ -309,11 +453,8 @@ async function downloadAll(cacheDir: string, options: LoadFashionMnistOptions): 
       throwIfAborted(options.signal, 'Loading Fashion-MNIST');
       throw firstError;
     }
-    const decoded = settled.map(
-      (s) =>
-        (s as PromiseFulfilledResult<{ key: FashionMnistFileKey; tempPath: string; result: Awaited<ReturnType<typeof decodeFile>> }>).value,
-    );
-    const byKey = Object.fromEntries(decoded.map((d) => [d.key, d.result])) as Record<FashionMnistFileKey, (typeof decoded)[0]['result']>;
+    const decoded = settled.map((s) => (s as PromiseFulfilledResult<Decoded>).value);
+    const byKey = Object.fromEntries(decoded.map((d) => [d.key, d.result])) as Record<FashionMnistFileKey, Decoded['result']>;
     const splitOf = (images: FashionMnistFileKey, labels: FashionMnistFileKey) =>
       createSplit(byKey[images].idx, byKey[labels].idx, { images: byKey[images].info.location, labels: byKey[labels].info.location });
     // Shapes, counts and labels are checked too before anything reaches the cache.
@@ -334,6 +475,7 @@ async function downloadAll(cacheDir: string, options: LoadFashionMnistOptions): 
       files: FILE_KEYS.map((key) => ({ ...byKey[key].info, location: finalPaths[key] })),
     };
   } finally {
-    await Promise.all(temps.map((t) => rm(t, { force: true })));
+    options.signal?.removeEventListener('abort', onOuterAbort);
+    await Promise.all(temps.map((t) => removeTemp(t)));
   }
 }

@@ -1,11 +1,12 @@
 import { FmnistDataError } from '../errors';
-import type { GunzipStream } from '../idx';
+import { type GunzipStream, outputLimitError } from '../idx';
 
 /**
  * Gunzip with the standard `DecompressionStream` (browsers, Deno, Bun, Node ≥ 18).
  * @internal
  */
-export const webGunzip: GunzipStream = async function* (compressed, name) {
+export const webGunzip: GunzipStream = async function* (compressed, name, _sizeHint, maxOutputBytes = Number.POSITIVE_INFINITY) {
+  let produced = 0;
   const iterator = compressed[Symbol.asyncIterator]();
   const source = new ReadableStream<Uint8Array>({
     async pull(controller) {
@@ -37,6 +38,11 @@ export const webGunzip: GunzipStream = async function* (compressed, name) {
       }
       if (result.done) return;
       yield result.value;
+      produced += result.value.length;
+      if (produced > maxOutputBytes) {
+        await reader.cancel().catch(() => {});
+        throw outputLimitError(name, maxOutputBytes);
+      }
     }
   } finally {
     reader.releaseLock();

@@ -57,13 +57,15 @@ describe('loadFromSources (the browser loader, run here on Node’s fetch + Deco
         testImages: raw.testImages,
         testLabels: new Response(gzip(raw.testLabels) as Uint8Array<ArrayBuffer>),
       },
+      // Custom (tiny) data says so with its checksums; without them only the official shapes load.
+      checksums,
     });
     expect(r.source).toBe('memory');
     expect(r.train.count).toBe(20);
   });
 
   it('moves on to the next mirror when one has no files', async () => {
-    const r = await loadFromSources({ mirrors: [`${base}/empty/`, `${base}/gz/`] });
+    const r = await loadFromSources({ mirrors: [`${base}/empty/`, `${base}/gz/`], checksums });
     expect(r.location).toBe(`${base}/gz/`);
   });
 
@@ -82,6 +84,13 @@ describe('loadFromSources (the browser loader, run here on Node’s fetch + Deco
     }).catch((e) => e);
     expect(err).toBeInstanceOf(FmnistDataError);
     expect(err.code).toBe('E_CHECKSUM');
+  });
+
+  it('tiny data without its checksums → E_SHAPE from the header, before the data is read', async () => {
+    const err = await loadFromSources({ baseUrl: `${base}/gz/` }).catch((e) => e);
+    expect(err).toBeInstanceOf(FmnistDataError);
+    expect(err.code).toBe('E_SHAPE');
+    expect(err.message).toMatch(/declares uint8 \[(20|10)(, 28, 28)?\]/);
   });
 
   it('an aborted signal → E_ABORTED', async () => {

@@ -1,5 +1,5 @@
-import { DEFAULT_MIRRORS, FASHION_MNIST_FILES, type FashionMnistFileKey } from '../dataset';
-import { FmnistDataError, throwIfAborted } from '../errors';
+import { DEFAULT_MIRRORS, FASHION_MNIST_FILES, type FashionMnistFileKey, maxDownloadBytes } from '../dataset';
+import { describeCause, FmnistDataError, throwIfAborted } from '../errors';
 import { concat } from '../idx';
 import { type ContentHasher, type DataSource, joinUrl, type LoadProgress, type LoadResult, loadAll, type OpenedFile } from '../load-core';
 import { webGunzip } from './gunzip';
@@ -30,16 +30,45 @@ export interface LoadFromSourcesOptions {
   fetch?: typeof fetch;
 }
 
-async function* streamChunks(stream: ReadableStream<Uint8Array>, onBytes?: (n: number) => void): AsyncIterable<Uint8Array> {
+async function* streamChunks(
+  stream: ReadableStream<Uint8Array>,
+  onBytes?: (n: number) => void,
+  limit?: { max: number; name: string },
+): AsyncIterable<Uint8Array> {
   const reader = stream.getReader();
+  let total = 0;
+  let done = false;
   try {
     for (;;) {
-      const { done, value } = await reader.read();
-      if (done) return;
-      onBytes?.(value.length);
-      yield value;
+      let result: ReadableStreamReadResult<Uint8Array>;
+      try {
+        result = await reader.read();
+      } catch (err) {
+        if (err instanceof FmnistDataError) throw err;
+        const where = limit?.name ?? 'the stream';
+        throw new FmnistDataError('E_TRUNCATED', `${where}: the body broke off after ${total} bytes (${describeCause(err)}).`, {
+          file: limit?.name,
+          cause: err,
+        });
+      }
+      if (result.done) {
+        done = true;
+        return;
+      }
+      total += result.value.length;
+      if (limit && total > limit.max) {
+        throw new FmnistDataError(
+          'E_TOO_LARGE',
+          `${limit.name}: the body goes on past ${limit.max} bytes, more than the file can be; stopped reading.`,
+          { file: limit.name },
+        );
+      }
+      onBytes?.(result.value.length);
+      yield result.value;
     }
   } finally {
+    // Stopped early (an error, a refused header): cancel, so the connection does not keep streaming.
+    if (!done) await reader.cancel().catch(() => {});
     reader.releaseLock();
   }
 }
@@ -78,7 +107,7 @@ async function openUrl(url: string, key: FashionMnistFileKey, options: LoadFromS
     throwIfAborted(options.signal, `Fetching ${url}`);
     throw new FmnistDataError(
       'E_DOWNLOAD',
-      `${url}: the request failed (${(err as Error)?.message ?? err}). Check the URL and that the server allows CORS.`,
+      `${url}: the request failed (${describeCause(err)}). Check the URL and that the server allows CORS.`,
       {
         file: url,
         cause: err,
@@ -91,7 +120,7 @@ async function openUrl(url: string, key: FashionMnistFileKey, options: LoadFromS
 function openResponse(response: Response, url: string, key: FashionMnistFileKey, options: LoadFromSourcesOptions): OpenedFile {
   if (!response.ok) {
     throw new FmnistDataError(
-      response.status === 404 ? 'E_NOT_FOUND' : 'E_DOWNLOAD',
+      response.status === 404 || response.status === 410 ? 'E_NOT_FOUND' : 'E_DOWNLOAD',
       `${url}: HTTP ${response.status} ${response.statusText}. Check that the file is served at that URL.`,
       { file: url },
     );
@@ -99,13 +128,26 @@ function openResponse(response: Response, url: string, key: FashionMnistFileKey,
   if (!response.body) throw new FmnistDataError('E_DOWNLOAD', `${url}: the response has no body.`, { file: url });
   const totalHeader = response.headers.get('content-length');
   const total = totalHeader ? Number(totalHeader) : undefined;
+  const max = maxDownloadBytes(key);
+  if (total !== undefined && total > max) {
+    response.body.cancel().catch(() => {});
+    throw new FmnistDataError(
+      'E_TOO_LARGE',
+      `${url}: Content-Length ${total} is larger than ${FASHION_MNIST_FILES[key].name} can be (at most ${max} bytes). Check that the URL serves the Fashion-MNIST file.`,
+      { file: url },
+    );
+  }
   let loaded = 0;
   return {
     location: url,
-    chunks: streamChunks(response.body, (n) => {
-      loaded += n;
-      options.onProgress?.({ file: key, phase: 'download', loaded, total });
-    }),
+    chunks: streamChunks(
+      response.body,
+      (n) => {
+        loaded += n;
+        options.onProgress?.({ file: key, phase: 'download', loaded, total });
+      },
+      { max, name: url },
+    ),
   };
 }
 
@@ -149,7 +191,7 @@ export async function loadFromSources(options: LoadFromSourcesOptions = {}): Pro
   );
   const bases = options.baseUrl !== undefined ? [options.baseUrl] : (options.mirrors ?? DEFAULT_MIRRORS);
   if (bases.length === 0) throw new TypeError(`'mirrors' must list at least one base URL.`);
-  const causes: unknown[] = [];
+  const causes: FmnistDataError[] = [];
   for (const base of onlyMemory ? ['memory'] : bases) {
     try {
       const source: DataSource = onlyMemory ? 'memory' : 'url';
@@ -164,14 +206,15 @@ export async function loadFromSources(options: LoadFromSourcesOptions = {}): Pro
       );
     } catch (err) {
       throwIfAborted(options.signal, 'Loading Fashion-MNIST');
-      // Only network trouble moves on to the next mirror; bad data at a URL is reported as it is.
-      if (!(err instanceof FmnistDataError) || !['E_DOWNLOAD', 'E_NOT_FOUND'].includes(err.code) || bases.length === 1) throw err;
+      // Network trouble and bad content (an HTML page, a wrong checksum or shape) both move on to the next mirror.
+      if (!(err instanceof FmnistDataError) || onlyMemory || bases.length === 1) throw err;
       causes.push(err);
     }
   }
+  const codes = new Set(causes.map((c) => c.code));
   throw new FmnistDataError(
-    'E_DOWNLOAD',
-    `Could not load Fashion-MNIST from any mirror:\n${causes.map((c) => `  - ${(c as Error).message}`).join('\n')}\nHost the four files yourself and pass { baseUrl }.`,
+    codes.size === 1 ? (causes[0] as FmnistDataError).code : 'E_DOWNLOAD',
+    `Could not load Fashion-MNIST from any mirror:\n${causes.map((c) => `  - [${c.code}] ${c.message}`).join('\n')}\nHost the four files yourself and pass { baseUrl }.`,
     { cause: causes[causes.length - 1] },
   );
 }
