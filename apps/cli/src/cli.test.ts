@@ -3,15 +3,20 @@
  * (turbo's `test` depends on `build`). Training runs on small subsets to keep the suite near a minute.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { getImage, loadFashionMnist } from '@fmnist/data';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseMetricsCsv } from './metrics';
+
+/** The version of @fmnist/model in the workspace: what the run must record. */
+const modelVersion = (
+  JSON.parse(readFileSync(new URL('../../../packages/model/package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
 
 const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'bin.js');
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47];
@@ -235,9 +240,10 @@ describe('train → eval → predict', () => {
     });
     expect(config.model).toMatchObject({ preset: 'patch-mlp', parameters: 49211 });
     expect(config.environment.node).toBe(process.version);
-    expect(config.environment.backend).toBeTruthy();
-    expect(config.environment.threads).toBeGreaterThan(0);
-    expect(config.environment.packages['@fmnist/model']).toMatch(/^\d/);
+    // the default backend (auto) trains the patch-MLP on the kernels, one worker per core
+    expect(config.environment.backend).toBe('wasm-simd');
+    expect(config.environment.threads).toBe(cpus().length);
+    expect(config.environment.packages['@fmnist/model']).toBe(modelVersion);
     expect(Object.keys(config.dataset.sha256)).toHaveLength(4);
     expect(Date.parse(config.endTime)).toBeGreaterThanOrEqual(Date.parse(config.startTime));
 
