@@ -34,7 +34,8 @@ function createProgram(): Command {
     .showHelpAfterError(colors.dim('(add --help for usage)'))
     .showSuggestionAfterError(true)
     .exitOverride()
-    .configureOutput({ outputError: (str, write) => write(colors.red(str)) })
+    // One style for every error: commander's `error: …` is printed as `fmnist: …`, like the commands' own errors.
+    .configureOutput({ outputError: (str, write) => write(`${colors.red('fmnist:')} ${str.replace(/^error: /, '')}`) })
     .addHelpText(
       'after',
       examples([
@@ -155,17 +156,22 @@ function createProgram(): Command {
 
   program
     .command('export')
-    .summary('checkpoint → ONNX (float32 or int8)')
-    .description('Export a checkpoint to ONNX (float32, or int8-quantised weights).')
+    .summary('checkpoint → ONNX (float32, int8 or fp16)')
+    .description('Export a checkpoint to ONNX (float32, int8-quantised weights, or float16 weights).')
     .argument('<checkpoint>', 'a run directory, a checkpoint directory or its checkpoint.json')
-    .option('-o, --output <file>', 'output file (default: model.onnx, or model.int8.onnx with --int8, next to the run)')
+    .option(
+      '-o, --output <file>',
+      'output file (default: model.onnx, model.int8.onnx with --int8 or model.fp16.onnx with --fp16, next to the run)',
+    )
     .option('--int8', 'quantise the weights to int8 (about 4× smaller)')
+    .addOption(new Option('--fp16', 'store the weights as float16 (about 2× smaller, computed in float32)').conflicts('int8'))
     .option('--json', 'print one JSON document on stdout')
     .addHelpText(
       'after',
       examples([
         ['fmnist export runs/NAME', 'writes runs/NAME/model.onnx'],
         ['fmnist export runs/NAME/checkpoint -o web/model.onnx --int8', 'a small int8 model for the browser'],
+        ['fmnist export runs/NAME --fp16', 'writes runs/NAME/model.fp16.onnx, float16 weights'],
       ]),
     )
     .action(lazy(() => import('./commands/export')));

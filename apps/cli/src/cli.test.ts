@@ -3,15 +3,20 @@
  * (turbo's `test` depends on `build`). Training runs on small subsets to keep the suite near a minute.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { getImage, loadFashionMnist } from '@fmnist/data';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseMetricsCsv } from './metrics';
+
+/** The version of @fmnist/model in the workspace: what the run must record. */
+const modelVersion = (
+  JSON.parse(readFileSync(new URL('../../../packages/model/package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
 
 const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'bin.js');
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47];
@@ -110,10 +115,14 @@ describe('help, version and usage errors', () => {
     [['eval'], /missing required argument 'model'/],
     [['predict', 'model.onnx'], /give at least one image file, or --test-index N/],
     [['train', '--resume'], /--resume needs the run directory/],
+    [['export', 'run', '--int8', '--fp16'], /option '--fp16' cannot be used with option '--int8'/],
   ])('%j is a usage error: exit 2, one clear message, no stack', async (args, message) => {
     const r = await fmnist(...(args as string[]));
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(message as RegExp);
+    // one style for commander's errors and fmnist's own
+    expect(r.stderr).toMatch(/^fmnist: /);
+    expect(r.stderr).not.toMatch(/^error:/m);
     expect(r.stderr).toContain('--help');
     expect(r.stdout).toBe('');
     noStack(r.stderr);
@@ -187,6 +196,8 @@ describe('train → eval → predict', () => {
     expect(summary).toMatchObject({ status: 'completed', epochs: 1 });
     expect(r.stderr).toMatch(/epoch 1\/1 {2}train loss \d\.\d{4} acc \d+\.\d\d% {2}test loss \d\.\d{4} acc \d+\.\d\d%/);
     expect(r.stderr).not.toContain('\r'); // no progress bar off a TTY
+    expect(r.stderr).toContain('on 3,000 images, 1 epoch, batch 256,');
+    expect(r.stderr).toMatch(/after 1 epoch in /);
 
     for (const f of [
       'config.json',
@@ -235,9 +246,10 @@ describe('train → eval → predict', () => {
     });
     expect(config.model).toMatchObject({ preset: 'patch-mlp', parameters: 49211 });
     expect(config.environment.node).toBe(process.version);
-    expect(config.environment.backend).toBeTruthy();
-    expect(config.environment.threads).toBeGreaterThan(0);
-    expect(config.environment.packages['@fmnist/model']).toMatch(/^\d/);
+    // the default backend (auto) trains the patch-MLP on the kernels, one worker per core
+    expect(config.environment.backend).toBe('wasm-simd');
+    expect(config.environment.threads).toBe(cpus().length);
+    expect(config.environment.packages['@fmnist/model']).toBe(modelVersion);
     expect(Object.keys(config.dataset.sha256)).toHaveLength(4);
     expect(Date.parse(config.endTime)).toBeGreaterThanOrEqual(Date.parse(config.startTime));
 
@@ -317,6 +329,35 @@ describe('train → eval → predict', () => {
     expect(p.code, p.stderr).toBe(0);
   });
 
+  it('export --fp16 writes float16 weights, half the size, and predicts as the float32 model does', async () => {
+    const r = await fmnist('export', run, '--fp16', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const info = JSON.parse(r.stdout);
+    expect(info.quantization).toBe('fp16');
+    expect(info.output).toBe(join(run, 'model.fp16.onnx'));
+    expect(r.stderr).toContain('fp16 weights');
+    const full = (await readFile(join(run, 'model.onnx'))).length;
+    expect(info.bytes).toBeLessThan(full * 0.6);
+    const args = ['--test-index', '0', '--test-index', '1', '--test-index', '2', '--json'];
+    const [half, single] = await Promise.all([
+      fmnist('predict', info.output, ...args),
+      fmnist('predict', join(run, 'model.onnx'), ...args),
+    ]);
+    expect(half.code, half.stderr).toBe(0);
+    const labels = (out: string) => (JSON.parse(out).predictions as { label: number }[]).map((p) => p.label);
+    expect(labels(half.stdout)).toEqual(labels(single.stdout));
+  });
+
+  it('predict --json names classes the same way at the top level and in top[] (label, className; class/name deprecated)', async () => {
+    const r = await fmnist('predict', join(run, 'model.onnx'), '--test-index', '0', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const [p] = JSON.parse(r.stdout).predictions;
+    expect(Object.keys(p.top[0]).sort()).toEqual(['class', 'className', 'label', 'name', 'probability']);
+    expect(p.top[0]).toEqual({ label: p.label, className: p.className, probability: p.probability, class: p.label, name: p.className });
+    for (const t of p.top) expect([t.class, t.name]).toEqual([t.label, t.className]);
+    expect(p.trueClassName).toBe('Ankle boot');
+  });
+
   it('predict on a PNG written from a known test image returns its label', async () => {
     const { test } = await loadFashionMnist();
     // the test image (of the first 30) the model classifies correctly with the highest confidence
@@ -389,7 +430,8 @@ describe('interrupting and resuming', () => {
     process.kill(-(b.child.pid as number), 'SIGKILL');
     const rb = await b.done;
     expect(rb.signal).toBe('SIGKILL');
-    expect(rb.stderr).toContain('Resuming from the checkpoint after epoch 0');
+    // where it really resumes: in epoch 1, after the step the Ctrl-C checkpoint saved (6,000 images / 256 = 24 steps)
+    expect(rb.stderr).toContain(`Resuming from the checkpoint in epoch 1, after step ${afterInt.resumeAt.batch} of 24, in `);
     expect(rb.stderr).not.toMatch(/epoch 2\/2 {2}train loss/);
     const afterKill = JSON.parse(await readFile(join(run, 'checkpoint', 'checkpoint.json'), 'utf8'));
     expect(afterKill.epoch).toBe(1);

@@ -21,12 +21,16 @@ export interface OnnxRunner {
  *
  * @param checkpointDir - the checkpoint directory
  * @param path - output file (its directory is created)
- * @param options - `int8` to quantise the Linear weights
+ * @param options - `quantize`: `int8` (Linear weights) or `fp16` (every parameter); default float32
  * @returns bytes written
  */
-export async function exportCheckpointToFile(checkpointDir: string, path: string, options: { int8?: boolean }): Promise<number> {
+export async function exportCheckpointToFile(
+  checkpointDir: string,
+  path: string,
+  options: { quantize?: 'none' | 'int8' | 'fp16' },
+): Promise<number> {
   const { exportOnnxFile } = await import('@fmnist/onnx');
-  const result = await exportOnnxFile(checkpointDir, path, options.int8 ? { quantize: 'int8' } : {});
+  const result = await exportOnnxFile(checkpointDir, path, { quantize: options.quantize ?? 'none' });
   return result.bytes;
 }
 

@@ -1,7 +1,16 @@
 import { InvalidArgumentError } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { metricsCsv, metricsJsonl, parseMetricsCsv, toMetricsRows } from './metrics';
-import { formatDuration, nonNegativeInt, nonNegativeNumber, parseAugment, parseDuration, positiveInt, positiveNumber } from './parse';
+import {
+  formatDuration,
+  nonNegativeInt,
+  nonNegativeNumber,
+  parseAugment,
+  parseDuration,
+  plural,
+  positiveInt,
+  positiveNumber,
+} from './parse';
 
 describe('flag parsers', () => {
   it('parses augmentations', () => {
@@ -62,5 +71,14 @@ describe('metrics files', () => {
   it('writes one JSON object per line', () => {
     const lines = metricsJsonl(toMetricsRows(epochs)).trim().split('\n');
     expect(lines.map((l) => JSON.parse(l).epoch)).toEqual([1, 2]);
+  });
+});
+
+describe('plural', () => {
+  it('uses the singular for exactly 1 and groups thousands', () => {
+    expect(plural(1, 'epoch')).toBe('1 epoch');
+    expect(plural(0, 'epoch')).toBe('0 epochs');
+    expect(plural(2, 'epoch')).toBe('2 epochs');
+    expect(plural(2000, 'epoch')).toBe('2,000 epochs');
   });
 });

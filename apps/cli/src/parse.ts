@@ -105,6 +105,9 @@ export function formatDuration(ms: number): string {
   return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
 
+/** A count with its noun, singular for 1: `plural(1, 'epoch')` → `1 epoch`, `plural(3, 'epoch')` → `3 epochs`. */
+export const plural = (n: number, noun: string): string => `${n.toLocaleString('en-US')} ${noun}${n === 1 ? '' : 's'}`;
+
 /** `0.8123` → `81.23%`. */
 export const pct = (x: number | undefined, digits = 2): string =>
   x === undefined || !Number.isFinite(x) ? '–' : `${(100 * x).toFixed(digits)}%`;

@@ -51,9 +51,12 @@ export class EpochProgress {
     }
     const now = performance.now();
     if (this.lastPlain === 0) this.lastPlain = now;
+    // The first batch logged in this epoch: after a mid-epoch resume the trainer starts past batch 1, and the ETA must
+    // divide the time since begin() by the batches run since then, not by all the batches of the epoch.
+    this.firstBatch ??= logs.batch;
     if (now - this.lastPlain >= PLAIN_EVERY_MS && logs.batch < logs.batches) {
       this.lastPlain = now;
-      const eta = ((logs.batches - logs.batch) * (now - this.epochStart)) / Math.max(1, logs.batch - this.firstBatch + 1);
+      const eta = ((logs.batches - logs.batch) * (now - this.epochStart)) / Math.max(1, logs.batch - (this.firstBatch ?? 1) + 1);
       log(
         `  epoch ${payload.ep} step ${logs.batch}/${logs.batches}  loss ${payload.loss}  acc ${payload.acc}  ${payload.ips} img/s  ETA ${formatDuration(eta)}`,
       );
@@ -61,13 +64,13 @@ export class EpochProgress {
   }
 
   private epochStart = performance.now();
-  private firstBatch = 1;
+  private firstBatch: number | undefined;
 
-  /** Marks the start of an epoch (resets the plain-line clock). */
-  begin(firstBatch = 1): void {
+  /** Marks the start of an epoch (resets the plain-line clock; the first batch logged after it is where the epoch starts). */
+  begin(): void {
     this.epochStart = performance.now();
     this.lastPlain = performance.now();
-    this.firstBatch = firstBatch;
+    this.firstBatch = undefined;
   }
 
   /** Removes the bar (before printing the epoch's summary line). */

@@ -7,7 +7,7 @@
  *   → public/models/default.json   (how it was made: command, accuracy, SHA-256, size)
  *
  * Run from anywhere after `pnpm build`: `pnpm --filter @fmnist/web train-default-model`. Extra arguments are passed to
- * `fmnist train` (e.g. `-- --epochs 5`). The data is found the way the CLI finds it ($FMNIST_DATA_DIR, cache, Debian's
+ * `fmnist train` (e.g. `-- --epochs 5`; a leading `--` is dropped, with or without pnpm passing it on). The data is found the way the CLI finds it ($FMNIST_DATA_DIR, cache, Debian's
  * dataset-fashion-mnist, or a verified download).
  */
 import { spawn } from 'node:child_process';
@@ -28,7 +28,11 @@ if (!existsSync(cli)) {
   process.exit(1);
 }
 
-const trainArgs = ['--preset', 'patch-mlp', '--epochs', '3', '--seed', '0', ...process.argv.slice(2)];
+// pnpm 10 passes the `--` of `pnpm … train-default-model -- --epochs 5` through literally; fmnist would take it as
+// the end of the options and reject what follows ("too many arguments"). Arguments after a leading `--` are ours.
+const extra = process.argv.slice(2);
+if (extra[0] === '--') extra.shift();
+const trainArgs = ['--preset', 'patch-mlp', '--epochs', '3', '--seed', '0', ...extra];
 const tmp = await mkdtemp(join(tmpdir(), 'fmnist-web-default-'));
 const run = join(tmp, 'run');
 try {

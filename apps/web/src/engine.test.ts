@@ -1,6 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   describeEngine,
+  detectCapabilities,
   isSoftwareAdapter,
   kernelWorkers,
   MAX_ERROR_CHARS,
@@ -32,12 +33,49 @@ describe('engine choices', () => {
     expect(resolveProvider('webgpu', { webgpu: false })).toBe('webgpu');
   });
 
-  it('recognises software WebGPU adapters, which auto never picks', () => {
+  it('recognises software WebGPU adapters', () => {
     expect(isSoftwareAdapter({ info: { vendor: 'google', architecture: 'swiftshader' } })).toBe(true);
     expect(isSoftwareAdapter({ info: { isFallbackAdapter: true, vendor: 'x' } })).toBe(true);
     expect(isSoftwareAdapter({ isFallbackAdapter: true })).toBe(true);
+    expect(isSoftwareAdapter({ info: { vendor: 'llvmpipe' } })).toBe(true);
     expect(isSoftwareAdapter({ info: { vendor: 'nvidia', architecture: 'ampere' } })).toBe(false);
-    expect(resolveProvider('auto', { webgpu: false })).toBe('kernels');
+  });
+
+  describe('auto never picks a software WebGPU adapter (detectCapabilities → resolveProvider)', () => {
+    /** Capabilities detected in a browser whose `navigator.gpu.requestAdapter()` resolves to `adapter`. */
+    async function detectWith(adapter: object | null) {
+      vi.stubGlobal('navigator', { hardwareConcurrency: 2, gpu: { requestAdapter: async () => adapter } });
+      return detectCapabilities();
+    }
+    afterEach(() => void vi.unstubAllGlobals());
+
+    it('a SwiftShader adapter is usable when picked, but auto runs the kernels', async () => {
+      const caps = await detectWith({ info: { vendor: 'google', architecture: 'swiftshader' } });
+      expect(caps).toMatchObject({ webgpu: false, webgpuSoftware: true, cores: 2 });
+      expect(caps.webgpuNote).toBe('only a software WebGPU adapter (google), slower than WebAssembly');
+      expect(resolveProvider('auto', caps)).toBe('kernels');
+      expect(resolveProvider('webgpu', caps)).toBe('webgpu');
+    });
+
+    it('a fallback adapter without a vendor is named "fallback", and auto runs the kernels', async () => {
+      const caps = await detectWith({ isFallbackAdapter: true });
+      expect(caps).toMatchObject({ webgpu: false, webgpuSoftware: true });
+      expect(caps.webgpuNote).toBe('only a software WebGPU adapter (fallback), slower than WebAssembly');
+      expect(resolveProvider('auto', caps)).toBe('kernels');
+    });
+
+    it('a hardware adapter is what auto picks', async () => {
+      const caps = await detectWith({ info: { vendor: 'nvidia', architecture: 'ampere' } });
+      expect(caps).toMatchObject({ webgpu: true, webgpuSoftware: false, webgpuNote: undefined });
+      expect(resolveProvider('auto', caps)).toBe('webgpu');
+    });
+
+    it('no adapter: auto runs the kernels and the note says why', async () => {
+      const caps = await detectWith(null);
+      expect(caps).toMatchObject({ webgpu: false, webgpuSoftware: false });
+      expect(caps.webgpuNote).toBe('WebGPU is present but offers no adapter (GPU disabled or blocklisted)');
+      expect(resolveProvider('auto', caps)).toBe('kernels');
+    });
   });
 
   it('describes the engine for the status bar', () => {

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { EVAL_BATCH, predictAll } from './evaluate';
 
 /** A fake engine: class = first pixel of the image mod 10, probability 1. Records batch sizes. */
@@ -39,8 +39,31 @@ describe('predictAll', () => {
     expect(progress).toEqual([10, 20, 25]);
     expect(yields).toBe(2);
     expect(Array.from(p.predicted)).toEqual(Array.from({ length: count }, (_, i) => i % 10));
-    expect(p.probabilities).toHaveLength(count * 10);
-    expect(p.ms).toBeGreaterThanOrEqual(0);
+    // each image's row in its place: probability 1 at its class, 0 elsewhere
+    const expected = new Float32Array(count * 10);
+    for (let i = 0; i < count; i++) expected[i * 10 + (i % 10)] = 1;
+    expect(p.probabilities).toEqual(expected);
+    expect(p.classes).toBe(10);
+  });
+
+  it('reports the wall time of the runs', async () => {
+    // A clock that only the engine advances: 7 ms per run, so three runs take exactly 21 ms.
+    let clock = 1000;
+    vi.spyOn(performance, 'now').mockImplementation(() => clock);
+    try {
+      const runner = fakeRunner();
+      const slow = {
+        run: async (x: Float32Array, n: number) => {
+          clock += 7;
+          return runner.run(x, n);
+        },
+      };
+      const p = await predictAll(slow, images, 10, { batchSize: 10 });
+      expect(runner.calls).toEqual([10, 10, 5]);
+      expect(p.ms).toBe(21);
+    } finally {
+      vi.restoreAllMocks();
+    }
   });
 
   it("uses the engine's preferred batch size unless told otherwise, else EVAL_BATCH", async () => {

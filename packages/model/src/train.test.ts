@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRng, type ExampleSet } from '@fmnist/data';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { BackendName } from './backend';
 import { tf } from './backend';
 import { loadCheckpoint } from './checkpoint-node';
@@ -181,18 +181,39 @@ describe('train() checkpoints, resume and guards', () => {
   });
 
   it('stops on the time budget with a resumable checkpoint', async () => {
-    const h = await train({
-      model: createModel(tiny),
-      data,
-      epochs: 50,
-      batchSize: 32,
-      backend: 'cpu',
-      timeBudgetMs: 300,
-      checkpointDir: dir,
-    });
+    // A clock that only the batches advance (100 ms each): a 250 ms budget runs out after batch 3 of 10, in epoch 1.
+    let clock = 0;
+    const spy = vi.spyOn(performance, 'now').mockImplementation(() => clock);
+    const opts = { data, epochs: 2, batchSize: 32, backend: 'cpu' as const, seed: 3 };
+    let h: Awaited<ReturnType<typeof train>>;
+    try {
+      h = await train({
+        ...opts,
+        model: createModel(tiny),
+        timeBudgetMs: 250,
+        checkpointDir: dir,
+        callbacks: { onBatchEnd: () => void (clock += 100) },
+      });
+    } finally {
+      spy.mockRestore();
+    }
     expect(h.stopReason).toBe('time-budget');
-    expect(h.epochs.length).toBeLessThan(50);
-    await expect(loadCheckpoint(dir)).resolves.toBeTruthy();
+    expect(h.epochs).toEqual([]);
+    const saved = await loadCheckpoint(dir);
+    expect(saved.meta.epoch).toBe(0);
+    expect(saved.meta.step).toBe(3);
+    expect((saved.meta as { resumeAt?: { batch: number } }).resumeAt?.batch).toBe(3);
+
+    // Resuming without a budget finishes the run exactly as one uninterrupted run does.
+    const resumed = createModel(tiny);
+    const rest = await train({ ...opts, model: resumed, checkpointDir: dir, resume: true });
+    expect(rest.stopReason).toBe('completed');
+    expect(rest.epochs.map((e) => e.epoch)).toEqual([1, 2]);
+    const full = createModel(tiny);
+    const whole = await train({ ...opts, model: full });
+    expect(rest.epochs.map((e) => [e.trainLoss, e.testLoss])).toEqual(whole.epochs.map((e) => [e.trainLoss, e.testLoss]));
+    for (const k of Object.keys(full.params))
+      expect(Array.from(resumed.params[k] as Float32Array), k).toEqual(Array.from(full.params[k] as Float32Array));
   });
 
   it('rejects bad options with clear messages', async () => {

@@ -67,19 +67,22 @@ export async function run(modelPath: string, images: string[], flags: PredictFla
   const top = Math.min(flags.top, classes);
   const results = inputs.map((inp, k) => {
     const probs = softmax(logits.subarray(k * classes, (k + 1) * classes));
+    // One naming at the top level and in `top[]`: `label` (class index) and `className`. `class` and `name` in `top[]`
+    // are the old keys, kept for one release (deprecated).
     const ranked = probs
-      .map((p, c) => ({ class: c, name: runner.classNames[c] as string, probability: p }))
+      .map((p, c) => ({ label: c, className: runner.classNames[c] as string, probability: p }))
       .sort((a, b) => b.probability - a.probability)
-      .slice(0, top);
+      .slice(0, top)
+      .map((entry) => ({ ...entry, class: entry.label, name: entry.className }));
     const best = ranked[0] as (typeof ranked)[number];
     return {
       input: inp.name.startsWith('test #') ? inp.name : resolve(inp.name),
-      label: best.class,
-      className: best.name,
+      label: best.label,
+      className: best.className,
       probability: best.probability,
       top: ranked,
       ...(inp.trueLabel !== undefined
-        ? { trueLabel: inp.trueLabel, trueClassName: runner.classNames[inp.trueLabel], correct: inp.trueLabel === best.class }
+        ? { trueLabel: inp.trueLabel, trueClassName: runner.classNames[inp.trueLabel], correct: inp.trueLabel === best.label }
         : {}),
       ...(inp.note ? { converted: inp.note } : {}),
     };
@@ -89,7 +92,7 @@ export async function run(modelPath: string, images: string[], flags: PredictFla
     const inp = inputs[k] as Input;
     const others = r.top
       .slice(1)
-      .map((o) => `${t(o.name)} ${pct(o.probability, 1)}`)
+      .map((o) => `${t(o.className)} ${pct(o.probability, 1)}`)
       .join(', ');
     const truth =
       r.trueLabel !== undefined ? (r.correct ? colors.green(' ✓') : colors.red(` ✗ (true: ${t(String(r.trueClassName))})`)) : '';

@@ -11,7 +11,7 @@ import { describeEnvironment } from '../environment';
 import { EXIT, ExitError, UsageError } from '../errors';
 import { metricsCsv, metricsJsonl, perClassCsv, toMetricsRows } from '../metrics';
 import { exportCheckpointToFile } from '../onnx-io';
-import { type AugmentSpec, fmtLoss, formatDuration, pct } from '../parse';
+import { type AugmentSpec, fmtLoss, formatDuration, pct, plural } from '../parse';
 import { RUN_FILES } from '../paths';
 import { EpochProgress } from '../progress';
 import { svgToPng } from '../render';
@@ -166,10 +166,13 @@ export async function run(flags: TrainFlags, command: any): Promise<void> {
   }
   const hasCheckpoint = existsSync(ckptJson);
   let priorEpochs: EpochRecord[] = [];
+  /** Where the checkpoint resumes: after `epoch` whole epochs, and `batch` steps into the next one when mid-epoch. */
+  let resumePoint: { epoch: number; batch?: number } | undefined;
   if (resuming && hasCheckpoint) {
     try {
-      const meta = JSON.parse(await readFile(ckptJson, 'utf8')) as { epoch: number; history: EpochRecord[] };
+      const meta = JSON.parse(await readFile(ckptJson, 'utf8')) as { epoch: number; history: EpochRecord[]; resumeAt?: { batch: number } };
       priorEpochs = meta.history ?? [];
+      resumePoint = { epoch: meta.epoch, batch: meta.resumeAt?.batch };
       if (meta.epoch >= settings.epochs) {
         throw new UsageError(
           `${runDir} already finished ${meta.epoch} of ${settings.epochs} epochs. Pass a larger --epochs to train further.`,
@@ -301,12 +304,17 @@ export async function run(flags: TrainFlags, command: any): Promise<void> {
           config.environment = { ...config.environment, backend, threads };
           log(
             `${colors.bold(`Training ${settings.preset}`)} (${config.model.parameters.toLocaleString('en-US')} parameters) on ${trainSet.count.toLocaleString('en-US')} images, ` +
-              `${settings.epochs} epochs, batch ${settings.batchSize}, lr ${settings.learningRate}${settings.lrSchedule === 'cosine' ? ' (cosine)' : ''}` +
+              `${plural(settings.epochs, 'epoch')}, batch ${settings.batchSize}, lr ${settings.learningRate}${settings.lrSchedule === 'cosine' ? ' (cosine)' : ''}` +
               `${settings.weightDecay ? `, weight decay ${settings.weightDecay}` : ''}${settings.augment ? `, augment ${describeAugmentation(settings.augment)}` : ''}, seed ${settings.seed} — ${backend} × ${threads} thread${threads > 1 ? 's' : ''}`,
           );
-          if (startEpoch > 0 || (resuming && hasCheckpoint))
-            log(colors.cyan(`Resuming from the checkpoint after epoch ${startEpoch} in ${relative(process.cwd(), ckptDir)}`));
-          else if (resuming)
+          if (startEpoch > 0 || (resuming && hasCheckpoint)) {
+            const batch = resumePoint?.epoch === startEpoch ? resumePoint.batch : undefined;
+            const where =
+              batch !== undefined
+                ? `in epoch ${startEpoch + 1}, after step ${batch} of ${Math.ceil(trainSet.count / settings.batchSize)},`
+                : `after epoch ${startEpoch}`;
+            log(colors.cyan(`Resuming from the checkpoint ${where} in ${relative(process.cwd(), ckptDir)}`));
+          } else if (resuming)
             log(colors.yellow(`No checkpoint in ${relative(process.cwd(), ckptDir)} yet: starting the run from the beginning.`));
           log(colors.dim(`Run directory: ${rel}  (Ctrl-C stops cleanly; continue with: fmnist train --resume ${rel})`));
         },
@@ -457,7 +465,7 @@ export async function run(flags: TrainFlags, command: any): Promise<void> {
   log('');
   // Where it stopped: after a whole epoch, or mid-epoch (the checkpoint then records the batch to resume at).
   let where = `after epoch ${last?.epoch ?? 0}`;
-  let progressText = `${last?.epoch ?? 0} epoch${last?.epoch === 1 ? '' : 's'}`;
+  let progressText = plural(last?.epoch ?? 0, 'epoch');
   try {
     const meta = JSON.parse(await readFile(ckptJson, 'utf8')) as { epoch: number; resumeAt?: { batch: number } };
     if (meta.resumeAt) {
