@@ -14,7 +14,7 @@ import { resolveConfig } from './config';
 import { FmnistModelError } from './errors';
 import { createModel } from './model';
 import { decodeSafetensors, encodeSafetensors } from './safetensors';
-import type { Schema } from './schema';
+import { listSchemaDamage } from './schema';
 
 let root: string;
 let caseNo = 0;
@@ -78,98 +78,8 @@ async function expectCode(p: Promise<unknown>, code: string, message?: RegExp | 
   return err as FmnistModelError;
 }
 
-type Mutation = { label: string; apply: (parent: Record<string | number, unknown>, key: string | number) => void };
-const set =
-  (v: unknown) =>
-  (p: Record<string | number, unknown>, k: string | number): void => {
-    p[k] = v;
-  };
-
-/** The damage each kind of schema node must refuse: derived from the node, not listed by hand. */
-function mutationsOf(schema: Schema): Mutation[] {
-  const out: Mutation[] = [];
-  if (!schema.optional)
-    out.push({
-      label: 'deleted',
-      apply: (p, k) => {
-        if (Array.isArray(p)) p.splice(k as number, 1, undefined);
-        else delete p[k];
-      },
-    });
-  if (!schema.nullable) out.push({ label: 'null', apply: set(null) });
-  switch (schema.kind) {
-    case 'int':
-      out.push({ label: 'a string', apply: set('1') }, { label: '"NaN"', apply: set('NaN') });
-      if (schema.min > -Number.MAX_SAFE_INTEGER) out.push({ label: `below ${schema.min}`, apply: set(schema.min - 1) });
-      if (schema.max < Number.MAX_SAFE_INTEGER) out.push({ label: 'huge', apply: set(schema.max + 1) });
-      else out.push({ label: 'huge (1e300)', apply: set(1e300) });
-      out.push({ label: 'non-integer', apply: set((schema.min > -1e9 ? schema.min : 0) + 0.5) });
-      break;
-    case 'number':
-      out.push({ label: 'a string', apply: set('0.5') }, { label: '"NaN"', apply: set('NaN') }, { label: 'huge', apply: set(1e308 * 10) });
-      if (schema.min > -Number.MAX_VALUE) out.push({ label: 'negative', apply: set(schema.min - 1) });
-      if (schema.max < Number.MAX_VALUE) out.push({ label: 'above max', apply: set(schema.max * 2 + 1) });
-      if (schema.exclusiveMin) out.push({ label: 'at the exclusive minimum', apply: set(schema.min) });
-      break;
-    case 'string':
-      out.push({ label: 'a number', apply: set(42) });
-      if (schema.values) out.push({ label: 'an unknown value', apply: set('bogus') });
-      if (schema.pattern) out.push({ label: 'a path outside', apply: set('../../../../etc/passwd') });
-      if (schema.maxLength <= 10_000) out.push({ label: 'too long', apply: set('x'.repeat(schema.maxLength + 1)) });
-      break;
-    case 'boolean':
-      out.push({ label: 'a string', apply: set('yes') });
-      break;
-    case 'literal':
-      out.push({ label: 'another value', apply: set(typeof schema.value === 'number' ? schema.value + 1 : `${schema.value}x`) });
-      break;
-    case 'array':
-      out.push({ label: 'an object', apply: set({}) }, { label: 'a string', apply: set('[]') });
-      if (schema.minLength === schema.maxLength)
-        out.push({ label: 'one item more', apply: (p, k) => (p[k] as unknown[]).push((p[k] as unknown[])[0]) });
-      break;
-    case 'object':
-    case 'record':
-      out.push({ label: 'an array', apply: set([]) }, { label: 'a string', apply: set('{}') });
-      break;
-  }
-  return out;
-}
-
-interface Case {
-  path: string;
-  label: string;
-  /** The path named in the message (the root check reports 'format'/'version' itself). */
-  apply: (meta: Record<string, unknown>) => void;
-}
-
-/** Walks the schema beside the valid document: one case per (field, mutation). */
-function casesOf(
-  schema: Schema,
-  value: unknown,
-  path: string,
-  locate: (doc: Record<string, unknown>) => Record<string | number, unknown>,
-  key: string | number,
-): Case[] {
-  const cases: Case[] = mutationsOf(schema).map((m) => ({ path, label: m.label, apply: (doc) => m.apply(locate(doc), key) }));
-  const here = (doc: Record<string, unknown>) => locate(doc)[key] as Record<string | number, unknown>;
-  if (schema.kind === 'object' && value && typeof value === 'object') {
-    for (const [k, field] of Object.entries(schema.fields)) {
-      if ((value as Record<string, unknown>)[k] === undefined && field.optional) continue;
-      cases.push(...casesOf(field, (value as Record<string, unknown>)[k], path ? `${path}.${k}` : k, here, k));
-    }
-  } else if (schema.kind === 'array' && Array.isArray(value) && value.length > 0) {
-    cases.push(...casesOf(schema.item, value[0], `${path}[0]`, here, 0));
-  } else if (schema.kind === 'record' && value && typeof value === 'object') {
-    const [k, v] = Object.entries(value)[0] ?? [];
-    // Any key may go, so deleting an entry is no damage.
-    if (k !== undefined) cases.push(...casesOf(schema.value, v, `${path}.${k}`, here, k).filter((c) => c.label !== 'deleted'));
-  }
-  return cases;
-}
-
 const withFiles = { ...validMeta(), files: { weights: 'model.step13.safetensors', optimizer: 'optimizer.step13.safetensors' } };
-const generated = casesOf(CHECKPOINT_SCHEMA, withFiles, '', (doc) => ({ doc }) as never, 'doc').filter((c) => c.path !== '');
+const generated = listSchemaDamage(CHECKPOINT_SCHEMA, withFiles);
 const escapeRe = (p: string) => p.replace(/[.[\]]/g, (c) => `\\${c}`);
 
 describe('checkpoint.json: every field damaged in turn (generated from CHECKPOINT_SCHEMA)', () => {
@@ -183,7 +93,7 @@ describe('checkpoint.json: every field damaged in turn (generated from CHECKPOIN
       const dir = await freshCheckpoint();
       const file = join(dir, 'checkpoint.json');
       const doc = JSON.parse(await readFile(file, 'utf8'));
-      c.apply(doc);
+      c.damage(doc);
       await writeFile(file, JSON.stringify(doc));
       const err = await expectCode(loadCheckpoint(dir), 'E_CHECKPOINT_CORRUPT', new RegExp(`field '${escapeRe(c.path)}'`));
       expect(err.message).toContain(file);
@@ -291,7 +201,8 @@ describe('special files and non-finite weights', () => {
       const model = createModel('seed');
       const [first] = Object.keys(model.params);
       (model.params[first as string] as Float32Array)[5] = value;
-      await saveCheckpoint(dir, { meta: { ...validMeta(), resumeAt: undefined }, params: model.params });
+      const { resumeAt: _, ...meta } = validMeta();
+      await saveCheckpoint(dir, { meta, params: model.params });
       await expectCode(loadCheckpoint(dir), 'E_NON_FINITE', new RegExp(`tensor '${first}' holds ${name} at index 5`));
     });
   }

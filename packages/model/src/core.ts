@@ -42,5 +42,15 @@ export { FmnistModelError, type FmnistModelErrorCode } from './errors';
 export { checkParams, cloneParams, createModel, type FmnistModel, initParams, modelFromParams } from './model';
 export { createPredictor, type Predictor, type PredictorOptions } from './predictor';
 export { decodeSafetensors, encodeSafetensors, SAFETENSORS_HEADER_SCHEMA, type SafeTensor } from './safetensors';
-export { checkSchema, describeSchema, formatViolation, type Schema, type SchemaViolation, s as schema, showValue } from './schema';
+export {
+  checkSchema,
+  describeSchema,
+  formatViolation,
+  listSchemaDamage,
+  type Schema,
+  type SchemaDamage,
+  type SchemaViolation,
+  s as schema,
+  showValue,
+} from './schema';
 export { type Evaluation, flipAveragedLogits, scoreLogits } from './score';

@@ -222,3 +222,110 @@ export function formatViolation(violation: SchemaViolation): string {
     ? `field '${violation.path}' is missing (it ${violation.expected})`
     : `field '${violation.path}' ${violation.expected}, got ${showValue(violation.value)}`;
 }
+
+/** One damaged variant of a valid document (from {@link listSchemaDamage}). */
+export interface SchemaDamage {
+  /** The field damaged, as violations name it (`history[0].trainLoss`). */
+  path: string;
+  /** What was done to it (`deleted`, `null`, `negative`, `huge`, `"NaN"`…). */
+  label: string;
+  /** Applies the damage to a copy of the valid document (in place). */
+  damage(doc: unknown): void;
+}
+
+type Slot = Record<string | number, unknown>;
+type Mutation = { label: string; apply: (parent: Slot, key: string | number) => void };
+const put =
+  (v: unknown) =>
+  (p: Slot, k: string | number): void => {
+    p[k] = v;
+  };
+
+/** The damage a schema node must refuse, derived from the node itself. */
+function mutationsOf(schema: Schema): Mutation[] {
+  const out: Mutation[] = [];
+  if (!schema.optional)
+    out.push({
+      label: 'deleted',
+      apply: (p, k) => {
+        if (Array.isArray(p)) p.splice(k as number, 1, undefined);
+        else delete p[k];
+      },
+    });
+  if (!schema.nullable) out.push({ label: 'null', apply: put(null) });
+  switch (schema.kind) {
+    case 'int':
+      out.push({ label: 'a string', apply: put('1') }, { label: '"NaN"', apply: put('NaN') });
+      if (schema.min > -Number.MAX_SAFE_INTEGER) out.push({ label: `below ${schema.min}`, apply: put(schema.min - 1) });
+      out.push({ label: 'huge', apply: put(schema.max < Number.MAX_SAFE_INTEGER ? schema.max + 1 : 1e300) });
+      out.push({ label: 'non-integer', apply: put((schema.min > -1e9 ? schema.min : 0) + 0.5) });
+      break;
+    case 'number':
+      out.push({ label: 'a string', apply: put('0.5') }, { label: '"NaN"', apply: put('NaN') });
+      if (schema.min > -Number.MAX_VALUE) out.push({ label: 'negative', apply: put(schema.min - 1) });
+      if (schema.max < Number.MAX_VALUE) out.push({ label: 'above the maximum', apply: put(schema.max * 2 + 1) });
+      if (schema.exclusiveMin) out.push({ label: 'at the exclusive minimum', apply: put(schema.min) });
+      break;
+    case 'string':
+      out.push({ label: 'a number', apply: put(42) });
+      if (schema.values) out.push({ label: 'an unknown value', apply: put('bogus') });
+      if (schema.pattern) out.push({ label: 'a path outside', apply: put('../../../../etc/passwd') });
+      if (schema.maxLength <= 10_000) out.push({ label: 'too long', apply: put('x'.repeat(schema.maxLength + 1)) });
+      break;
+    case 'boolean':
+      out.push({ label: 'a string', apply: put('yes') });
+      break;
+    case 'literal':
+      out.push({ label: 'another value', apply: put(typeof schema.value === 'number' ? schema.value + 1 : `${schema.value}x`) });
+      break;
+    case 'array':
+      out.push({ label: 'an object', apply: put({}) }, { label: 'a string', apply: put('[]') });
+      if (schema.minLength === schema.maxLength)
+        out.push({ label: 'one item more', apply: (p, k) => (p[k] as unknown[]).push((p[k] as unknown[])[0]) });
+      break;
+    case 'object':
+    case 'record':
+      out.push({ label: 'an array', apply: put([]) }, { label: 'a string', apply: put('{}') });
+      break;
+  }
+  return out;
+}
+
+function damageOf(schema: Schema, value: unknown, path: string, locate: (doc: unknown) => Slot, key: string | number): SchemaDamage[] {
+  const out: SchemaDamage[] = mutationsOf(schema).map((m) => ({ path, label: m.label, damage: (doc) => m.apply(locate(doc), key) }));
+  const here = (doc: unknown) => locate(doc)[key] as Slot;
+  if (schema.kind === 'object' && value && typeof value === 'object') {
+    for (const [k, field] of Object.entries(schema.fields)) {
+      const v = (value as Slot)[k];
+      if (v === undefined && field.optional) continue;
+      out.push(...damageOf(field, v, join(path, k), here, k));
+    }
+  } else if (schema.kind === 'array' && Array.isArray(value) && value.length > 0) {
+    out.push(...damageOf(schema.item, value[0], join(path, 0), here, 0));
+  } else if (schema.kind === 'record' && value && typeof value === 'object') {
+    const [k, v] = Object.entries(value)[0] ?? [];
+    // Any key may go, so deleting an entry is no damage.
+    if (k !== undefined) out.push(...damageOf(schema.value, v, join(path, k), here, k).filter((d) => d.label !== 'deleted'));
+  }
+  return out;
+}
+
+/**
+ * Lists damaged variants of a valid document, derived from its schema: every field present is in turn deleted (when
+ * required), set to `null` (when not nullable), given a wrong type or a `"NaN"` string, pushed below its minimum or
+ * above its maximum, made a non-integer, an unknown enum value, a path outside its directory… Each variant must be
+ * refused naming `path`. For testing readers of files that are checked with {@link checkSchema}.
+ *
+ * @param schema - the document's schema
+ * @param valid - a document that conforms (its optional fields present, so they are damaged too)
+ * @returns one entry per (field, damage)
+ *
+ * @example
+ * ```ts
+ * const cases = listSchemaDamage(schema.obj({ epoch: schema.int(0, 10) }), { epoch: 3 });
+ * cases.map((c) => c.label); // ['deleted', 'null', 'a string', '"NaN"', 'below 0', 'huge', 'non-integer']
+ * ```
+ */
+export function listSchemaDamage(schema: Schema, valid: unknown): SchemaDamage[] {
+  return damageOf(schema, valid, '', (doc) => ({ doc }) as Slot, 'doc').filter((d) => d.path !== '');
+}

@@ -176,7 +176,10 @@ async function trainRun(
   let priorEpochs: EpochRecord[] = [];
   if (ckptMeta) {
     priorEpochs = ckptMeta.history;
-    if (ckptMeta.epoch >= settings.epochs) {
+    // Training finished but the process died while writing the report, charts or model (status still 'running', or
+    // config.json lost): the resume trains nothing and writes what is missing.
+    const unfinishedArtifacts = rebuilt || previous?.status === 'running';
+    if (ckptMeta.epoch > settings.epochs || (ckptMeta.epoch === settings.epochs && !unfinishedArtifacts)) {
       throw new UsageError(
         `${runDir} already finished ${ckptMeta.epoch} of ${settings.epochs} epochs. Pass a larger --epochs to train further.`,
       );
