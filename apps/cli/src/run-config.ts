@@ -155,7 +155,8 @@ export function settingsFromCheckpoint(meta: StoredCheckpointMeta, evalEveryDefa
     batchSize: t.batchSize,
     learningRate: t.learningRate,
     seed: t.seed,
-    evalEvery: firstEval ?? evalEveryDefault,
+    // No evaluation before the last epoch although epochs before it ran: it evaluated at the end only.
+    evalEvery: firstEval ?? (meta.history.some((e) => e.epoch < t.epochs) ? t.epochs : evalEveryDefault),
     subset: t.trainExamples,
     lrSchedule: t.lrSchedule ?? 'constant',
     weightDecay: t.weightDecay ?? 0,

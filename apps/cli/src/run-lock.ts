@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync, unlinkSync } from 'node:fs';
-import { link, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { link, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { RunError } from './errors';
@@ -53,6 +53,11 @@ function isStale(owner: RunLockOwner): boolean {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ESRCH') return true;
   }
+  // A zombie (killed, not yet reaped by its parent) is dead for our purposes.
+  try {
+    const stat = readFileSync(`/proc/${owner.pid}/stat`, 'utf8');
+    if (/^[ZX]/.test(stat.slice(stat.lastIndexOf(')') + 2))) return true;
+  } catch {}
   // Alive — but is it the same process, or a new one that got the pid?
   const now = processStartOf(owner.pid);
   return owner.processStart !== null && now !== null && now !== owner.processStart;
@@ -95,6 +100,7 @@ export async function acquireRunLock(runDir: string, command: string): Promise<R
     await writeFile(temp, text, { flag: 'wx' });
     try {
       await link(temp, path);
+      await removeDeadTemps(runDir);
       return held(path, text, tookOverFrom);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
@@ -128,6 +134,22 @@ export async function acquireRunLock(runDir: string, command: string): Promise<R
     tookOverFrom = owner ?? { pid: 0, hostname: '?', since: '?', processStart: null, command: '?' };
   }
   throw new RunError('E_RUN_LOCKED', `${runDir}: could not take the lock ${path} (other processes keep taking it). Try again.`);
+}
+
+/** Removes the temporary lock files of processes killed while taking or moving the lock (`<lock>.<pid>.<hex>`, `<lock>.stale.<pid>.<hex>`). */
+async function removeDeadTemps(runDir: string): Promise<void> {
+  const names = await readdir(runDir).catch(() => [] as string[]);
+  for (const name of names) {
+    const m = /^\.fmnist-train\.lock\.(?:stale\.)?(\d+)\.[0-9a-f]{8}$/.exec(name);
+    if (!m || Number(m[1]) === process.pid) continue;
+    let alive = true;
+    try {
+      process.kill(Number(m[1]), 0);
+    } catch (err) {
+      alive = (err as NodeJS.ErrnoException).code !== 'ESRCH';
+    }
+    if (!alive) await unlink(join(runDir, name)).catch(() => {});
+  }
 }
 
 function held(path: string, text: string, tookOverFrom: RunLockOwner | null): RunLock {
