@@ -8,7 +8,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, type FSWatcher, watch } from 'node:fs';
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { decodeSafetensors, encodeSafetensors } from '@fmnist/model/core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RUN_LOCK_FILE } from '../run-lock';
@@ -89,18 +89,31 @@ afterAll(async () => {
 });
 
 describe('kill -9 while a run writes its files, then resume', () => {
-  // The n-th change in the run directory (each atomic write is a create, a write and a rename; checkpoints, metrics and
-  // config.json all count): early ones fall into config.json and the first checkpoint, late ones into the last writes.
-  const KILL_AT = [3, 20, 45, 80];
+  // Killed the moment the temporary file of each kind of write appears (config.json at the start, the first step's
+  // tensors, checkpoint.json, metrics, a chart, the report, the ONNX model), or at the n-th change in the directory.
+  const KILL_AT: (string | number)[] = [
+    '.config.json.',
+    '.model.step',
+    '.checkpoint.json.',
+    '.metrics.csv.',
+    '.curves.png.',
+    '.report.html.',
+    '.model.onnx.',
+    45,
+  ];
+  const ARTIFACTS = ['per-class.csv', 'curves.svg', 'curves.png', 'confusion.svg', 'confusion.png', 'report.html', 'model.onnx'];
   let killed = 0;
-  for (const n of KILL_AT) {
-    it(`killed at the ${n}th file-system change → resumes to the uninterrupted result, bit for bit`, async () => {
-      const run = join(work, `kill-${n}`);
+  for (const at of KILL_AT) {
+    const what = typeof at === 'number' ? `the ${at}th file-system change` : `the write of ${at.replace(/^\.|\.$/g, '')}`;
+    it(`killed at ${what} → the resume completes, equal to the uninterrupted run bit for bit`, async () => {
+      const run = join(work, `kill-${String(at).replace(/\W/g, '')}`);
       await mkdir(run);
       let changes = 0;
-      const a = start(['train', ...TINY, ...QUIET, '--checkpoint-every', '3', '--out', run]);
-      const watcher: FSWatcher = watch(run, { recursive: true }, () => {
-        if (++changes === n) killGroup(a.child);
+      const a = start(['train', ...TINY, '--checkpoint-every', '3', '--out', run]);
+      const watcher: FSWatcher = watch(run, { recursive: true }, (_, name) => {
+        changes++;
+        const hit = typeof at === 'number' ? changes === at : basename(String(name)).startsWith(at);
+        if (hit) killGroup(a.child);
       });
       const ra = await a.done;
       watcher.close();
@@ -108,25 +121,20 @@ describe('kill -9 while a run writes its files, then resume', () => {
       else expect(ra.code, ra.stderr).toBe(0);
       // Resume (or, killed before config.json existed, start the same run again: the stale lock is taken over).
       // (--threads is not a setting a run keeps; one thread, as before, keeps the sums in the same order.)
-      const again = existsSync(join(run, 'config.json'))
-        ? ['train', '--resume', run, '--threads', '1', ...QUIET]
-        : ['train', ...TINY, ...QUIET, '--out', run];
+      const again = existsSync(join(run, 'config.json')) ? ['train', '--resume', run, '--threads', '1'] : ['train', ...TINY, '--out', run];
       const rb = await fmnist(again);
-      if (ra.signal === 'SIGKILL' || rb.code !== 0) {
-        expect(rb.code, rb.stderr).toBe(0);
-        if (ra.signal === 'SIGKILL') expect(rb.stderr).toMatch(/Took over the lock of an earlier fmnist train \(pid \d+/);
-      }
-      expect(await lossesOf(run), `${ra.stderr}\n---\n${rb.stderr}`).toEqual(reference.losses);
+      expect(rb.code, `${ra.stderr}\n---\n${rb.stderr}`).toBe(0);
+      if (ra.signal === 'SIGKILL') expect(rb.stderr).toMatch(/Took over the lock of an earlier fmnist train \(pid \d+/);
+      expect(await lossesOf(run)).toEqual(reference.losses);
       expect(await readFile(join(run, 'checkpoint', 'model.safetensors'))).toEqual(reference.weights);
       expect(JSON.parse(await readFile(join(run, 'config.json'), 'utf8')).status).toBe('completed');
-      // Nothing left of the killed writes, and the lock is gone.
-      const left = await filesIn(run);
-      expect(left.filter((f) => /\.tmp$|\.lock/.test(f))).toEqual([]);
-      expect(left.sort()).toEqual(
+      // Every file there, nothing left of the killed writes, and the lock is gone.
+      expect((await filesIn(run)).sort()).toEqual(
         [
           'config.json',
           'metrics.csv',
           'metrics.jsonl',
+          ...ARTIFACTS,
           'checkpoint/checkpoint.json',
           'checkpoint/model.safetensors',
           'checkpoint/model.step16.safetensors',
@@ -135,13 +143,13 @@ describe('kill -9 while a run writes its files, then resume', () => {
       );
     });
   }
-  it('most trials really were killed mid-run', () => {
-    expect(killed).toBeGreaterThanOrEqual(3);
+  it('every trial really was killed mid-run', () => {
+    expect(killed).toBe(KILL_AT.length);
   });
 
   it('leftovers of killed writes (.tmp files) and an emptied config.json are repaired on resume, and it says so', async () => {
     const run = join(work, 'leftovers');
-    await cp(join(work, 'kill-3'), run, { recursive: true });
+    await cp(join(work, 'kill-45'), run, { recursive: true });
     // Roll the checkpoint back one epoch is not possible by hand; instead ask for a third epoch.
     await writeFile(join(run, 'config.json'), '');
     await writeFile(join(run, '.config.json.4242.0badc0de.tmp'), '{"format": "fmnist-r');
@@ -159,9 +167,10 @@ describe('kill -9 while a run writes its files, then resume', () => {
 
   it('killed after training but before the report and model: resume writes them without training again', async () => {
     const run = join(work, 'artifacts');
-    await cp(join(work, 'kill-3'), run, { recursive: true });
+    await cp(join(work, 'kill-45'), run, { recursive: true });
     const config = JSON.parse(await readFile(join(run, 'config.json'), 'utf8'));
     await writeFile(join(run, 'config.json'), JSON.stringify({ ...config, status: 'running' }));
+    for (const f of ['report.html', 'model.onnx', 'curves.png', 'confusion.svg']) await rm(join(run, f));
     const r = await fmnist(['train', '--resume', run, '--threads', '1']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).not.toMatch(/epoch \d\/2 {2}train loss/);
@@ -223,7 +232,7 @@ describe('damaged run files (CLI)', () => {
   let base: string;
   beforeAll(async () => {
     base = join(work, 'damaged-base');
-    await cp(join(work, 'kill-3'), base, { recursive: true });
+    await cp(join(work, 'kill-45'), base, { recursive: true });
   });
   let k = 0;
   const copy = async () => {
