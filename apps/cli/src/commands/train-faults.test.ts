@@ -76,7 +76,7 @@ beforeAll(async () => {
   if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run 'pnpm --filter @fmnist/cli build' first.`);
   work = await mkdtemp(join(tmpdir(), 'fmnist-run-faults-'));
   const ref = join(work, 'reference');
-  const r = await fmnist(['train', ...TINY, ...QUIET, '--out', ref]);
+  const r = await fmnist(['train', ...TINY, '--out', ref]);
   expect(r.code, r.stderr).toBe(0);
   reference = { weights: await readFile(join(ref, 'checkpoint', 'model.safetensors')), losses: await lossesOf(ref) };
 });
@@ -149,7 +149,7 @@ describe('kill -9 while a run writes its files, then resume', () => {
 
   it('leftovers of killed writes (.tmp files) and an emptied config.json are repaired on resume, and it says so', async () => {
     const run = join(work, 'leftovers');
-    await cp(join(work, 'kill-45'), run, { recursive: true });
+    await cp(join(work, 'reference'), run, { recursive: true });
     // Roll the checkpoint back one epoch is not possible by hand; instead ask for a third epoch.
     await writeFile(join(run, 'config.json'), '');
     await writeFile(join(run, '.config.json.4242.0badc0de.tmp'), '{"format": "fmnist-r');
@@ -167,7 +167,7 @@ describe('kill -9 while a run writes its files, then resume', () => {
 
   it('killed after training but before the report and model: resume writes them without training again', async () => {
     const run = join(work, 'artifacts');
-    await cp(join(work, 'kill-45'), run, { recursive: true });
+    await cp(join(work, 'reference'), run, { recursive: true });
     const config = JSON.parse(await readFile(join(run, 'config.json'), 'utf8'));
     await writeFile(join(run, 'config.json'), JSON.stringify({ ...config, status: 'running' }));
     for (const f of ['report.html', 'model.onnx', 'curves.png', 'confusion.svg']) await rm(join(run, f));
@@ -232,7 +232,7 @@ describe('damaged run files (CLI)', () => {
   let base: string;
   beforeAll(async () => {
     base = join(work, 'damaged-base');
-    await cp(join(work, 'kill-45'), base, { recursive: true });
+    await cp(join(work, 'reference'), base, { recursive: true });
   });
   let k = 0;
   const copy = async () => {
@@ -322,6 +322,25 @@ describe('damaged run files (CLI)', () => {
       const r = await fmnist(args);
       expectUserError(r, 1, new RegExp(`tensor '${name?.replace(/\./g, '\\.')}' holds NaN at index 0.*\\[E_NON_FINITE\\]`));
     }
+  });
+
+  it('an ONNX model whose weights were patched to NaN: eval refuses instead of reporting an accuracy', async () => {
+    const run = await copy();
+    const bytes = await readFile(join(run, 'model.onnx'));
+    // Overwrite the float32 raw data of the first head weight we can find by value with NaN.
+    const ckpt = await readFile(join(run, 'checkpoint', 'model.safetensors'));
+    const { tensors } = decodeSafetensors(ckpt);
+    const bias = tensors['head.bias']?.data as Float32Array;
+    const needle = Buffer.from(bias.buffer, bias.byteOffset, bias.byteLength);
+    const at = bytes.indexOf(needle);
+    expect(at).toBeGreaterThan(0);
+    bytes.writeFloatLE(Number.NaN, at);
+    await writeFile(join(run, 'model.onnx'), bytes);
+    expectUserError(
+      await fmnist(['eval', join(run, 'model.onnx')]),
+      1,
+      /model\.onnx: the model gives NaN for test image 0 .*NaN or infinite values/,
+    );
   });
 
   it('a symlink escaping the checkpoint directory → E_CHECKPOINT_CORRUPT', async () => {
