@@ -220,6 +220,16 @@ describe('concurrent writers', () => {
     );
   });
 
+  it('--out below a regular file → one line, exit 1, no stack', async () => {
+    const file = join(work, 'a-file');
+    await writeFile(file, 'x');
+    expectUserError(
+      await fmnist(['train', ...TINY, '--out', join(file, 'run')]),
+      1,
+      /cannot create the run directory .*a-file\/run \(ENOTDIR\)/,
+    );
+  });
+
   it('a failed fresh run leaves neither its directory nor a lock behind', async () => {
     const run = join(work, 'no-data');
     const r = await fmnist(['train', ...TINY, '--out', run, '--dir', join(work, 'nowhere')]);

@@ -76,7 +76,12 @@ export async function run(flags: TrainFlags, command: any): Promise<void> {
   }
   // ---- one writer per run directory: the lock is held from before anything is read until the last file is written.
   const created = !existsSync(runDir);
-  await mkdir(runDir, { recursive: true });
+  try {
+    await mkdir(runDir, { recursive: true });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    throw new ExitError(`cannot create the run directory ${runDir} (${code}). Choose another --out.`, EXIT.failure, { cause: err });
+  }
   const lock = await acquireRunLock(runDir, ['fmnist', ...process.argv.slice(2)].join(' '));
   try {
     if (lock.tookOverFrom) log(colors.yellow(describeTakeover(lock.tookOverFrom)));
