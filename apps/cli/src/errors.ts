@@ -34,3 +34,31 @@ export class UsageError extends ExitError {
     this.name = 'UsageError';
   }
 }
+
+/**
+ * Stable codes of {@link RunError}: faults of a run directory.
+ *
+ * | code | meaning |
+ * | --- | --- |
+ * | `E_RUN_LOCKED` | another `fmnist train` is writing the run directory |
+ * | `E_RUN_CONFIG_CORRUPT` | the run's `config.json` breaks its schema (the message names the field and the value) or is not a regular file |
+ * | `E_RUN_MISMATCH` | the run's `config.json` disagrees with its checkpoint |
+ */
+export type RunErrorCode = 'E_RUN_LOCKED' | 'E_RUN_CONFIG_CORRUPT' | 'E_RUN_MISMATCH';
+
+/** A fault of a run directory: exit status 1, its stable code shown after the message (`… [E_RUN_LOCKED]`). */
+export class RunError extends ExitError {
+  /** Stable string code. */
+  readonly errorCode: RunErrorCode;
+
+  /**
+   * @param errorCode - one of {@link RunErrorCode}
+   * @param message - what is wrong, which file or field, and the fix
+   * @param options - `cause` of a wrapped error
+   */
+  constructor(errorCode: RunErrorCode, message: string, options?: { cause?: unknown }) {
+    super(`${message} [${errorCode}]`, EXIT.failure, options);
+    this.name = 'RunError';
+    this.errorCode = errorCode;
+  }
+}

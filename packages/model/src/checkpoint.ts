@@ -1,8 +1,9 @@
 import type { Augmentation, RngState } from '@fmnist/data';
-import { type ModelConfig, type PresetName, paramSpecs, validateConfig } from './config';
+import { countParameters, type ModelConfig, PRESETS, type PresetName, paramSpecs, validateConfig } from './config';
 import type { AdamState, ParamSet } from './engine';
 import { FmnistModelError } from './errors';
 import { decodeSafetensors, encodeSafetensors, type SafeTensor } from './safetensors';
+import { checkSchema, formatViolation, type Schema, s, showValue } from './schema';
 
 /** One epoch of training, as plain numbers (what the CLI prints and the report plots). */
 export interface EpochRecord {
@@ -127,9 +128,145 @@ function pick(config: ModelConfig, tensors: Record<string, SafeTensor>, prefix: 
   return out;
 }
 
-/** Parses and checks checkpoint JSON. @internal */
-export function parseMeta(text: string, file: string): CheckpointMeta {
-  let meta: CheckpointMeta;
+/** Largest epoch count, batch, thread count… a checkpoint may record (beyond it the file is damaged, not ambitious). */
+const MAX_EPOCHS = 1_000_000;
+const MAX_EXAMPLES = 100_000_000;
+/** Largest model a checkpoint may describe, in parameters (mixer-l has 1.1 M). */
+export const MAX_CHECKPOINT_PARAMETERS = 100_000_000;
+
+/**
+ * A file a checkpoint refers to: a plain name inside the checkpoint directory (no path separators, no leading dot, so no
+ * `..`). `loadCheckpoint` also resolves symlinks and refuses files outside the directory.
+ */
+export const CHECKPOINT_FILE_NAME = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,199}$/;
+
+const finite = (min: number, max = Number.MAX_VALUE) => s.num(min, max);
+const fileName = s.str({ maxLength: 200, pattern: CHECKPOINT_FILE_NAME, patternText: 'a file name inside the checkpoint directory' });
+
+const stepsPerEpochOf = (root: unknown): number | undefined => {
+  const t = (root as { training?: { trainExamples?: number; batchSize?: number } })?.training;
+  return t && typeof t.trainExamples === 'number' && typeof t.batchSize === 'number' ? Math.ceil(t.trainExamples / t.batchSize) : undefined;
+};
+
+/**
+ * The schema of `checkpoint.json` (version 1), checked by {@link parseMeta} on every read. Tests generate their damaged
+ * files from it. @internal
+ */
+export const CHECKPOINT_SCHEMA: Schema = s.obj({
+  format: s.lit('fmnist-checkpoint'),
+  version: s.lit(1),
+  preset: s.opt(s.str({ values: Object.keys(PRESETS) })),
+  config: s.obj(
+    {},
+    {
+      refine: (config: ModelConfig) => {
+        try {
+          validateConfig(config);
+        } catch (err) {
+          return `is not a valid model config: ${(err as Error).message}`;
+        }
+        const n = countParameters(config);
+        return n > MAX_CHECKPOINT_PARAMETERS ? `describes ${n} parameters, more than the ${MAX_CHECKPOINT_PARAMETERS} allowed` : undefined;
+      },
+    },
+  ),
+  epoch: s.int(0, MAX_EPOCHS, {
+    refine: (epoch: number, root) => {
+      const asked = (root as { training?: { epochs?: unknown } }).training?.epochs;
+      // Only against a valid 'training.epochs' (else that field is the one reported).
+      const valid = typeof asked === 'number' && Number.isInteger(asked) && asked >= 1 && asked <= MAX_EPOCHS;
+      return valid && epoch > asked ? `must not exceed 'training.epochs' (${asked})` : undefined;
+    },
+  }),
+  step: s.int(0, Number.MAX_SAFE_INTEGER),
+  rng: s.arr(s.int(0, 0xffffffff), 4, 4, {
+    refine: (rng: number[]) => (rng.every((v) => v === 0) ? 'must not be all zero (the RNG would be stuck)' : undefined),
+  }),
+  training: s.obj({
+    optimizer: s.str({ values: ['adam', 'adamw'] }),
+    learningRate: s.num(0, 1000, { exclusiveMin: true }),
+    beta1: finite(0, 1),
+    beta2: finite(0, 1),
+    epsilon: s.num(0, 1, { exclusiveMin: true }),
+    weightDecay: s.opt(finite(0, 1000)),
+    batchSize: s.int(1, MAX_EXAMPLES),
+    epochs: s.int(1, MAX_EPOCHS),
+    seed: s.int(-Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER),
+    backend: s.str({ maxLength: 100 }),
+    threads: s.int(1, 4096),
+    normalization: s.lit('unit'),
+    trainExamples: s.int(1, MAX_EXAMPLES),
+    lrSchedule: s.opt(s.str({ values: ['constant', 'cosine'] })),
+    augment: s.opt(s.obj({ shift: s.opt(s.int(0, 27)), flip: s.opt(s.bool()), erase: s.opt(finite(0, 1)) })),
+  }),
+  history: s.arr(
+    s.obj({
+      epoch: s.int(1, MAX_EPOCHS),
+      trainLoss: finite(0),
+      trainAccuracy: finite(0, 1),
+      testLoss: s.opt(finite(0)),
+      testAccuracy: s.opt(finite(0, 1)),
+      timeMs: finite(0),
+      imagesPerSecond: finite(0),
+    }),
+    0,
+    MAX_EPOCHS,
+    {
+      refine: (history: EpochRecord[], root) => {
+        const epoch = (root as { epoch?: number }).epoch;
+        if (history.length !== epoch) return `must hold one record per completed epoch (${epoch}), has ${history.length}`;
+        const i = history.findIndex((e, k) => e.epoch !== k + 1);
+        return i >= 0 ? `must number its epochs 1, 2, …; entry ${i} says epoch ${history[i]?.epoch}` : undefined;
+      },
+    },
+  ),
+  dataset: s.opt(s.obj({ source: s.str({ maxLength: 4096 }), sha256: s.record(s.str({ maxLength: 128 }), 64) })),
+  producer: s.str({ maxLength: 200 }),
+  createdAt: s.str({ maxLength: 100 }),
+  resumeAt: s.opt(
+    s.obj(
+      {
+        batch: s.int(1, MAX_EXAMPLES, {
+          refine: (batch: number, root) => {
+            const steps = stepsPerEpochOf(root);
+            return steps !== undefined && batch >= steps ? `must be before the end of the epoch (${steps} steps)` : undefined;
+          },
+        }),
+        partial: s.obj({
+          lossSum: finite(0),
+          correct: s.int(0, MAX_EXAMPLES),
+          seen: s.int(0, MAX_EXAMPLES),
+          timeMs: finite(0),
+        }),
+      },
+      {
+        refine: (r: { partial: { correct: number; seen: number } }) =>
+          r.partial.correct > r.partial.seen ? `counts ${r.partial.correct} correct of ${r.partial.seen} seen` : undefined,
+      },
+    ),
+  ),
+  files: s.opt(s.obj({ weights: fileName, optimizer: s.opt(fileName) })),
+});
+
+/** Where to resume inside an epoch (a checkpoint written mid-epoch). */
+export interface ResumePoint {
+  /** Batches of the epoch already applied. */
+  batch: number;
+  /** The epoch's running sums so far. */
+  partial: { lossSum: number; correct: number; seen: number; timeMs: number };
+}
+
+/** `checkpoint.json` as stored: the meta plus the mid-epoch resume point and the names of the tensor files. @internal */
+export type StoredCheckpointMeta = CheckpointMeta & { resumeAt?: ResumePoint; files?: { weights: string; optimizer?: string } };
+
+/**
+ * Parses and checks checkpoint JSON against {@link CHECKPOINT_SCHEMA}.
+ *
+ * @throws FmnistModelError `E_CHECKPOINT_CORRUPT` naming the file, the field and the bad value
+ * @internal
+ */
+export function parseMeta(text: string, file: string): StoredCheckpointMeta {
+  let meta: unknown;
   try {
     meta = JSON.parse(text);
   } catch (err) {
@@ -141,18 +278,48 @@ export function parseMeta(text: string, file: string): CheckpointMeta {
       },
     );
   }
-  if (meta?.format !== 'fmnist-checkpoint' || meta.version !== 1) {
+  const m = meta as Partial<CheckpointMeta> | null;
+  if (typeof m !== 'object' || m === null || Array.isArray(m) || m.format !== 'fmnist-checkpoint') {
     throw new FmnistModelError(
       'E_CHECKPOINT_CORRUPT',
-      `${file}: not an fmnist checkpoint (format ${JSON.stringify(meta?.format)}, version ${JSON.stringify(meta?.version)}).`,
+      `${file}: not an fmnist checkpoint (field 'format' is ${showValue(m?.format)}, expected "fmnist-checkpoint"). Pass the checkpoint.json of a run.`,
     );
   }
-  try {
-    validateConfig(meta.config);
-  } catch (err) {
-    throw new FmnistModelError('E_CHECKPOINT_CORRUPT', `${file}: its model config is invalid: ${(err as Error).message}`, { cause: err });
+  if (m.version !== 1) {
+    throw new FmnistModelError(
+      'E_CHECKPOINT_CORRUPT',
+      `${file}: field 'version' is ${showValue(m.version)}; this release reads checkpoint version 1. Upgrade @fmnist/model or use another checkpoint.`,
+    );
   }
-  return meta;
+  const violation = checkSchema(CHECKPOINT_SCHEMA, meta);
+  if (violation) {
+    throw new FmnistModelError(
+      'E_CHECKPOINT_CORRUPT',
+      `${file}: ${formatViolation(violation)}. The file is damaged or was edited; restore it or use another checkpoint.`,
+    );
+  }
+  return meta as StoredCheckpointMeta;
+}
+
+/**
+ * Refuses NaN and ±Infinity in a set of tensors.
+ *
+ * @throws FmnistModelError `E_NON_FINITE` naming the tensor, the index and the value
+ * @internal
+ */
+export function checkFinite(params: ParamSet, where: string): void {
+  for (const [name, data] of Object.entries(params)) {
+    if (!data) continue;
+    for (let i = 0; i < data.length; i++) {
+      const v = data[i] as number;
+      if (v - v !== 0) {
+        throw new FmnistModelError(
+          'E_NON_FINITE',
+          `${where}: tensor '${name}' holds ${v} at index ${i}; a model with NaN or infinite weights gives no usable predictions. Use an earlier checkpoint or train again.`,
+        );
+      }
+    }
+  }
 }
 
 /** Decodes weights against a config. @internal */

@@ -6,14 +6,18 @@
  * @packageDocumentation
  */
 export {
+  CHECKPOINT_SCHEMA,
   type Checkpoint,
   type CheckpointMeta,
+  checkFinite,
   decodeOptimizer,
   decodeWeights,
   type EpochRecord,
   encodeOptimizer,
   encodeWeights,
   parseMeta,
+  type ResumePoint,
+  type StoredCheckpointMeta,
   type TrainingRecord,
 } from './checkpoint';
 export {
@@ -37,5 +41,16 @@ export type { AdamOptions, AdamState, ParamSet, StepResult, TrainEngine } from '
 export { FmnistModelError, type FmnistModelErrorCode } from './errors';
 export { checkParams, cloneParams, createModel, type FmnistModel, initParams, modelFromParams } from './model';
 export { createPredictor, type Predictor, type PredictorOptions } from './predictor';
-export { decodeSafetensors, encodeSafetensors, type SafeTensor } from './safetensors';
+export { decodeSafetensors, encodeSafetensors, SAFETENSORS_HEADER_SCHEMA, type SafeTensor } from './safetensors';
+export {
+  checkSchema,
+  describeSchema,
+  formatViolation,
+  listSchemaDamage,
+  type Schema,
+  type SchemaDamage,
+  type SchemaViolation,
+  s as schema,
+  showValue,
+} from './schema';
 export { type Evaluation, flipAveragedLogits, scoreLogits } from './score';

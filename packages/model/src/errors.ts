@@ -7,8 +7,9 @@ import { FmnistError } from '@fmnist/data';
  * | --- | --- |
  * | `E_CONFIG` | an unknown preset or an invalid model config value |
  * | `E_CHECKPOINT_MISSING` | no checkpoint at the given path |
- * | `E_CHECKPOINT_CORRUPT` | a checkpoint file that cannot be parsed (truncated, not safetensors, bad JSON) |
+ * | `E_CHECKPOINT_CORRUPT` | a checkpoint file that cannot be parsed or breaks its schema (truncated, not safetensors, bad JSON, a field out of range — the message names the file, the field and the value), a non-regular file, or a file reference outside the checkpoint directory |
  * | `E_CHECKPOINT_MISMATCH` | tensors missing, extra, or of the wrong shape for the config |
+ * | `E_NON_FINITE` | a checkpoint's weights or optimizer state hold NaN or ±Infinity (the message names the tensor) |
  * | `E_NAN` | the loss became NaN or infinite; training stopped |
  * | `E_BACKEND` | the requested compute backend is not available |
  */
@@ -17,6 +18,7 @@ export type FmnistModelErrorCode =
   | 'E_CHECKPOINT_MISSING'
   | 'E_CHECKPOINT_CORRUPT'
   | 'E_CHECKPOINT_MISMATCH'
+  | 'E_NON_FINITE'
   | 'E_NAN'
   | 'E_BACKEND';
 

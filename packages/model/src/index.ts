@@ -7,7 +7,15 @@
  */
 
 export { type BackendName, type TfjsBackendName, tryLoadTfjsNode, useTfjsBackend } from './backend';
-export { CHECKPOINT_FILES, loadCheckpoint, saveCheckpoint, writeFileAtomic } from './checkpoint-node';
+export {
+  ATOMIC_TEMP_FILE,
+  CHECKPOINT_FILES,
+  loadCheckpoint,
+  readCheckpointMeta,
+  removeStaleTempFiles,
+  saveCheckpoint,
+  writeFileAtomic,
+} from './checkpoint-node';
 export * from './core';
 export { createEngine, type EngineOptions, kernelsSupport } from './engines';
 export { createTfjsForward } from './tfjs-engine';

@@ -6,6 +6,36 @@
  * `F32` tensors are read and written (all this project stores).
  */
 import { FmnistModelError } from './errors';
+import { checkSchema, formatViolation, type Schema, s, showValue } from './schema';
+
+/** Most dimensions and tensors a safetensors file may declare (fmnist's have ≤ 2 and ≤ 64). */
+const MAX_DIMS = 8;
+const MAX_TENSORS = 10_000;
+
+/** One tensor entry of the header. */
+const TENSOR_ENTRY: Schema = s.obj({
+  dtype: s.str({ values: ['F32'], maxLength: 16 }),
+  shape: s.arr(s.int(0, 2 ** 31), 0, MAX_DIMS),
+  data_offsets: s.arr(s.int(0, Number.MAX_SAFE_INTEGER), 2, 2, {
+    refine: ([begin, end]: [number, number]) => (end < begin ? `must not end (${end}) before it begins (${begin})` : undefined),
+  }),
+});
+
+/** The schema of a safetensors header (only F32 tensors; string metadata). Checked by {@link decodeSafetensors}. @internal */
+export const SAFETENSORS_HEADER_SCHEMA: Schema = s.record(s.any({ nullable: true }), MAX_TENSORS + 1, {
+  refine: (header: Record<string, unknown>) => {
+    for (const [key, value] of Object.entries(header)) {
+      const violation =
+        key === '__metadata__'
+          ? checkSchema(s.record(s.str({ maxLength: 1_000_000 }), MAX_TENSORS), value)
+          : checkSchema(TENSOR_ENTRY, value);
+      if (violation) {
+        return formatViolation({ ...violation, path: violation.path === '(root)' ? key : `${key}.${violation.path}` });
+      }
+    }
+    return undefined;
+  },
+});
 
 /** A tensor to store: its shape and float32 data. */
 export interface SafeTensor {
@@ -87,7 +117,12 @@ export function decodeSafetensors(
   } catch (err) {
     return corrupt(`header is not JSON: ${(err as Error).message}`);
   }
-  if (typeof header !== 'object' || header === null || Array.isArray(header)) corrupt('header is not an object');
+  const violation = checkSchema(SAFETENSORS_HEADER_SCHEMA, header);
+  if (violation) {
+    // The refinement names the tensor's field itself; a header that is not an object at all is the root's violation.
+    const why = violation.expected.startsWith('field ') ? violation.expected : `header ${violation.expected}, got ${showValue(header)}`;
+    corrupt(violation.path === '(root)' ? why : formatViolation(violation));
+  }
   const dataStart = 8 + headerLength;
   const dataLength = bytes.length - dataStart;
   const tensors: Record<string, SafeTensor> = {};
@@ -97,17 +132,15 @@ export function decodeSafetensors(
       metadata = value as Record<string, string>;
       continue;
     }
-    const info = value as { dtype?: string; shape?: number[]; data_offsets?: [number, number] };
-    if (info.dtype !== 'F32') corrupt(`tensor '${key}' has dtype ${info.dtype}; only F32 is supported`);
-    const [begin, end] = info.data_offsets ?? [-1, -1];
-    const n = (info.shape ?? []).reduce((a, b) => a * b, 1);
-    if (!(begin >= 0 && end >= begin && end <= dataLength))
-      corrupt(`tensor '${key}' lies outside the file (offsets ${begin}–${end}, data ${dataLength} bytes; truncated?)`);
+    const info = value as { dtype: 'F32'; shape: number[]; data_offsets: [number, number] };
+    const [begin, end] = info.data_offsets;
+    const n = info.shape.reduce((a, b) => a * b, 1);
+    if (end > dataLength) corrupt(`tensor '${key}' lies outside the file (offsets ${begin}–${end}, data ${dataLength} bytes; truncated?)`);
     if (end - begin !== n * 4) corrupt(`tensor '${key}' has ${end - begin} bytes for shape [${info.shape}]`);
     const data = new Float32Array(n);
     const src = new DataView(bytes.buffer, bytes.byteOffset + dataStart + begin, end - begin);
     for (let i = 0; i < n; i++) data[i] = src.getFloat32(i * 4, true);
-    tensors[key] = { shape: info.shape ?? [], data };
+    tensors[key] = { shape: info.shape, data };
   }
   return { tensors, metadata };
 }

@@ -117,6 +117,34 @@ describe('train() checkpoints, resume and guards', () => {
       expect(Array.from(resumed.params[k] as Float32Array), k).toEqual(Array.from(full.params[k] as Float32Array));
   });
 
+  it('a mid-epoch checkpoint resumed with another batch size or other data → E_CHECKPOINT_MISMATCH, nothing trained', async () => {
+    const controller = new AbortController();
+    await train({
+      model: createModel(tiny),
+      data,
+      epochs: 2,
+      batchSize: 32,
+      backend: 'cpu',
+      checkpointDir: dir,
+      signal: controller.signal,
+      callbacks: { onBatchEnd: ({ batch }) => (batch === 3 ? controller.abort() : undefined) },
+    });
+    const saved = await loadCheckpoint(dir);
+    expect((saved.meta as { resumeAt?: { batch: number } }).resumeAt?.batch).toBe(3);
+    for (const other of [
+      { batchSize: 64, data },
+      { batchSize: 32, data: { ...data, train: synthetic(200, 1) } },
+    ]) {
+      const err = await train({ model: createModel(tiny), epochs: 2, backend: 'cpu', checkpointDir: dir, resume: true, ...other }).catch(
+        (e) => e,
+      );
+      expect(err).toBeInstanceOf(FmnistModelError);
+      expect(err.code).toBe('E_CHECKPOINT_MISMATCH');
+      expect(err.message).toMatch(/stopped at batch 3 of an epoch of 300 examples in batches of 32/);
+    }
+    expect((await loadCheckpoint(dir)).meta.step).toBe(saved.meta.step);
+  });
+
   it('an absurd learning rate → E_NAN; the checkpoint of the last good epoch is kept', async () => {
     const model = createModel(tiny);
     await train({ model, data, epochs: 1, batchSize: 64, backend: 'cpu', checkpointDir: dir });

@@ -1,6 +1,6 @@
 import { type Augmentation, batches, createRng, type ExampleSet, type RngState } from '@fmnist/data';
 import type { BackendName } from './backend';
-import type { CheckpointMeta, EpochRecord, TrainingRecord } from './checkpoint';
+import type { CheckpointMeta, EpochRecord, StoredCheckpointMeta, TrainingRecord } from './checkpoint';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint-node';
 import type { AdamOptions, AdamState, TrainEngine } from './engine';
 import { createEngine } from './engines';
@@ -239,8 +239,16 @@ export async function train(options: TrainOptions): Promise<History> {
     startEpoch = ckpt.meta.epoch;
     history = ckpt.meta.history;
     rng.setState(ckpt.meta.rng);
-    const resumeAt = (ckpt.meta as CheckpointMeta & { resumeAt?: { batch: number; partial: typeof partial } }).resumeAt;
+    const resumeAt = (ckpt.meta as StoredCheckpointMeta).resumeAt;
     if (resumeAt) {
+      // A mid-epoch resume point only means something for the batches it was counted in.
+      const recorded = ckpt.meta.training;
+      if (recorded.batchSize !== batchSize || recorded.trainExamples !== data.train.count) {
+        throw new FmnistModelError(
+          'E_CHECKPOINT_MISMATCH',
+          `checkpoint in ${options.checkpointDir} stopped at batch ${resumeAt.batch} of an epoch of ${recorded.trainExamples} examples in batches of ${recorded.batchSize}; this run has ${data.train.count} examples in batches of ${batchSize}. Resume with the run's own data and batch size.`,
+        );
+      }
       skipBatches = resumeAt.batch;
       partial = resumeAt.partial;
     }

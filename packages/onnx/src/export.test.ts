@@ -146,8 +146,21 @@ describe('exportOnnx', () => {
       config: model.config,
       epoch: 1,
       step: 235,
-      rng: { s: [1, 2, 3, 4] },
-      training: { optimizer: 'adam', learningRate: 0.001, batchSize: 256, epochs: 1, seed: 0 },
+      rng: [1, 2, 3, 4],
+      training: {
+        optimizer: 'adam',
+        learningRate: 0.001,
+        beta1: 0.9,
+        beta2: 0.999,
+        epsilon: 1e-8,
+        batchSize: 256,
+        epochs: 1,
+        seed: 0,
+        backend: 'kernels',
+        threads: 1,
+        normalization: 'unit',
+        trainExamples: 60000,
+      },
       history: [{ epoch: 1, trainLoss: 0.9, trainAccuracy: 0.7, testLoss: 0.6, testAccuracy: 0.761, timeMs: 1, imagesPerSecond: 1 }],
       dataset: { source: 'system', sha256: { trainImages: 'abc' } },
       producer: '@fmnist/model',
@@ -205,10 +218,23 @@ describe('errors', () => {
     );
   });
 
+  it.each([
+    ['NaN', Number.NaN],
+    ['Infinity', Number.POSITIVE_INFINITY],
+    ['-Infinity', Number.NEGATIVE_INFINITY],
+  ])('a parameter holding %s is refused (E_NON_FINITE naming the tensor), for every quantisation', (name, value) => {
+    const bad = createModel('patch-mlp');
+    (bad.params['head.bias'] as Float32Array)[3] = value;
+    for (const quantize of ['none', 'int8', 'fp16'] as const) {
+      expectError(() => exportOnnx(bad, { quantize }), 'E_NON_FINITE', new RegExp(`tensor 'head\\.bias' holds ${name} at index 3`));
+    }
+  });
+
   it('unparsable checkpoint files (E_CHECKPOINT); wrong argument types (TypeError, RangeError)', () => {
     expectError(() => exportOnnx({ checkpointJson: '{nope', weights: new Uint8Array(8) }), 'E_CHECKPOINT', /not valid JSON/);
     const json = JSON.stringify({ format: 'fmnist-checkpoint', version: 1, config: model.config });
-    expectError(() => exportOnnx({ checkpointJson: json, weights: new Uint8Array([1, 2, 3]) }), 'E_CHECKPOINT', /model\.safetensors/);
+    // checkpoint.json is checked against its schema: the first missing field is named.
+    expectError(() => exportOnnx({ checkpointJson: json, weights: new Uint8Array([1, 2, 3]) }), 'E_CHECKPOINT', /field 'epoch' is missing/);
     expect(() => exportOnnx(null as never)).toThrow(TypeError);
     expect(() => exportOnnx({ foo: 1 } as never)).toThrow(/'config' and 'params'/);
     expect(() => exportOnnx(model, { quantize: 'int4' as 'int8' })).toThrow(RangeError);

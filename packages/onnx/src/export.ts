@@ -169,6 +169,13 @@ function checkTensors(
         `${where}: tensor '${spec.name}' has ${got}; ${label} needs ${describeShape(spec)} = ${size} values (Linear weights are [in, out]). Was it saved with another preset or config?`,
       );
     }
+    const bad = t.data.findIndex((v) => !Number.isFinite(v));
+    if (bad >= 0) {
+      throw new FmnistOnnxError(
+        'E_NON_FINITE',
+        `${where}: tensor '${spec.name}' holds ${t.data[bad]} at index ${bad}; a model with NaN or infinite weights gives no usable predictions, so it is not exported. Export an earlier checkpoint or train again (a lower learning rate).`,
+      );
+    }
     out[spec.name] = t.data;
   }
   const known = new Set(specs.map((s) => s.name));
@@ -395,7 +402,7 @@ function datasetInfo(recorded: { source: string; sha256: Record<string, string> 
  *   `{ checkpointJson, weights }` file contents
  * @param options - `quantize` (`'none'`, `'int8'`, `'fp16'`), training record and extra metadata
  * @returns the bytes of the `.onnx` file
- * @throws FmnistOnnxError `E_CONFIG` (unknown preset, invalid config), `E_MISSING_WEIGHTS`, `E_SHAPE_MISMATCH`,
+ * @throws FmnistOnnxError `E_CONFIG` (unknown preset, invalid config), `E_MISSING_WEIGHTS`, `E_SHAPE_MISMATCH`, `E_NON_FINITE`,
  *   `E_CHECKPOINT` (unparsable checkpoint files)
  *
  * @example

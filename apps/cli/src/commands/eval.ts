@@ -65,6 +65,13 @@ export async function run(modelPath: string, flags: EvalFlags): Promise<void> {
     } finally {
       await onnx.dispose();
     }
+    // NaN or infinite weights give NaN/∞ logits: an accuracy computed from them would be meaningless.
+    const bad = logits.findIndex((v) => !Number.isFinite(v));
+    if (bad >= 0) {
+      throw new ExitError(
+        `${ref.path}: the model gives ${logits[bad]} for test image ${Math.floor(bad / classes)} (class ${bad % classes}); its weights hold NaN or infinite values. Export it again from a good checkpoint.`,
+      );
+    }
     score = scoreLogits(logits, test.labels.subarray(0, test.count), classes);
     engine = 'onnxruntime-node (cpu)';
     recorded = (onnx.metadata?.metrics as { testAccuracy?: number } | undefined)?.testAccuracy;

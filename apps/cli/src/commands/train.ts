@@ -1,9 +1,9 @@
 /** `fmnist train`: trains with live progress and writes a run directory (config, metrics, charts, report, checkpoint, ONNX). */
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rmdir } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { CLASS_NAMES, describeAugmentation, type FashionMnistSplit, getImage, permutation, subset } from '@fmnist/data';
-import type { BackendName, EpochRecord, FmnistModel, History, PresetName } from '@fmnist/model';
+import type { BackendName, EpochRecord, FmnistModel, History, PresetName, StoredCheckpointMeta } from '@fmnist/model';
 import { TRAINING_RECIPES } from '@fmnist/model/core';
 import { confusionSvg, curvesSvg, perClassAccuracy } from '../charts';
 import { checksums, loadData } from '../dataset';
@@ -16,6 +16,16 @@ import { RUN_FILES } from '../paths';
 import { EpochProgress } from '../progress';
 import { svgToPng } from '../render';
 import { type Misclassified, renderReport } from '../report';
+import {
+  checkConfigAgainstCheckpoint,
+  checkSubsetAgainstCheckpoint,
+  OLD_RUN_DEFAULTS,
+  type RunConfig,
+  type RunSettings,
+  readRunConfig,
+  settingsFromCheckpoint,
+} from '../run-config';
+import { acquireRunLock, describeTakeover } from '../run-lock';
 import { colors, log, printJson } from '../ui';
 
 interface TrainFlags {
@@ -41,46 +51,6 @@ interface TrainFlags {
   json?: boolean;
 }
 
-/** The hyperparameters a run keeps across `--resume`. */
-interface RunSettings {
-  preset: string;
-  epochs: number;
-  batchSize: number;
-  learningRate: number;
-  seed: number;
-  evalEvery: number;
-  subset: number | null;
-  lrSchedule: 'constant' | 'cosine';
-  weightDecay: number;
-  augment: AugmentSpec;
-}
-
-/** What runs written before these settings existed used. */
-const OLD_RUN_DEFAULTS: Pick<RunSettings, 'lrSchedule' | 'weightDecay' | 'augment'> = {
-  lrSchedule: 'constant',
-  weightDecay: 0,
-  augment: null,
-};
-
-/** `config.json` of a run. */
-interface RunConfig {
-  format: 'fmnist-run';
-  version: 1;
-  run: string;
-  command: string;
-  status: 'running' | 'completed' | 'aborted' | 'time-budget' | 'failed';
-  startTime: string;
-  endTime: string | null;
-  durationMs: number | null;
-  resumedAt: string[];
-  model: { preset: string; parameters: number; config: unknown };
-  settings: RunSettings;
-  training: Record<string, unknown>;
-  environment: Record<string, unknown>;
-  dataset: Record<string, unknown>;
-  result: Record<string, unknown> | null;
-}
-
 const stamp = (d = new Date()) => {
   const p = (n: number) => String(n).padStart(2, '0');
   return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
@@ -90,23 +60,63 @@ const MISCLASSIFIED_PER_CLASS = 4;
 
 // biome-ignore lint/suspicious/noExplicitAny: commander passes the Command as the last argument
 export async function run(flags: TrainFlags, command: any): Promise<void> {
-  const fromCli = (name: string) => command?.getOptionValueSource?.(name) === 'cli';
   const started = new Date();
-
-  // ---- where the run lives, and its settings (fresh, or from config.json when resuming)
   const resuming = flags.resume !== undefined && flags.resume !== false;
   const runArg = typeof flags.resume === 'string' ? flags.resume : flags.out;
   if (resuming && !runArg) throw new UsageError('--resume needs the run directory: fmnist train --resume runs/NAME');
   if (typeof flags.resume === 'string' && flags.out && resolve(flags.out) !== resolve(flags.resume)) {
     throw new UsageError(`--resume ${flags.resume} and --out ${flags.out} name different runs; pass only one.`);
   }
+  if (!TRAINING_RECIPES[flags.preset]) throw new UsageError(`unknown preset '${flags.preset}'.`);
   const runDir = resolve(runArg ?? join('runs', `${flags.preset}-${stamp(started)}`));
+  if (resuming && !existsSync(join(runDir, RUN_FILES.config)) && !existsSync(join(runDir, RUN_FILES.checkpoint, 'checkpoint.json'))) {
+    throw new ExitError(
+      `${runDir}: no ${RUN_FILES.config}, so nothing to resume. Start a new run with: fmnist train --out ${relative(process.cwd(), runDir) || '.'}`,
+    );
+  }
+  // ---- one writer per run directory: the lock is held from before anything is read until the last file is written.
+  const created = !existsSync(runDir);
+  try {
+    await mkdir(runDir, { recursive: true });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    throw new ExitError(`cannot create the run directory ${runDir} (${code}). Choose another --out.`, EXIT.failure, { cause: err });
+  }
+  const lock = await acquireRunLock(runDir, ['fmnist', ...process.argv.slice(2)].join(' '));
+  try {
+    if (lock.tookOverFrom) log(colors.yellow(describeTakeover(lock.tookOverFrom)));
+    // Leftovers of writes killed midway (the lock guarantees nobody is writing them now).
+    const { removeStaleTempFiles } = await import('@fmnist/model');
+    const removed = [...(await removeStaleTempFiles(runDir)), ...(await removeStaleTempFiles(join(runDir, RUN_FILES.checkpoint)))];
+    if (removed.length > 0)
+      log(colors.dim(`Removed ${removed.length} temporary file${removed.length > 1 ? 's' : ''} left by an interrupted write.`));
+    await trainRun(flags, command, started, runDir, resuming);
+  } finally {
+    await lock.release();
+    // A fresh run that failed before writing anything leaves no empty directory behind.
+    if (created)
+      await readdir(runDir)
+        .then((names) => (names.length === 0 ? rmdir(runDir) : undefined))
+        .catch(() => {});
+  }
+}
+
+async function trainRun(
+  flags: TrainFlags,
+  // biome-ignore lint/suspicious/noExplicitAny: commander's Command
+  command: any,
+  started: Date,
+  runDir: string,
+  resuming: boolean,
+): Promise<void> {
+  const fromCli = (name: string) => command?.getOptionValueSource?.(name) === 'cli';
+  const { readCheckpointMeta, writeFileAtomic } = await import('@fmnist/model');
   const ckptDir = join(runDir, RUN_FILES.checkpoint);
   const configPath = join(runDir, RUN_FILES.config);
   const ckptJson = join(ckptDir, 'checkpoint.json');
+  const runFiles = { config: configPath, checkpoint: ckptJson };
 
-  const recipe = TRAINING_RECIPES[flags.preset];
-  if (!recipe) throw new UsageError(`unknown preset '${flags.preset}'.`);
+  const recipe = TRAINING_RECIPES[flags.preset] as (typeof TRAINING_RECIPES)[PresetName];
   let settings: RunSettings = {
     preset: flags.preset,
     epochs: flags.epochs ?? recipe.epochs,
@@ -120,23 +130,27 @@ export async function run(flags: TrainFlags, command: any): Promise<void> {
     augment: flags.augment !== undefined ? flags.augment : recipe.augment,
   };
   let previous: RunConfig | undefined;
+  const hasCheckpoint = existsSync(ckptJson);
+  // The checkpoint is what a resume continues from: read (and schema-check) it first; config.json is checked against it.
+  const ckptMeta: StoredCheckpointMeta | undefined = resuming && hasCheckpoint ? await readCheckpointMeta(ckptDir) : undefined;
+  let rebuilt = false;
   if (resuming) {
-    if (!existsSync(configPath)) {
-      throw new ExitError(
-        `${runDir}: no ${RUN_FILES.config}, so nothing to resume. Start a new run with: fmnist train --out ${relative(process.cwd(), runDir) || '.'}`,
-      );
+    const read = await readRunConfig(configPath, ckptMeta !== undefined);
+    let before: RunSettings;
+    if (read.kind === 'lost') {
+      if (!ckptMeta) {
+        throw new ExitError(
+          `${configPath} ${read.why} and ${runDir} has no checkpoint yet, so there is nothing to resume. Start a new run with another --out (or delete ${runDir}).`,
+        );
+      }
+      before = settingsFromCheckpoint(ckptMeta, flags.evalEvery);
+      rebuilt = true;
+      log(colors.yellow(`${configPath} ${read.why}: rebuilding it from the checkpoint's own record (${ckptJson}).`));
+    } else {
+      previous = read.config;
+      if (ckptMeta) checkConfigAgainstCheckpoint(previous, ckptMeta, runFiles);
+      before = { ...OLD_RUN_DEFAULTS, ...previous.settings };
     }
-    try {
-      previous = JSON.parse(await readFile(configPath, 'utf8')) as RunConfig;
-      if (previous.format !== 'fmnist-run' || !previous.settings) throw new Error('not an fmnist run config');
-    } catch (err) {
-      throw new ExitError(
-        `${configPath}: not a valid run config (${(err as Error).message}). Start a new run with another --out.`,
-        EXIT.failure,
-        { cause: err },
-      );
-    }
-    const before: RunSettings = { ...OLD_RUN_DEFAULTS, ...previous.settings };
     const kept: [keyof RunSettings, string, unknown][] = [
       ['preset', 'preset', flags.preset],
       ['batchSize', 'batch-size', flags.batchSize],
@@ -145,7 +159,7 @@ export async function run(flags: TrainFlags, command: any): Promise<void> {
       ['weightDecay', 'weight-decay', flags.weightDecay],
       ['augment', 'augment', flags.augment],
       ['seed', 'seed', flags.seed],
-      ['subset', 'subset', flags.subset],
+      ...(rebuilt ? [] : ([['subset', 'subset', flags.subset]] as [keyof RunSettings, string, unknown][])),
     ];
     for (const [key, flag, value] of kept) {
       const optionName = flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
@@ -159,30 +173,24 @@ export async function run(flags: TrainFlags, command: any): Promise<void> {
     settings = {
       ...before,
       epochs: fromCli('epochs') && flags.epochs !== undefined ? flags.epochs : before.epochs,
-      evalEvery: fromCli('evalEvery') ? flags.evalEvery : previous.settings.evalEvery,
+      evalEvery: fromCli('evalEvery') ? flags.evalEvery : before.evalEvery,
     };
   } else if (existsSync(ckptJson) || existsSync(configPath)) {
     throw new UsageError(`${runDir} already holds a run. Continue it with --resume, or choose another --out.`);
   }
-  const hasCheckpoint = existsSync(ckptJson);
   let priorEpochs: EpochRecord[] = [];
   /** Where the checkpoint resumes: after `epoch` whole epochs, and `batch` steps into the next one when mid-epoch. */
   let resumePoint: { epoch: number; batch?: number } | undefined;
-  if (resuming && hasCheckpoint) {
-    try {
-      const meta = JSON.parse(await readFile(ckptJson, 'utf8')) as { epoch: number; history: EpochRecord[]; resumeAt?: { batch: number } };
-      priorEpochs = meta.history ?? [];
-      resumePoint = { epoch: meta.epoch, batch: meta.resumeAt?.batch };
-      if (meta.epoch >= settings.epochs) {
-        throw new UsageError(
-          `${runDir} already finished ${meta.epoch} of ${settings.epochs} epochs. Pass a larger --epochs to train further.`,
-        );
-      }
-    } catch (err) {
-      if (err instanceof ExitError) throw err;
-      throw new ExitError(`${ckptJson}: damaged (${(err as Error).message}). Start a new run with another --out.`, EXIT.failure, {
-        cause: err,
-      });
+  if (ckptMeta) {
+    priorEpochs = ckptMeta.history;
+    resumePoint = { epoch: ckptMeta.epoch, batch: ckptMeta.resumeAt?.batch };
+    // Training finished but the process died while writing the report, charts or model (status still 'running', or
+    // config.json lost): the resume trains nothing and writes what is missing.
+    const unfinishedArtifacts = rebuilt || previous?.status === 'running';
+    if (ckptMeta.epoch > settings.epochs || (ckptMeta.epoch === settings.epochs && !unfinishedArtifacts)) {
+      throw new UsageError(
+        `${runDir} already finished ${ckptMeta.epoch} of ${settings.epochs} epochs. Pass a larger --epochs to train further.`,
+      );
     }
   }
 
@@ -196,6 +204,9 @@ export async function run(flags: TrainFlags, command: any): Promise<void> {
   }
   const data = await loadData({ dir: flags.dir, verify: true });
   let trainSet: FashionMnistSplit = data.train;
+  // A rebuilt config records the checkpoint's number of examples; the whole training set means no subset.
+  if (rebuilt && settings.subset === data.train.count) settings = { ...settings, subset: null };
+  if (ckptMeta) checkSubsetAgainstCheckpoint(settings.subset, data.train.count, ckptMeta, runFiles);
   if (settings.subset !== null) {
     if (settings.subset > data.train.count)
       throw new UsageError(`--subset ${settings.subset} is larger than the ${data.train.count} training images.`);
@@ -203,7 +214,6 @@ export async function run(flags: TrainFlags, command: any): Promise<void> {
   }
   const testSet = data.test;
 
-  await mkdir(runDir, { recursive: true });
   const config: RunConfig = {
     format: 'fmnist-run',
     version: 1,
@@ -248,7 +258,7 @@ export async function run(flags: TrainFlags, command: any): Promise<void> {
     },
     result: null,
   };
-  const saveConfig = () => writeFile(configPath, `${JSON.stringify(config, null, 2)}\n`);
+  const saveConfig = () => writeFileAtomic(configPath, `${JSON.stringify(config, null, 2)}\n`);
   await saveConfig();
 
   // ---- Ctrl-C: stop at the next batch boundary after writing a checkpoint; a second Ctrl-C quits at once.
@@ -272,8 +282,8 @@ export async function run(flags: TrainFlags, command: any): Promise<void> {
   const epochs: EpochRecord[] = [...priorEpochs];
   const writeMetrics = async () => {
     const rows = toMetricsRows(epochs);
-    await writeFile(join(runDir, RUN_FILES.metricsCsv), metricsCsv(rows));
-    await writeFile(join(runDir, RUN_FILES.metricsJsonl), metricsJsonl(rows));
+    await writeFileAtomic(join(runDir, RUN_FILES.metricsCsv), metricsCsv(rows));
+    await writeFileAtomic(join(runDir, RUN_FILES.metricsJsonl), metricsJsonl(rows));
   };
   if (epochs.length) await writeMetrics();
 
@@ -362,7 +372,7 @@ export async function run(flags: TrainFlags, command: any): Promise<void> {
   const perClass = evaluation ? perClassAccuracy(evaluation.confusion) : null;
   const files: string[] = [RUN_FILES.config, RUN_FILES.metricsCsv, RUN_FILES.metricsJsonl, `${RUN_FILES.checkpoint}/`];
   if (evaluation && perClass) {
-    await writeFile(join(runDir, RUN_FILES.perClass), perClassCsv(CLASS_NAMES, evaluation.confusion));
+    await writeFileAtomic(join(runDir, RUN_FILES.perClass), perClassCsv(CLASS_NAMES, evaluation.confusion));
     files.push(RUN_FILES.perClass);
   }
   const totalMs = Date.now() - started.getTime();
@@ -387,10 +397,10 @@ export async function run(flags: TrainFlags, command: any): Promise<void> {
     const confusion = confusionSvg(evaluation.confusion, CLASS_NAMES, {
       title: `Confusion matrix — test accuracy ${pct(evaluation.accuracy)}`,
     });
-    await writeFile(join(runDir, RUN_FILES.curvesSvg), String(curves));
-    await writeFile(join(runDir, RUN_FILES.curvesPng), await svgToPng(curves));
-    await writeFile(join(runDir, RUN_FILES.confusionSvg), String(confusion));
-    await writeFile(join(runDir, RUN_FILES.confusionPng), await svgToPng(confusion));
+    await writeFileAtomic(join(runDir, RUN_FILES.curvesSvg), String(curves));
+    await writeFileAtomic(join(runDir, RUN_FILES.curvesPng), await svgToPng(curves));
+    await writeFileAtomic(join(runDir, RUN_FILES.confusionSvg), String(confusion));
+    await writeFileAtomic(join(runDir, RUN_FILES.confusionPng), await svgToPng(confusion));
     files.push(RUN_FILES.curvesSvg, RUN_FILES.curvesPng, RUN_FILES.confusionSvg, RUN_FILES.confusionPng);
     const misclassified: Misclassified[] = [];
     const perTrue = new Array<number>(CLASS_NAMES.length).fill(0);
@@ -434,7 +444,7 @@ export async function run(flags: TrainFlags, command: any): Promise<void> {
       config,
       files,
     });
-    await writeFile(join(runDir, RUN_FILES.report), html);
+    await writeFileAtomic(join(runDir, RUN_FILES.report), html);
   }
 
   let exported: { path: string; bytes: number } | null = null;
@@ -467,7 +477,7 @@ export async function run(flags: TrainFlags, command: any): Promise<void> {
   let where = `after epoch ${last?.epoch ?? 0}`;
   let progressText = plural(last?.epoch ?? 0, 'epoch');
   try {
-    const meta = JSON.parse(await readFile(ckptJson, 'utf8')) as { epoch: number; resumeAt?: { batch: number } };
+    const meta = await readCheckpointMeta(ckptDir);
     if (meta.resumeAt) {
       const total = Math.ceil(trainSet.count / settings.batchSize);
       where = `in epoch ${meta.epoch + 1}, at step ${meta.resumeAt.batch} of ${total} (saved in the checkpoint)`;

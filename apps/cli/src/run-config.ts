@@ -1,0 +1,229 @@
+/**
+ * A run's `config.json`: its one schema (checked on every read), reading it safely, rebuilding its settings from the
+ * checkpoint when it was lost, and checking it against the checkpoint before a resume.
+ */
+import { constants } from 'node:fs';
+import { open } from 'node:fs/promises';
+import type { Augmentation } from '@fmnist/data';
+import { checkSchema, formatViolation, PRESETS, type Schema, type StoredCheckpointMeta, schema as s, showValue } from '@fmnist/model/core';
+import { RunError } from './errors';
+import type { AugmentSpec } from './parse';
+
+/** The hyperparameters a run keeps across `--resume`. */
+export interface RunSettings {
+  preset: string;
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  seed: number;
+  evalEvery: number;
+  subset: number | null;
+  lrSchedule: 'constant' | 'cosine';
+  weightDecay: number;
+  augment: AugmentSpec;
+}
+
+/** `config.json` of a run. */
+export interface RunConfig {
+  format: 'fmnist-run';
+  version: 1;
+  run: string;
+  command: string;
+  status: 'running' | 'completed' | 'aborted' | 'time-budget' | 'failed';
+  startTime: string;
+  endTime: string | null;
+  durationMs: number | null;
+  resumedAt: string[];
+  model: { preset: string; parameters: number; config: unknown };
+  settings: RunSettings;
+  training: Record<string, unknown>;
+  environment: Record<string, unknown>;
+  dataset: Record<string, unknown>;
+  result: Record<string, unknown> | null;
+}
+
+/** What runs written before these settings existed used. */
+export const OLD_RUN_DEFAULTS: Pick<RunSettings, 'lrSchedule' | 'weightDecay' | 'augment'> = {
+  lrSchedule: 'constant',
+  weightDecay: 0,
+  augment: null,
+};
+
+const MAX = 100_000_000;
+const time = s.str({ maxLength: 100 });
+
+/** The schema of `config.json` (version 1). Tests generate their damaged files from it. */
+export const RUN_CONFIG_SCHEMA: Schema = s.obj({
+  format: s.lit('fmnist-run'),
+  version: s.lit(1),
+  run: s.str({ maxLength: 4096 }),
+  command: s.str({ maxLength: 100_000 }),
+  status: s.str({ values: ['running', 'completed', 'aborted', 'time-budget', 'failed'] }),
+  startTime: time,
+  endTime: s.str({ maxLength: 100 }, { nullable: true }),
+  durationMs: s.num(0, Number.MAX_VALUE, { nullable: true }),
+  resumedAt: s.arr(time, 0, 100_000),
+  model: s.obj({ preset: s.str({ maxLength: 100 }), parameters: s.int(0, MAX), config: s.obj({}) }),
+  settings: s.obj({
+    preset: s.str({ values: Object.keys(PRESETS) }),
+    epochs: s.int(1, 1_000_000),
+    batchSize: s.int(1, MAX),
+    learningRate: s.num(0, 1000, { exclusiveMin: true }),
+    seed: s.int(-Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER),
+    evalEvery: s.int(1, 1_000_000),
+    subset: s.int(1, MAX, { nullable: true }),
+    lrSchedule: s.opt(s.str({ values: ['constant', 'cosine'] })),
+    weightDecay: s.opt(s.num(0, 1000)),
+    augment: s.opt(s.obj({ shift: s.opt(s.int(0, 27)), flip: s.opt(s.bool()), erase: s.opt(s.num(0, 1)) }, { nullable: true })),
+  }),
+  training: s.obj({}),
+  environment: s.obj({}),
+  dataset: s.obj({}),
+  result: s.obj({}, { nullable: true }),
+});
+
+/** Largest `config.json` read (a real one is a few KiB). */
+const MAX_CONFIG_BYTES = 16 * 1024 * 1024;
+
+/** What reading `config.json` found. */
+export type RunConfigRead =
+  | { kind: 'ok'; config: RunConfig }
+  /** Missing, empty or not JSON: what a killed write or a deleted file leaves; rebuildable from the checkpoint. */
+  | { kind: 'lost'; why: string };
+
+/**
+ * Reads and checks a run's `config.json`.
+ *
+ * @param path - the file
+ * @returns the config, or why it is lost (missing, empty, not JSON)
+ * @throws RunError `E_RUN_CONFIG_CORRUPT` for a non-regular file or a schema violation (naming the field)
+ */
+export async function readRunConfig(path: string, canRebuild: boolean): Promise<RunConfigRead> {
+  const rebuildHint = canRebuild
+    ? 'Fix that field, or delete config.json to rebuild it from the checkpoint.'
+    : 'Fix that field, or start a new run with another --out.';
+  let text: string;
+  let handle: import('node:fs/promises').FileHandle;
+  try {
+    handle = await open(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return { kind: 'lost', why: 'is missing' };
+    throw new RunError('E_RUN_CONFIG_CORRUPT', `${path}: cannot be read (${code}).`, { cause: err });
+  }
+  try {
+    const info = await handle.stat();
+    if (!info.isFile())
+      throw new RunError('E_RUN_CONFIG_CORRUPT', `${path}: not a regular file (a FIFO, device or socket). ${rebuildHint}`);
+    if (info.size > MAX_CONFIG_BYTES)
+      throw new RunError('E_RUN_CONFIG_CORRUPT', `${path}: ${info.size} bytes, far more than a run config has.`);
+    text = await handle.readFile('utf8');
+  } finally {
+    await handle.close();
+  }
+  if (text.trim() === '') return { kind: 'lost', why: 'is empty' };
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (err) {
+    return { kind: 'lost', why: `is not valid JSON (${(err as Error).message})` };
+  }
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc) || (doc as { format?: unknown }).format !== 'fmnist-run') {
+    throw new RunError(
+      'E_RUN_CONFIG_CORRUPT',
+      `${path}: not an fmnist run config (field 'format' is ${showValue((doc as { format?: unknown } | null)?.format)}, expected "fmnist-run"). ${rebuildHint}`,
+    );
+  }
+  const violation = checkSchema(RUN_CONFIG_SCHEMA, doc);
+  if (violation) throw new RunError('E_RUN_CONFIG_CORRUPT', `${path}: ${formatViolation(violation)}. ${rebuildHint}`);
+  return { kind: 'ok', config: doc as RunConfig };
+}
+
+/**
+ * The run's settings as its checkpoint records them (for a lost `config.json`). `evalEvery` is read back from which
+ * epochs were evaluated; `subset` is the number of training examples (the caller turns the full set into `null`).
+ *
+ * @param meta - the checkpoint's meta
+ * @param evalEveryDefault - when the history does not tell
+ */
+export function settingsFromCheckpoint(meta: StoredCheckpointMeta, evalEveryDefault: number): RunSettings {
+  const t = meta.training;
+  const firstEval = meta.history.find((e) => e.testAccuracy !== undefined && e.epoch < t.epochs)?.epoch;
+  return {
+    preset: meta.preset ?? 'custom',
+    epochs: t.epochs,
+    batchSize: t.batchSize,
+    learningRate: t.learningRate,
+    seed: t.seed,
+    // No evaluation before the last epoch although epochs before it ran: it evaluated at the end only.
+    evalEvery: firstEval ?? (meta.history.some((e) => e.epoch < t.epochs) ? t.epochs : evalEveryDefault),
+    subset: t.trainExamples,
+    lrSchedule: t.lrSchedule ?? 'constant',
+    weightDecay: t.weightDecay ?? 0,
+    augment: t.augment ?? null,
+  };
+}
+
+/** JSON with sorted keys, so equal objects compare equal whatever their key order. */
+const canonical = (v: unknown): string =>
+  JSON.stringify(v, (_, x) =>
+    x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : 1))) : x,
+  );
+
+const normalizeAugment = (a: Augmentation | null | undefined) => (a && Object.keys(a).length > 0 ? a : null);
+
+/**
+ * Refuses a `config.json` that disagrees with the checkpoint it sits beside (the checkpoint is what training resumes
+ * from, so its record wins; the config was edited or belongs to another run).
+ *
+ * @param config - the parsed config.json
+ * @param meta - the checkpoint's meta
+ * @param files - both paths, for the message
+ * @throws RunError `E_RUN_MISMATCH` naming both fields and values
+ */
+export function checkConfigAgainstCheckpoint(
+  config: RunConfig,
+  meta: StoredCheckpointMeta,
+  files: { config: string; checkpoint: string },
+): void {
+  const settings: RunSettings = { ...OLD_RUN_DEFAULTS, ...config.settings };
+  const t = meta.training;
+  const pairs: [string, unknown, string, unknown][] = [
+    ['settings.preset', settings.preset, 'preset', meta.preset ?? settings.preset],
+    ['settings.batchSize', settings.batchSize, 'training.batchSize', t.batchSize],
+    ['settings.learningRate', settings.learningRate, 'training.learningRate', t.learningRate],
+    ['settings.seed', settings.seed, 'training.seed', t.seed],
+    ['settings.lrSchedule', settings.lrSchedule, 'training.lrSchedule', t.lrSchedule ?? 'constant'],
+    ['settings.weightDecay', settings.weightDecay, 'training.weightDecay', t.weightDecay ?? 0],
+    ['settings.augment', normalizeAugment(settings.augment), 'training.augment', normalizeAugment(t.augment)],
+    ['model.config', config.model.config, 'config', meta.config],
+  ];
+  for (const [field, value, ckptField, recorded] of pairs) {
+    if (canonical(value) !== canonical(recorded)) {
+      throw new RunError(
+        'E_RUN_MISMATCH',
+        `${files.config}: field '${field}' is ${showValue(value)}, but the checkpoint ${files.checkpoint} records ${showValue(recorded)} (field '${ckptField}'); they belong to different runs or one was edited. Restore config.json, or delete it to rebuild it from the checkpoint.`,
+      );
+    }
+  }
+}
+
+/**
+ * Refuses a subset that disagrees with the checkpoint's number of training examples (once the data is loaded).
+ *
+ * @throws RunError `E_RUN_MISMATCH`
+ */
+export function checkSubsetAgainstCheckpoint(
+  subset: number | null,
+  trainCount: number,
+  meta: StoredCheckpointMeta,
+  files: { config: string; checkpoint: string },
+): void {
+  const examples = subset ?? trainCount;
+  if (examples !== meta.training.trainExamples) {
+    throw new RunError(
+      'E_RUN_MISMATCH',
+      `${files.config}: field 'settings.subset' gives ${examples} training images, but the checkpoint ${files.checkpoint} was trained on ${meta.training.trainExamples} (field 'training.trainExamples'). Restore config.json, or delete it to rebuild it from the checkpoint.`,
+    );
+  }
+}
