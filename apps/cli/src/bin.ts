@@ -141,6 +141,7 @@ function createProgram(): Command {
         .default('none'),
     )
     .option('--dir <dir>', 'folder holding the four Fashion-MNIST files')
+    .option('--force', '--tta flip even on a model trained without flip augmentation (refused otherwise)')
     .option('--json', 'print one JSON document on stdout')
     .addHelpText(
       'after',
