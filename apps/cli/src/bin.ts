@@ -142,6 +142,7 @@ function createProgram(): Command {
         .default('none'),
     )
     .option('--dir <dir>', 'folder holding the four Fashion-MNIST files')
+    .option('--force', '--tta flip even on a model trained without flip augmentation (refused otherwise)')
     .option('--json', 'print one JSON document on stdout')
     .addHelpText(
       'after',
@@ -207,8 +208,11 @@ function createProgram(): Command {
   program
     .command('bench')
     .summary('training and inference images/s per backend')
-    .description('Measure training images/s on each available backend and onnxruntime-node inference images/s.')
-    .addOption(new Option('--preset <name>', 'model preset').choices(PRESET_NAMES).default('patch-mlp'))
+    .description(
+      'Measure training images/s on each available backend and onnxruntime-node inference images/s, for one preset or several ' +
+        '(then each row also shows its speed relative to patch-mlp from the same run).',
+    )
+    .option('--preset <names>', `model preset, a comma-separated list, or all (${PRESET_NAMES.join(', ')})`, 'patch-mlp')
     .option('--seconds <s>', 'time per measurement', positiveNumber, 3)
     .option('--batch-size <n>', 'training batch size', positiveInt, 256)
     .option('--threads <n>', 'worker threads for the kernels backend', positiveInt)
@@ -219,6 +223,7 @@ function createProgram(): Command {
       examples([
         ['fmnist bench', 'all backends, 3 s each'],
         ['fmnist bench --backends kernels,wasm --seconds 10', 'longer, two backends'],
+        ['fmnist bench --preset all --backends kernels', 'every preset beside patch-mlp, kernels only'],
       ]),
     )
     .action(lazy(() => import('./commands/bench')));

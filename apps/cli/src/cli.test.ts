@@ -295,13 +295,19 @@ describe('train → eval → predict', () => {
   });
 
   it('eval --tta flip: the ONNX model (onnxruntime-node) and the checkpoint (kernels) give the same flip-averaged result', async () => {
-    const [onnx, ckpt, plain] = await Promise.all([
-      fmnist('eval', join(run, 'model.onnx'), '--tta', 'flip', '--json'),
-      fmnist('eval', run, '--tta', 'flip', '--json'),
+    // The run was trained without flips: refused without --force (a usage error naming the model), run with it.
+    const [refused, onnx, ckpt, plain] = await Promise.all([
+      fmnist('eval', join(run, 'model.onnx'), '--tta', 'flip'),
+      fmnist('eval', join(run, 'model.onnx'), '--tta', 'flip', '--force', '--json'),
+      fmnist('eval', run, '--tta', 'flip', '--force', '--json'),
       fmnist('eval', join(run, 'model.onnx'), '--json'),
     ]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/model\.onnx was trained without flip augmentation, .*add --force to run it anyway/);
+    expect(refused.stdout).toBe('');
     expect(onnx.code, onnx.stderr).toBe(0);
     expect(ckpt.code, ckpt.stderr).toBe(0);
+    expect(onnx.stderr).toMatch(/warning: .*trained without flip augmentation.*\(running anyway: --force\)/);
     const [a, b] = [JSON.parse(onnx.stdout), JSON.parse(ckpt.stdout)];
     expect([a.tta, b.tta]).toEqual(['flip', 'flip']);
     expect(Math.abs(a.accuracy - b.accuracy)).toBeLessThanOrEqual(0.0002);

@@ -21,6 +21,7 @@ import {
   type ValueInfoProto,
   ValueInfoProtoSchema,
 } from '../../../packages/onnx/src/gen/onnx_pb';
+import { ortOptimizationLevel } from './onnx-io';
 import { expectUserError, runCli } from './test-cli';
 
 let dir: string;
@@ -252,5 +253,15 @@ describe('terminal safety of what a model says', () => {
     );
     const r = await runCli(['predict', await model('for-svg'), svg]);
     expectUserError(r, 1, /leak\.svg: SVG and other XML\/HTML images are refused/);
+  });
+});
+
+describe('ortOptimizationLevel', () => {
+  it('reads int8 models at basic (no MatMulNBits fusion, the float32 result) and the others at all', () => {
+    expect(ortOptimizationLevel({ quantization: 'int8' })).toBe('basic');
+    expect(ortOptimizationLevel({ quantization: 'none' })).toBe('all');
+    expect(ortOptimizationLevel({ quantization: 'fp16' })).toBe('all');
+    expect(ortOptimizationLevel({})).toBe('all');
+    expect(ortOptimizationLevel(null)).toBe('all');
   });
 });

@@ -12,6 +12,7 @@
 // xmm registers; a larger tile or an unrolled k-loop spills and was measured slower).
 
 import { allocF32 } from './memory';
+import { flushSubnormals } from './flush';
 
 /** C = AB. */
 export const GEMM_SET: i32 = 0;
@@ -168,14 +169,15 @@ function kernel4x8(kc: i32, ap: usize, bp: usize, c: usize, ldcB: usize, init: i
     a += 16;
     b += 32;
   }
-  v128.store(c, c00);
-  v128.store(c, c01, 16);
-  v128.store(c + ldcB, c10);
-  v128.store(c + ldcB, c11, 16);
-  v128.store(c + 2 * ldcB, c20);
-  v128.store(c + 2 * ldcB, c21, 16);
-  v128.store(c + 3 * ldcB, c30);
-  v128.store(c + 3 * ldcB, c31, 16);
+  // A sum of tiny products can underflow: no subnormal leaves the GEMM (see ops.ts, "subnormals").
+  v128.store(c, flushSubnormals(c00));
+  v128.store(c, flushSubnormals(c01), 16);
+  v128.store(c + ldcB, flushSubnormals(c10));
+  v128.store(c + ldcB, flushSubnormals(c11), 16);
+  v128.store(c + 2 * ldcB, flushSubnormals(c20));
+  v128.store(c + 2 * ldcB, flushSubnormals(c21), 16);
+  v128.store(c + 3 * ldcB, flushSubnormals(c30));
+  v128.store(c + 3 * ldcB, flushSubnormals(c31), 16);
 }
 
 /**

@@ -3,6 +3,8 @@
 // them all; the Mixer module (mixer/kernels.ts) re-exports those it shares, which take any size (a scalar tail after
 // the vector loop). The others need multiples of 4 (every size the patch-MLP uses is).
 
+import { flushSubnormal, flushSubnormals } from './flush';
+
 // ---------------------------------------------------------------- patchify
 
 /**
@@ -26,6 +28,11 @@ export function patchify(x: usize, xp: usize, n: i32): void {
 // ---------------------------------------------------------------- GELU, exact (erf) form
 // gelu(z) = z Phi(z), gelu'(z) = Phi(z) + z exp(-z^2 / 2) / sqrt(2 pi), with Phi(z) = erfc(-z / sqrt 2) / 2 from
 // Abramowitz-Stegun 7.1.26 (|error of erf| < 1.5e-7).
+// For |z| > sqrt(80) (about 8.94) exp(-z^2 / 2) < e^-40 (4e-18) is taken as exactly 0, so Phi is exactly 0 or 1 there:
+// gelu(z) is 0 or z and gelu'(z) is 0 or 1, where the true |gelu| < 4e-18 and |gelu' - (0 or 1)| < 2e-17, far below
+// anything float32 adds them to (float32 references round more away: their erf saturates near |z| = 6). A smaller cut
+// (measured at e^-80) leaves a band of gelu' ~ 1e-18 ... 1e-35 whose products with gradients underflow: 1.5x slower
+// steps for a Mixer with N(0, 1) init although every result is flushed. Inside the cut every intermediate is normal.
 
 const INV_SQRT2: f32 = 0.7071067811865476;
 const INV_SQRT_2PI: f32 = 0.3989422804014327;
@@ -64,10 +71,12 @@ function normalCdf(z: v128, e: v128): v128 {
   return v128.bitselect(f32x4.sub(f32x4.splat(1.0), tail), tail, f32x4.ge(z, f32x4.splat(0)));
 }
 
+// exp(-z^2 / 2), exactly 0 where z^2 > 80 (see above). NaN stays NaN.
 // @ts-ignore: decorator
 @inline
 function halfSquareExp(z: v128): v128 {
-  return expNonPositive(f32x4.mul(f32x4.mul(z, z), f32x4.splat(-0.5)));
+  const zz = f32x4.mul(z, z);
+  return v128.andnot(expNonPositive(f32x4.mul(zz, f32x4.splat(-0.5))), f32x4.gt(zz, f32x4.splat(80.0)));
 }
 
 // gelu(z) into G and gelu'(z) into Z for the first `lanes` lanes of z (4, or 1 for a scalar tail).
@@ -76,8 +85,8 @@ function halfSquareExp(z: v128): v128 {
 function geluLanes(z: v128, Z: usize, G: usize, lanes: i32): void {
   const e = halfSquareExp(z);
   const phi = normalCdf(z, e);
-  const g = f32x4.mul(z, phi);
-  const d = f32x4.add(f32x4.mul(f32x4.mul(z, e), f32x4.splat(INV_SQRT_2PI)), phi);
+  const g = flushSubnormals(f32x4.mul(z, phi));
+  const d = flushSubnormals(f32x4.add(f32x4.mul(f32x4.mul(z, e), f32x4.splat(INV_SQRT_2PI)), phi));
   if (lanes == 4) {
     v128.store(G, g);
     v128.store(Z, d);
@@ -111,8 +120,8 @@ export function geluMeanForward(Z: usize, mean: usize, rows: i32, R: i32): void 
       const z = v128.load(zp);
       const e = halfSquareExp(z);
       const phi = normalCdf(z, e);
-      v128.store(mp, f32x4.add(f32x4.mul(f32x4.mul(z, phi), inv), v128.load(mp)));
-      v128.store(zp, f32x4.add(f32x4.mul(f32x4.mul(z, e), c), phi));
+      v128.store(mp, flushSubnormals(f32x4.add(f32x4.mul(f32x4.mul(z, phi), inv), v128.load(mp))));
+      v128.store(zp, flushSubnormals(f32x4.add(f32x4.mul(f32x4.mul(z, e), c), phi)));
       zp += 16;
       mp += 16;
     }
@@ -138,7 +147,7 @@ export function geluBackward(dG: usize, dgStride: i32, D: usize, dZ: usize, rows
     if (colSum != 0) {
       let cp = colSum;
       while (o < end) {
-        const v = f32x4.mul(f32x4.mul(v128.load(g), v128.load(d)), sc);
+        const v = flushSubnormals(f32x4.mul(f32x4.mul(v128.load(g), v128.load(d)), sc));
         v128.store(o, v);
         v128.store(cp, f32x4.add(v128.load(cp), v));
         rs = f32x4.add(rs, v);
@@ -150,7 +159,7 @@ export function geluBackward(dG: usize, dgStride: i32, D: usize, dZ: usize, rows
       }
     } else {
       while (o < end) {
-        const v = f32x4.mul(f32x4.mul(v128.load(g), v128.load(d)), sc);
+        const v = flushSubnormals(f32x4.mul(f32x4.mul(v128.load(g), v128.load(d)), sc));
         v128.store(o, v);
         rs = f32x4.add(rs, v);
         g += 16;
@@ -212,7 +221,7 @@ export function headForward(h: usize, W: usize, bias: usize, logits: usize, n: i
     for (let k = 0; k < classes; k++) {
       let s: f32 = load<f32>(bias + <usize>(k * 4));
       for (let c = 0; c < dim; c++) s += load<f32>(h + <usize>((b * dim + c) * 4)) * load<f32>(W + <usize>((c * classes + k) * 4));
-      store<f32>(logits + <usize>((b * classes + k) * 4), s);
+      store<f32>(logits + <usize>((b * classes + k) * 4), flushSubnormal(s));
     }
   }
 }
@@ -227,13 +236,13 @@ export function headBackward(h: usize, W: usize, dLogits: usize, dW: usize, dBia
       store<f32>(dBias + <usize>(k * 4), load<f32>(dBias + <usize>(k * 4)) + g);
       for (let c = 0; c < dim; c++) {
         const p = dW + <usize>((c * classes + k) * 4);
-        store<f32>(p, load<f32>(p) + load<f32>(h + <usize>((b * dim + c) * 4)) * g);
+        store<f32>(p, flushSubnormal(load<f32>(p) + load<f32>(h + <usize>((b * dim + c) * 4)) * g));
       }
     }
     for (let c = 0; c < dim; c++) {
       let s: f32 = 0;
       for (let k = 0; k < classes; k++) s += load<f32>(dLogits + <usize>((b * classes + k) * 4)) * load<f32>(W + <usize>((c * classes + k) * 4));
-      store<f32>(dh + <usize>((b * dim + c) * 4), s);
+      store<f32>(dh + <usize>((b * dim + c) * 4), flushSubnormal(s));
     }
   }
 }
@@ -272,7 +281,7 @@ export function softmaxCrossEntropy(logits: usize, labels: usize, dLogits: usize
     for (let k = 0; k < classes; k++) {
       let pr = <f32>(Math.exp(<f64>(load<f32>(l + <usize>(k * 4)) - mx)) / s);
       if (k == y) pr -= 1;
-      store<f32>(d + <usize>(k * 4), pr * gradScale);
+      store<f32>(d + <usize>(k * 4), flushSubnormal(flushSubnormal(pr) * gradScale));
     }
   }
   lastCorrect = correct;
@@ -297,11 +306,12 @@ export function adam(p: usize, g: usize, m: usize, v: usize, n: i32, lr: f32, b1
   for (let i = 0; i < n; i += 4) {
     const off = <usize>(i * 4);
     const gg = v128.load(g + off);
-    const mm = f32x4.add(f32x4.mul(vb1, v128.load(m + off)), f32x4.mul(o1, gg));
-    const vv = f32x4.add(f32x4.mul(vb2, v128.load(v + off)), f32x4.mul(o2, f32x4.mul(gg, gg)));
+    // Moments of a parameter whose gradient stays (near) 0 decay geometrically: flushed once they leave the normal range.
+    const mm = flushSubnormals(f32x4.add(f32x4.mul(vb1, v128.load(m + off)), f32x4.mul(o1, gg)));
+    const vv = flushSubnormals(f32x4.add(f32x4.mul(vb2, v128.load(v + off)), f32x4.mul(o2, flushSubnormals(f32x4.mul(gg, gg)))));
     v128.store(m + off, mm);
     v128.store(v + off, vv);
     const step = f32x4.div(f32x4.mul(mm, ibc1), f32x4.add(f32x4.sqrt(f32x4.mul(vv, ibc2)), veps));
-    v128.store(p + off, f32x4.sub(v128.load(p + off), f32x4.mul(vlr, step)));
+    v128.store(p + off, flushSubnormals(f32x4.sub(v128.load(p + off), f32x4.mul(vlr, step))));
   }
 }

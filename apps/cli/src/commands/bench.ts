@@ -1,7 +1,11 @@
-/** `fmnist bench`: training images/s per available backend, and onnxruntime-node inference images/s. */
+/**
+ * `fmnist bench`: training images/s per preset and available backend, and onnxruntime-node inference images/s; with
+ * several presets, each training row also shows its speed relative to `patch-mlp` on the same backend in the same run.
+ */
 import type { BackendName } from '@fmnist/model';
 import { UsageError } from '../errors';
 import { loadOnnxBytes } from '../onnx-io';
+import { PRESET_NAMES } from '../recipes';
 import { colors, log, printJson, table } from '../ui';
 
 interface BenchFlags {
@@ -14,6 +18,7 @@ interface BenchFlags {
 }
 
 interface Row {
+  preset: string;
   task: 'train' | 'inference';
   backend: string;
   engine: string;
@@ -55,102 +60,142 @@ async function timeIt(seconds: number, step: () => Promise<unknown>): Promise<{ 
   return { steps, ms: (performance.now() - start) / steps };
 }
 
+/**
+ * The presets of `--preset`: one name, a comma-separated list, or `all` (every preset, in `--help` order).
+ * @throws UsageError naming an unknown preset and the choices
+ */
+export function parsePresets(value: string): string[] {
+  if (value.trim() === 'all') return [...PRESET_NAMES];
+  const names = [...new Set(value.split(',').map((p) => p.trim()))];
+  for (const name of names) {
+    if (!(PRESET_NAMES as string[]).includes(name)) {
+      throw new UsageError(`--preset: unknown preset '${name}'. Choose from ${PRESET_NAMES.join(', ')} (a comma-separated list), or all.`);
+    }
+  }
+  return names;
+}
+
 export async function run(flags: BenchFlags): Promise<void> {
+  const presets = parsePresets(flags.preset);
   const wanted = flags.backends ? flags.backends.split(',').map((b) => b.trim()) : ALL;
   for (const b of wanted) {
     if (!(ALL as string[]).includes(b) && b !== 'onnx')
       throw new UsageError(`--backends: unknown backend '${b}'. Choose from ${[...ALL, 'onnx'].join(', ')}.`);
   }
   const { createEngine, createModel, kernelsSupport, tryLoadTfjsNode } = await import('@fmnist/model');
-  const model = createModel(flags.preset as never);
   const rows: Row[] = [];
   const { x, y } = randomBatch(flags.batchSize, 1);
   const adam = { learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
-  log(`${colors.bold('fmnist bench')}: ${flags.preset}, batch ${flags.batchSize}, about ${flags.seconds}s per measurement`);
-  for (const backend of ALL.filter((b) => wanted.includes(b))) {
-    const skip = (note: string) =>
-      rows.push({
-        task: 'train',
-        backend,
-        engine: '–',
-        threads: null,
-        batch: flags.batchSize,
-        steps: 0,
-        imagesPerSecond: null,
-        msPerStep: null,
-        note,
-      });
-    if (backend === 'kernels' && !kernelsSupport(model.config)) {
-      skip('kernels support only the one-block patch-MLP');
-      continue;
-    }
-    if (backend === 'tensorflow' && !(await tryLoadTfjsNode())) {
-      skip('@tensorflow/tfjs-node not installed');
-      continue;
-    }
-    process.stderr.write(colors.dim(`  training on ${backend}…\n`));
-    let engine: Awaited<ReturnType<typeof createEngine>> | undefined;
-    try {
-      engine = await createEngine(model.config, model.params, { backend, threads: flags.threads, maxBatch: flags.batchSize });
-      const e = engine;
-      const t = await timeIt(flags.seconds, () => e.trainStep(x, y, adam));
-      rows.push({
-        task: 'train',
-        backend,
-        engine: e.name,
-        threads: e.threads,
-        batch: flags.batchSize,
-        steps: t.steps,
-        imagesPerSecond: (flags.batchSize * 1000) / t.ms,
-        msPerStep: t.ms,
-      });
-    } catch (err) {
-      skip(`unavailable: ${(err as Error).message.split('\n')[0]}`);
-    } finally {
-      await engine?.dispose();
-    }
-  }
-  if (wanted.includes('onnx') || !flags.backends) {
-    process.stderr.write(colors.dim('  inference with onnxruntime-node…\n'));
-    const { exportOnnx } = await import('@fmnist/onnx');
-    const runner = await loadOnnxBytes(exportOnnx(model as never), 'bench model');
-    try {
-      for (const batch of [1, 64, 1000]) {
-        const input = randomBatch(batch, 2).x;
-        const t = await timeIt(flags.seconds / 2, () => runner.logits(input, batch));
+  log(`${colors.bold('fmnist bench')}: ${presets.join(', ')}, batch ${flags.batchSize}, about ${flags.seconds}s per measurement`);
+  for (const preset of presets) await benchPreset(preset);
+
+  async function benchPreset(preset: string): Promise<void> {
+    const model = createModel(preset as never);
+    for (const backend of ALL.filter((b) => wanted.includes(b))) {
+      const skip = (note: string) =>
         rows.push({
-          task: 'inference',
-          backend: 'onnx',
-          engine: 'onnxruntime-node cpu',
+          preset,
+          task: 'train',
+          backend,
+          engine: '–',
           threads: null,
-          batch,
+          batch: flags.batchSize,
+          steps: 0,
+          imagesPerSecond: null,
+          msPerStep: null,
+          note,
+        });
+      if (backend === 'kernels' && !kernelsSupport(model.config)) {
+        skip('kernels support only the one-block patch-MLP');
+        continue;
+      }
+      if (backend === 'tensorflow' && !(await tryLoadTfjsNode())) {
+        skip('@tensorflow/tfjs-node not installed');
+        continue;
+      }
+      process.stderr.write(colors.dim(`  ${preset}: training on ${backend}…\n`));
+      let engine: Awaited<ReturnType<typeof createEngine>> | undefined;
+      try {
+        engine = await createEngine(model.config, model.params, { backend, threads: flags.threads, maxBatch: flags.batchSize });
+        const e = engine;
+        const t = await timeIt(flags.seconds, () => e.trainStep(x, y, adam));
+        rows.push({
+          preset,
+          task: 'train',
+          backend,
+          engine: e.name,
+          threads: e.threads,
+          batch: flags.batchSize,
           steps: t.steps,
-          imagesPerSecond: (batch * 1000) / t.ms,
+          imagesPerSecond: (flags.batchSize * 1000) / t.ms,
           msPerStep: t.ms,
         });
+      } catch (err) {
+        skip(`unavailable: ${(err as Error).message.split('\n')[0]}`);
+      } finally {
+        await engine?.dispose();
       }
-    } finally {
-      await runner.dispose();
+    }
+    if (wanted.includes('onnx') || !flags.backends) {
+      process.stderr.write(colors.dim(`  ${preset}: inference with onnxruntime-node…\n`));
+      const { exportOnnx } = await import('@fmnist/onnx');
+      const runner = await loadOnnxBytes(exportOnnx(model as never), 'bench model');
+      try {
+        for (const batch of [1, 64, 1000]) {
+          const input = randomBatch(batch, 2).x;
+          const t = await timeIt(flags.seconds / 2, () => runner.logits(input, batch));
+          rows.push({
+            preset,
+            task: 'inference',
+            backend: 'onnx',
+            engine: 'onnxruntime-node cpu',
+            threads: null,
+            batch,
+            steps: t.steps,
+            imagesPerSecond: (batch * 1000) / t.ms,
+            msPerStep: t.ms,
+          });
+        }
+      } finally {
+        await runner.dispose();
+      }
     }
   }
+
+  // Speed relative to patch-mlp on the same backend, measured in this run.
+  const reference = (r: Row) =>
+    rows.find((q) => q.preset === 'patch-mlp' && q.task === r.task && q.backend === r.backend && q.batch === r.batch)?.imagesPerSecond;
+  const relative = (r: Row): number | null => {
+    const ref = presets.length > 1 ? reference(r) : undefined;
+    return r.imagesPerSecond === null || !ref ? null : r.imagesPerSecond / ref;
+  };
   log('');
   log(
     table(
       [
-        ['task', 'backend', 'engine', 'threads', 'batch', 'images/s', 'ms/step', 'note'],
+        ['preset', 'task', 'backend', 'engine', 'threads', 'batch', 'images/s', '× patch-mlp', 'ms/step', 'note'],
         ...rows.map((r) => [
+          r.preset,
           r.task,
           r.backend,
           r.engine,
           r.threads ?? '–',
           r.batch,
           r.imagesPerSecond === null ? '–' : Math.round(r.imagesPerSecond).toLocaleString('en-US'),
+          relative(r)?.toFixed(2) ?? '–',
           r.msPerStep === null ? '–' : r.msPerStep.toFixed(1),
           r.note ?? '',
         ]),
       ],
-      ['l', 'l', 'l', 'r', 'r', 'r', 'r', 'l'],
+      ['l', 'l', 'l', 'l', 'r', 'r', 'r', 'r', 'r', 'l'],
     ),
   );
-  if (flags.json) printJson({ preset: flags.preset, seconds: flags.seconds, node: process.version, results: rows });
+  if (flags.json) {
+    printJson({
+      presets,
+      seconds: flags.seconds,
+      node: process.version,
+      results: rows.map((r) => ({ ...r, relativeToPatchMlp: relative(r) })),
+    });
+  }
 }

@@ -1,12 +1,12 @@
 /** `fmnist eval <checkpoint|model.onnx>`: accuracy, loss, per-class accuracy and confusion matrix on the test set. */
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { CLASS_NAMES, normalize } from '@fmnist/data';
+import { type Augmentation, CLASS_NAMES, normalize } from '@fmnist/data';
 import type { BackendName } from '@fmnist/model';
 import { type Evaluation, flipAveragedLogits, scoreLogits } from '@fmnist/model/core';
 import { confusionSvg, perClassAccuracy } from '../charts';
 import { loadData } from '../dataset';
-import { ExitError } from '../errors';
+import { ExitError, UsageError } from '../errors';
 import { loadOnnx, type OnnxRunner } from '../onnx-io';
 import { fmtLoss, formatDuration, pct } from '../parse';
 import { resolveModel } from '../paths';
@@ -20,6 +20,27 @@ interface EvalFlags {
   tta: 'none' | 'flip';
   dir?: string;
   json?: boolean;
+  /** Run `--tta flip` even on a model trained without flips. */
+  force?: boolean;
+}
+
+/**
+ * Guards `--tta flip`: mirrored images are out of distribution for a model trained without flip augmentation (≈ 15
+ * points lost on the coursework model), so refuse unless `force`; with `force`, or when the model records no training
+ * settings (an ONNX file without our metadata), warn. Returns the warning to print, if any.
+ * @throws UsageError (exit 2) when the training record says no flips and `force` is not set
+ */
+export function checkFlipTta(
+  tta: EvalFlags['tta'],
+  training: { augment?: Augmentation | null } | null | undefined,
+  force: boolean,
+  what: string,
+): string | undefined {
+  if (tta !== 'flip' || training?.augment?.flip === true) return undefined;
+  if (!training) return `${what} records no training augmentation; --tta flip helps only a model trained with flips.`;
+  const why = `${what} was trained without flip augmentation, so its mirror images are out of distribution and --tta flip lowers its accuracy`;
+  if (!force) throw new UsageError(`${why}. Evaluate without --tta, or add --force to run it anyway.`);
+  return `${why} (running anyway: --force).`;
 }
 
 // onnxruntime-node is fastest here around 100 images per run (larger batches fall out of cache).
@@ -31,6 +52,16 @@ export async function run(modelPath: string, flags: EvalFlags): Promise<void> {
   // An ONNX model is checked before the data is loaded (or downloaded): scored against Fashion-MNIST's test labels,
   // the graph must give one score per class of the 10.
   const runner = ref.kind === 'onnx' ? await loadOnnx(ref.path, { classCount: CLASS_NAMES.length }) : null;
+  if (runner) {
+    let warning: string | undefined;
+    try {
+      warning = checkFlipTta(flags.tta, runner.metadata?.training as never, flags.force === true, ref.path);
+    } catch (err) {
+      await runner.dispose();
+      throw err;
+    }
+    if (warning) log(colors.yellow(`warning: ${warning}`));
+  }
   let data: Awaited<ReturnType<typeof loadData>>;
   try {
     data = await loadData({ dir: flags.dir });
@@ -78,6 +109,8 @@ export async function run(modelPath: string, flags: EvalFlags): Promise<void> {
   } else {
     const { evaluate, loadCheckpoint, modelFromParams } = await import('@fmnist/model');
     const ckpt = await loadCheckpoint(ref.dir);
+    const warning = checkFlipTta(flags.tta, ckpt.meta.training, flags.force === true, ref.dir);
+    if (warning) log(colors.yellow(`warning: ${warning}`));
     const model = modelFromParams(ckpt.meta.config, ckpt.params, ckpt.meta.preset);
     const ev = await evaluate(model, test, { backend: flags.backend, tta: flags.tta });
     score = ev;

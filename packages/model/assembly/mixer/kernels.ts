@@ -14,6 +14,7 @@ export { gemm, initGemm } from '../gemm';
 export { allocF32 } from '../memory';
 export { adam, addInto, colSum, correctCount, geluForward, headBackward, headForward, softmaxCrossEntropy } from '../ops';
 
+import { flushSubnormal, flushSubnormals } from '../flush';
 import { addInto, colSum } from '../ops';
 
 // Pairwise horizontal sum (ops.ts adds the lanes left to right: see the top of this file for why both stay).
@@ -63,13 +64,13 @@ export function mulRowSum(dG: usize, D: usize, rows: i32, cols: i32, rsum: usize
     if (D != 0) {
       for (let c = 0; c < c4; c += 4) {
         const off = <usize>(c * 4);
-        const v = f32x4.mul(v128.load(g + off), v128.load(d + off));
+        const v = flushSubnormals(f32x4.mul(v128.load(g + off), v128.load(d + off)));
         v128.store(g + off, v);
         acc = f32x4.add(acc, v);
       }
       for (let c = c4; c < cols; c++) {
         const off = <usize>(c * 4);
-        const v = load<f32>(g + off) * load<f32>(d + off);
+        const v = flushSubnormal(load<f32>(g + off) * load<f32>(d + off));
         store<f32>(g + off, v);
         s += v;
       }
@@ -95,7 +96,7 @@ export function mulColSum(dG: usize, D: usize, rows: i32, cols: i32, csum: usize
       const off = <usize>(c * 4);
       let v = v128.load(g + off);
       if (D != 0) {
-        v = f32x4.mul(v, v128.load(d + off));
+        v = flushSubnormals(f32x4.mul(v, v128.load(d + off)));
         v128.store(g + off, v);
       }
       if (csum != 0) v128.store(csum + off, f32x4.add(v128.load(csum + off), v));
@@ -104,7 +105,7 @@ export function mulColSum(dG: usize, D: usize, rows: i32, cols: i32, csum: usize
       const off = <usize>(c * 4);
       let v = load<f32>(g + off);
       if (D != 0) {
-        v *= load<f32>(d + off);
+        v = flushSubnormal(v * load<f32>(d + off));
         store<f32>(g + off, v);
       }
       if (csum != 0) store<f32>(csum + off, load<f32>(csum + off) + v);
@@ -148,8 +149,8 @@ function scaleInto(dst: usize, src: usize, n: i32, scale: f32): void {
   const sc = f32x4.splat(scale);
   const vectorEnd = dst + <usize>((n & ~3) * 4);
   const end = dst + <usize>(n * 4);
-  for (; dst < vectorEnd; dst += 16, src += 16) v128.store(dst, f32x4.mul(v128.load(src), sc));
-  for (; dst < end; dst += 4, src += 4) store<f32>(dst, load<f32>(src) * scale);
+  for (; dst < vectorEnd; dst += 16, src += 16) v128.store(dst, flushSubnormals(f32x4.mul(v128.load(src), sc)));
+  for (; dst < end; dst += 4, src += 4) store<f32>(dst, flushSubnormal(load<f32>(src) * scale));
 }
 
 /**
@@ -166,11 +167,11 @@ export function broadcastMulColSum(dG: usize, D: usize, dZ: usize, P: i32, R: i3
     if (D != 0) {
       for (let r = 0; r < R4; r += 4) {
         const off = <usize>(r * 4);
-        v128.store(o + off, f32x4.mul(f32x4.mul(v128.load(dG + off), v128.load(d + off)), sc));
+        v128.store(o + off, flushSubnormals(f32x4.mul(f32x4.mul(v128.load(dG + off), v128.load(d + off)), sc)));
       }
       for (let r = R4; r < R; r++) {
         const off = <usize>(r * 4);
-        store<f32>(o + off, load<f32>(dG + off) * load<f32>(d + off) * scale);
+        store<f32>(o + off, flushSubnormal(load<f32>(dG + off) * load<f32>(d + off) * scale));
       }
     } else {
       scaleInto(o, dG, R, scale);
@@ -214,11 +215,11 @@ export function layerNormForward(X: usize, Y: usize, W: usize, B: usize, mean: u
     for (let c = 0; c < D4; c += 4) {
       const off = <usize>(c * 4);
       const xh = f32x4.mul(f32x4.sub(v128.load(x + off), vmu), vrs);
-      v128.store(y + off, f32x4.add(f32x4.mul(xh, v128.load(W + off)), v128.load(B + off)));
+      v128.store(y + off, flushSubnormals(f32x4.add(f32x4.mul(xh, v128.load(W + off)), v128.load(B + off))));
     }
     for (let c = D4; c < D; c++) {
       const off = <usize>(c * 4);
-      store<f32>(y + off, (load<f32>(x + off) - mu) * rs * load<f32>(W + off) + load<f32>(B + off));
+      store<f32>(y + off, flushSubnormal((load<f32>(x + off) - mu) * rs * load<f32>(W + off) + load<f32>(B + off)));
     }
   }
 }
@@ -264,7 +265,7 @@ export function layerNormBackward(
       const g = f32x4.mul(gy, v128.load(W + off));
       a1 = f32x4.add(a1, g);
       a2 = f32x4.add(f32x4.mul(g, xh), a2);
-      v128.store(dW + off, f32x4.add(f32x4.mul(gy, xh), v128.load(dW + off)));
+      v128.store(dW + off, flushSubnormals(f32x4.add(f32x4.mul(gy, xh), v128.load(dW + off))));
       v128.store(dB + off, f32x4.add(v128.load(dB + off), gy));
     }
     for (let c = D4; c < D; c++) {
@@ -274,7 +275,7 @@ export function layerNormBackward(
       const g = gy * load<f32>(W + off);
       s1 += g;
       s2 += g * xh;
-      store<f32>(dW + off, load<f32>(dW + off) + gy * xh);
+      store<f32>(dW + off, flushSubnormal(load<f32>(dW + off) + gy * xh));
       store<f32>(dB + off, load<f32>(dB + off) + gy);
     }
     const m1: f32 = (hsum(a1) + s1) * invD;
@@ -287,7 +288,7 @@ export function layerNormBackward(
       const g = f32x4.mul(v128.load(dy + off), v128.load(W + off));
       let v = f32x4.mul(f32x4.sub(f32x4.sub(g, vm1), f32x4.mul(xh, vm2)), vrs);
       if (accumulate != 0) v = f32x4.add(v, v128.load(dx + off));
-      v128.store(dx + off, v);
+      v128.store(dx + off, flushSubnormals(v));
     }
     for (let c = D4; c < D; c++) {
       const off = <usize>(c * 4);
@@ -295,7 +296,7 @@ export function layerNormBackward(
       const g = load<f32>(dy + off) * load<f32>(W + off);
       let v = (g - m1 - xh * m2) * rs;
       if (accumulate != 0) v += load<f32>(dx + off);
-      store<f32>(dx + off, v);
+      store<f32>(dx + off, flushSubnormal(v));
     }
   }
 }
