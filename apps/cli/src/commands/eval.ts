@@ -52,7 +52,7 @@ export async function run(modelPath: string, flags: EvalFlags): Promise<void> {
   // An ONNX model is checked before the data is loaded (or downloaded): scored against Fashion-MNIST's test labels,
   // the graph must give one score per class of the 10.
   const runner = ref.kind === 'onnx' ? await loadOnnx(ref.path, { classCount: CLASS_NAMES.length }) : null;
-  if (runner) {
+  if (runner && ref.kind === 'onnx') {
     let warning: string | undefined;
     try {
       warning = checkFlipTta(flags.tta, runner.metadata?.training as never, flags.force === true, ref.path);
