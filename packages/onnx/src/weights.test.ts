@@ -121,6 +121,17 @@ describe('readOnnxWeights: round trip of every format', () => {
       for (const [name, values] of Object.entries(a)) expectSameBits(b[name], values, `${quantize} ${name}`);
     }
   });
+  it.each(['none', 'fp16'] as const)('%s: reads a Node Buffer at an odd offset of a shared pool (as readFile returns it)', (quantize) => {
+    const model = models['patch-mlp'];
+    const bytes = exportOnnx(model, { quantize });
+    // A Buffer whose bytes start at an odd offset of a larger ArrayBuffer: its slice() is a view, not a copy.
+    const pool = Buffer.alloc(bytes.length + 3);
+    pool.set(bytes, 1);
+    const file = pool.subarray(1, 1 + bytes.length);
+    const fromBuffer = readOnnxWeights(file);
+    const fromCopy = readOnnxWeights(new Uint8Array(bytes));
+    for (const [name, values] of Object.entries(fromCopy.params)) expectSameBits(fromBuffer.params[name], values, name);
+  });
 });
 
 describe('readOnnxWeights: parity with onnxruntime-node', () => {

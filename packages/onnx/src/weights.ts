@@ -77,7 +77,7 @@ function wrongCount(src: Source, tensor: TensorProto, got: string, expected: num
 
 /** A copy of little-endian `raw_data` in host byte order, aligned for a typed array of `width`-byte elements. */
 function hostOrder(raw: Uint8Array, width: number): ArrayBuffer {
-  const bytes = raw.slice(); // the decoded bytes are a view into the file, at any offset
+  const bytes = new Uint8Array(raw); // a copy: the decoded bytes are a view into the file, at any offset (and a Buffer's slice() is a view too)
   if (!LITTLE_ENDIAN && width > 1) for (let i = 0; i < bytes.length; i += width) bytes.subarray(i, i + width).reverse();
   return bytes.buffer;
 }
