@@ -170,10 +170,25 @@ export function findTests(code) {
     }
     if (call < 0 || /\.todo\b/.test(modifiers)) continue;
     const close = matching(code, call);
+    // A test call takes a name and a body: `it('…', () => …)`. A call with fewer arguments is some other function that
+    // happens to be named `test` or `it` (a predicate `test()`, say).
+    if (!hasTopLevelComma(code, call + 1, close)) continue;
     tests.push({ line: code.slice(0, m.index).split('\n').length, body: code.slice(call + 1, close), modifiers });
     head.lastIndex = close;
   }
   return tests;
+}
+
+/** Whether `code[from, to)` (blanked) holds a comma outside any bracket: a call with two or more arguments. */
+function hasTopLevelComma(code, from, to) {
+  let depth = 0;
+  for (let k = from; k < to; k++) {
+    const c = code[k];
+    if (c === '(' || c === '[' || c === '{') depth++;
+    else if (c === ')' || c === ']' || c === '}') depth--;
+    else if (c === ',' && depth === 0) return true;
+  }
+  return false;
 }
 
 /** Names of functions declared in `code` (blanked) whose bodies assert, given helpers known to assert. */
