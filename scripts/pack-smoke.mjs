@@ -10,6 +10,10 @@
 //    TypeScript consumer with moduleResolution node16 (ESM + CJS) and bundler; run the installed `fmnist --help`,
 //    `fmnist --version`, `fmnist data` and `fmnist-data`; bundle a browser consumer of @fmnist/data and @fmnist/onnx
 //    with esbuild (platform: browser) and fail on any Node built-in (or TensorFlow.js) in it.
+// 4. lean installs (scripts/lib/install-size.mjs): `npm i @fmnist/model` and `npm i @fmnist/onnx` each in its own fresh
+//    project stay ≤ 10 MB with no @tensorflow folder (asserted; the cold import time is printed, not asserted), the
+//    kernels engine runs there and a TensorFlow.js backend fails with E_BACKEND_UNAVAILABLE; `@fmnist/model/tfjs`
+//    runs in the full project, where the CLI brings TensorFlow.js.
 //
 // usage: node scripts/pack-smoke.mjs [--keep]   (build first: `pnpm test:pack` does both; --keep leaves the temp project)
 // The dataset is found as @fmnist/data finds it (FMNIST_DATA_DIR, the cache, /usr/share/datasets/fashion-mnist):
@@ -21,6 +25,14 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createChecks } from './lib/checks.mjs';
+import {
+  coldImportMs,
+  formatLeanInstalls,
+  leanInstallProblems,
+  MAX_INSTALL_MB,
+  measureLeanInstalls,
+  NO_TFJS_SCRIPT,
+} from './lib/install-size.mjs';
 import { checkTarball, formatKb, formatTable, readTarball } from './lib/tarball.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -399,6 +411,10 @@ console.log(\`\${Object.keys(inputs).length} modules from \${[...fromPkgs].sort(
     'browser bundle of @fmnist/data + @fmnist/onnx + @fmnist/model/core incl. createPredictor (esbuild, platform browser): no Node built-ins',
     () => node(['browser/bundle.mjs']).stdout.trim(),
   );
+
+  // ── Lean installs: TensorFlow.js is opt-in (libmodel; helpers in scripts/lib/install-size.mjs) ──────────────────
+  await leanInstallChecks();
+  // ── end of lean installs ──────────────────────────────────────────────────────────────────────────────────────
 } catch (err) {
   setupFailed(err);
 } finally {
@@ -407,3 +423,50 @@ console.log(\`\${Object.keys(inputs).length} modules from \${[...fromPkgs].sort(
 }
 
 finish();
+
+/**
+ * `npm i @fmnist/model` and `npm i @fmnist/onnx` each in a fresh project: at most MAX_INSTALL_MB of node_modules and no
+ * @tensorflow folder (asserted); the default engine works there and a TensorFlow.js backend fails with
+ * E_BACKEND_UNAVAILABLE; in the full project (where the CLI brings TensorFlow.js) the tfjs entry loads and runs.
+ * Import times are printed, never asserted.
+ */
+async function leanInstallChecks() {
+  let lean;
+  await check(
+    `npm i @fmnist/model, npm i @fmnist/onnx (each with @fmnist/data) in fresh projects: ≤ ${MAX_INSTALL_MB} MB, no @tensorflow`,
+    () => {
+      lean = measureLeanInstalls(packed, work);
+      const problems = [...leanInstallProblems('npm i @fmnist/model', lean.model), ...leanInstallProblems('npm i @fmnist/onnx', lean.onnx)];
+      if (problems.length) throw new Error(`${problems.join('\n')}\n${formatLeanInstalls(lean)}`);
+      return formatLeanInstalls(lean);
+    },
+  );
+  if (lean) {
+    await check(
+      'without TensorFlow.js: the kernels engine runs; backend cpu/wasm/tensorflow -> E_BACKEND_UNAVAILABLE naming the package',
+      () => {
+        writeFiles(lean.model.dir, { 'no-tfjs.mjs': NO_TFJS_SCRIPT });
+        return run(process.execPath, ['no-tfjs.mjs'], { cwd: lean.model.dir }).stdout.trim();
+      },
+    );
+  }
+  await check("with TensorFlow.js installed (the CLI depends on it): @fmnist/model/tfjs loads, backend 'cpu' runs", () => {
+    writeFiles(app, {
+      'tfjs.mjs': `import assert from 'node:assert/strict';
+import { createEngine, createModel } from '@fmnist/model';
+import { tf, useTfjsBackend } from '@fmnist/model/tfjs';
+
+const model = createModel('patch-mlp');
+const engine = await createEngine(model.config, model.params, { backend: 'cpu' });
+assert.equal(engine.name, 'tfjs-cpu');
+assert.equal((await engine.predict(new Float32Array(784))).length, 10);
+await engine.dispose();
+assert.equal(await useTfjsBackend('wasm'), 'wasm');
+assert.equal(typeof tf.tensor, 'function');
+console.log('tfjs-cpu engine ran; wasm backend active');
+`,
+    });
+    const out = run(process.execPath, ['tfjs.mjs'], { cwd: app }).stdout.trim();
+    return `${out}\ncold import('@fmnist/model/tfjs'): ${coldImportMs(app, '@fmnist/model/tfjs').toFixed(0)} ms (printed, not asserted)`;
+  });
+}

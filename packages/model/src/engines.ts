@@ -1,10 +1,9 @@
 import { cpus } from 'node:os';
-import type { BackendName, TfjsBackendName } from './backend';
+import { type BackendName, loadTfjs, type TfjsBackendName } from './backend';
 import type { ModelConfig } from './config';
 import type { ParamSet, TrainEngine } from './engine';
 import { FmnistModelError } from './errors';
 import { isPatchMlp } from './kernels/patch-mlp-model';
-import { createTfjsEngine } from './tfjs-engine';
 
 /**
  * True when the WebAssembly-SIMD kernels can train this config: every valid config with 10 classes (the patch-MLP on
@@ -29,7 +28,9 @@ export interface EngineOptions {
 
 /**
  * Creates the engine that will run a model: `kernels` when they support the config (unless another backend is asked
- * for), otherwise TensorFlow.js (`tensorflow` → `wasm` → `cpu`).
+ * for), otherwise TensorFlow.js (`tensorflow` → `wasm` → `cpu`), which is imported only then.
+ * @throws FmnistModelError `E_BACKEND_UNAVAILABLE` when a TensorFlow.js backend is needed and its package is not
+ * installed, `E_BACKEND` for an unknown or unusable backend
  * @internal
  */
 export async function createEngine(config: ModelConfig, params: ParamSet, options: EngineOptions = {}): Promise<TrainEngine> {
@@ -55,5 +56,9 @@ export async function createEngine(config: ModelConfig, params: ParamSet, option
   if (!['auto', 'tensorflow', 'wasm', 'cpu'].includes(backend)) {
     throw new FmnistModelError('E_BACKEND', `Unknown backend '${backend}'. Choose auto, kernels, tensorflow, wasm or cpu.`);
   }
+  const { createTfjsEngine } = await loadTfjs(
+    backend,
+    backend === 'auto' ? `the kernels support only 10 classes, this config has numClasses ${config.numClasses}` : undefined,
+  );
   return createTfjsEngine(config, params, { backend: backend as TfjsBackendName | 'auto' });
 }

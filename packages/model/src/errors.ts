@@ -11,7 +11,8 @@ import { FmnistError } from '@fmnist/data';
  * | `E_CHECKPOINT_MISMATCH` | tensors missing, extra, or of the wrong shape for the config |
  * | `E_NON_FINITE` | a checkpoint's weights or optimizer state hold NaN or ±Infinity (the message names the tensor) |
  * | `E_NAN` | the loss became NaN or infinite; training stopped |
- * | `E_BACKEND` | the requested compute backend is not available |
+ * | `E_BACKEND` | the requested compute backend is unknown or cannot run here (no WebAssembly SIMD, a config it does not support, a native library that does not load) |
+ * | `E_BACKEND_UNAVAILABLE` | the requested backend needs an optional peer dependency that is not installed (`@tensorflow/tfjs`, `@tensorflow/tfjs-backend-wasm`, `@tensorflow/tfjs-node`); the message names the package to install |
  */
 export type FmnistModelErrorCode =
   | 'E_CONFIG'
@@ -20,7 +21,8 @@ export type FmnistModelErrorCode =
   | 'E_CHECKPOINT_MISMATCH'
   | 'E_NON_FINITE'
   | 'E_NAN'
-  | 'E_BACKEND';
+  | 'E_BACKEND'
+  | 'E_BACKEND_UNAVAILABLE';
 
 /**
  * An error from `@fmnist/model` with a stable `code`; the message names the value or file and the fix.

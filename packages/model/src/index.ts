@@ -1,12 +1,13 @@
 /**
  * `@fmnist/model`: the Fashion-MNIST patch-MLP (the coursework's model, reproduced) and MLP-Mixer presets, with a fast
- * trainer — WebAssembly-SIMD kernels over worker threads, or TensorFlow.js (`tfjs-node` when installed, else wasm,
- * else cpu) — and safetensors checkpoints.
+ * trainer — WebAssembly-SIMD kernels over worker threads, or TensorFlow.js on request — and safetensors checkpoints.
+ * TensorFlow.js is an optional peer dependency: this entry never imports it unless a TensorFlow.js backend
+ * (`tensorflow`, `wasm`, `cpu`) is used; its engines live in `@fmnist/model/tfjs`.
  *
  * @packageDocumentation
  */
 
-export { type BackendName, type TfjsBackendName, tryLoadTfjsNode, useTfjsBackend } from './backend';
+export { type BackendName, type TfjsBackendName, tryLoadTfjsNode } from './backend';
 export {
   ATOMIC_TEMP_FILE,
   CHECKPOINT_FILES,
@@ -18,7 +19,6 @@ export {
 } from './checkpoint-node';
 export * from './core';
 export { createEngine, type EngineOptions, kernelsSupport } from './engines';
-export { createTfjsForward } from './tfjs-engine';
 export {
   type BatchLogs,
   type EvaluateOptions,

@@ -1,8 +1,8 @@
 import { createRng } from '@fmnist/data';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { tf, useTfjsBackend } from './backend';
 import { type ModelConfig, paramSpecs, resolveConfig } from './config';
 import { initParams } from './model';
+import { tf, useTfjsBackend } from './tfjs-backend';
 import { createTfjsEngine, createTfjsForward } from './tfjs-engine';
 
 const adam = { learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };

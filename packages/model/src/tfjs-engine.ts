@@ -1,6 +1,7 @@
-import { type TfjsBackendName, tf, useTfjsBackend } from './backend';
+import type { TfjsBackendName } from './backend';
 import { IMAGE_SIZE, type ModelConfig, numPatches, paramSpecs } from './config';
 import type { AdamOptions, AdamState, ParamSet, StepResult, TrainEngine } from './engine';
+import { tf, useTfjsBackend } from './tfjs-backend';
 
 type T2 = tf.Tensor2D;
 
@@ -11,7 +12,18 @@ const PREDICT_CHUNK = 1000;
  * Builds the forward pass of any config in TensorFlow.js. On the wasm backend every Linear uses a custom gradient with
  * explicit transposes, because tfjs-wasm's matMul with `transposeA/B` (which autodiff uses) is 5–10× slower than a
  * plain matMul.
- * @internal
+ *
+ * @param config - the model config
+ * @param explicitTranspose - use the custom-gradient Linear (what the `wasm` backend wants)
+ * @returns `forward(x, vars)`: `[B, 784]` images and the parameters as tensors by checkpoint name → `[B, numClasses]` logits
+ *
+ * @example
+ * ```ts
+ * import { resolveConfig } from '@fmnist/model';
+ * import { createTfjsForward, tf } from '@fmnist/model/tfjs';
+ *
+ * const forward = createTfjsForward(resolveConfig('patch-mlp'), false);
+ * ```
  */
 export function createTfjsForward(config: ModelConfig, explicitTranspose: boolean) {
   const linearCustom = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
@@ -88,7 +100,15 @@ export interface TfjsEngineOptions {
  * @param params - initial parameters
  * @param options - backend choice
  * @returns the engine
- * @internal
+ *
+ * @example
+ * ```ts
+ * import { createModel } from '@fmnist/model';
+ * import { createTfjsEngine } from '@fmnist/model/tfjs';
+ *
+ * const model = createModel('patch-mlp');
+ * const engine = await createTfjsEngine(model.config, model.params, { backend: 'cpu' });
+ * ```
  */
 export async function createTfjsEngine(config: ModelConfig, params: ParamSet, options: TfjsEngineOptions = {}): Promise<TrainEngine> {
   const backend = await useTfjsBackend(options.backend ?? 'auto');

@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { createRng, type ExampleSet } from '@fmnist/data';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { BackendName } from './backend';
-import { tf } from './backend';
 import { loadCheckpoint } from './checkpoint-node';
 import { FmnistModelError } from './errors';
 import { createModel } from './model';
+import { tf } from './tfjs-backend';
 import { train } from './train';
 
 /** A learnable synthetic set: class k has a bright 4×4 block at patch k (plus noise). */
