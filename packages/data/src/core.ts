@@ -32,7 +32,7 @@ export {
   type IdxTypedArray,
   isGzip,
 } from './idx';
-export type { DataSource, LoadedFileInfo, LoadProgress, LoadResult } from './load-core';
+export type { AllSplits, DataSource, LoadedFileInfo, LoadedSplits, LoadInfo, LoadProgress, LoadResult, SplitName } from './load-core';
 export { createRng, type Rng, type RngState } from './random';
 export {
   type Augmentation,
