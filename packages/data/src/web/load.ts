@@ -235,7 +235,7 @@ function splitsImpliedByFiles(files: Partial<Record<FashionMnistFileKey, ByteSou
  */
 export async function loadFromSources<
   const S extends readonly SplitName[] | undefined = undefined,
-  const F extends Partial<Record<FashionMnistFileKey, ByteSource>> = {},
+  const F extends Partial<Record<FashionMnistFileKey, ByteSource>> = Record<never, never>,
 >(
   options: Omit<LoadFromSourcesOptions, 'splits' | 'files'> & { splits?: S; files?: F } = {},
 ): Promise<LoadResult<S extends readonly SplitName[] ? S : SplitsImpliedByFiles<F>>> {
