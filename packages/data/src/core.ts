@@ -61,4 +61,4 @@ export {
   toBatch,
   trainValidationSplit,
 } from './transforms';
-export { type ByteSource, type LoadFromSourcesOptions, loadFromSources } from './web/load';
+export { type ByteSource, type LoadFromSourcesOptions, loadFromSources, type SplitsImpliedByFiles } from './web/load';

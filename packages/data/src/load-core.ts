@@ -32,9 +32,6 @@ export type SplitName = 'train' | 'test';
 /** The loaders' default `splits`: both. */
 export type AllSplits = readonly ['train', 'test'];
 
-/** The splits the loaders load when `splits` is not given. */
-export const ALL_SPLITS: AllSplits = Object.freeze(['train', 'test'] as const);
-
 /** The two files of each split. */
 export const SPLIT_FILES: Readonly<Record<SplitName, readonly [FashionMnistFileKey, FashionMnistFileKey]>> = Object.freeze({
   train: ['trainImages', 'trainLabels'] as const,
