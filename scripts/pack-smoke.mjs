@@ -6,8 +6,11 @@
 // 2. one plain `npm install` of all the tarballs + typescript + esbuild + @types/node into a fresh project under the
 //    system temp folder (no workspace, no links), then `npm ls` proves every @fmnist/* dependency is a tarball;
 // 3. in that project: `import` and `require` each package and load the real Fashion-MNIST test split; train a tiny
-//    model, export it to ONNX (from memory and from a checkpoint) and run it with onnxruntime-node; typecheck a small
-//    TypeScript consumer with moduleResolution node16 (ESM + CJS) and bundler; run the installed `fmnist --help`,
+//    model, export it to ONNX (from memory and from a checkpoint) and run it with onnxruntime-node; load only the test
+//    split through the Node and the browser entries from a local server that counts the requests; run the TensorFlow.js
+//    and onnxruntime adapters; typecheck small TypeScript consumers (the subpaths /node and /tfjs included) with
+//    moduleResolution node16 (ESM + CJS), bundler and a CommonJS project, and every README example
+//    (scripts/check-readme-examples.mjs); run the installed `fmnist --help`,
 //    `fmnist --version`, `fmnist data` and `fmnist-data`; bundle a browser consumer of @fmnist/data and @fmnist/onnx
 //    with esbuild (platform: browser) and fail on any Node built-in (or TensorFlow.js) in it.
 // 4. lean installs (scripts/lib/install-size.mjs): `npm i @fmnist/model` and `npm i @fmnist/onnx` each in its own fresh
@@ -24,6 +27,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { checkReadmeExamples } from './check-readme-examples.mjs';
 import { createChecks } from './lib/checks.mjs';
 import {
   coldImportMs,
@@ -49,7 +53,13 @@ const { check, setupFailed, finish } = createChecks('pack-smoke');
 // Tool versions for the consumer: the workspace's own, so the smoke test checks what the repo is built with.
 // (esbuild is a devDependency of @fmnist/data, typescript of the root.)
 const versionOf = (name) => createRequire(join(ROOT, 'packages/data/package.json'))(`${name}/package.json`).version;
-const TOOLS = [`typescript@${versionOf('typescript')}`, `esbuild@${versionOf('esbuild')}`, `@types/node@^20`];
+// @tensorflow/tfjs (an optional peer of @fmnist/data) for the TensorFlow.js adapter's runtime and type checks.
+const TOOLS = [
+  `typescript@${versionOf('typescript')}`,
+  `esbuild@${versionOf('esbuild')}`,
+  `@types/node@^20`,
+  `@tensorflow/tfjs@${versionOf('@tensorflow/tfjs')}`,
+];
 
 /** The environment for npm and the consumer: no pnpm/npm script variables (they leak from `pnpm run`). */
 function cleanEnv(extra = {}) {
@@ -82,6 +92,34 @@ function writeFiles(dir, files) {
     writeFileSync(join(dir, name), text);
   }
 }
+
+/** A consumer of the explicit subpaths and the adapters' types (checked as .mts, .cts and under bundler). */
+const SUBPATHS_TS = `import { batches, type LoadResult, oneHot, toBatch } from '@fmnist/data';
+import { defaultCacheDir, loadFashionMnist as loadNode } from '@fmnist/data/node';
+import { type TfBatch, type TfDatasetOptions, toTfDataset } from '@fmnist/data/tfjs';
+import { exportOnnxFile } from '@fmnist/onnx/node';
+import { toModelInput } from '@fmnist/onnx';
+import type * as tf from '@tensorflow/tfjs';
+
+declare const tfjs: typeof tf;
+declare const ort: { Tensor: new (type: 'float32', data: Float32Array, dims: readonly number[]) => { dims: readonly number[] } };
+export async function main(): Promise<unknown[]> {
+  const cache: string = defaultCacheDir();
+  const onlyTest = await loadNode({ splits: ['test'], dir: cache });
+  const n: number = onlyTest.test.count;
+  // @ts-expect-error a test-only result has no train split
+  onlyTest.train;
+  const both: LoadResult = await loadNode({ dir: cache });
+  const options: TfDatasetOptions = { seed: 1, layout: 'nchw', labels: 'index' };
+  const ds: tf.data.Dataset<TfBatch> = toTfDataset(tfjs, both.train, options);
+  // @ts-expect-error not a layout
+  toTfDataset(tfjs, both.train, { seed: 1, layout: 'hwc' });
+  const ys: Float32Array = oneHot(both.test.labels);
+  const dims: readonly number[] = toModelInput(ort, toBatch(onlyTest.test, { layout: 'nchw' })).dims;
+  for (const b of batches(both.test, { layout: 'nhwc' })) b.shape satisfies number[];
+  return [n, ds, ys, dims, exportOnnxFile];
+}
+`;
 
 const work = mkdtempSync(join(tmpdir(), 'fmnist-pack-smoke-'));
 const tarballDir = join(work, 'tarballs');
@@ -230,6 +268,71 @@ const browserOnnx = require('@fmnist/onnx/browser');
   process.exit(1);
 });
 `,
+    // Split-only loading against a local server on 127.0.0.1 that counts the requests per file, through the Node
+    // loader (download into an empty cache) and the browser entry; then both adapters on the real test split.
+    'splits-adapters.mjs': `import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FASHION_MNIST_FILES, loadFashionMnist, subset, toBatch } from '@fmnist/data';
+import { loadFashionMnist as loadInBrowser } from '@fmnist/data/browser';
+import { loadFashionMnist as loadNode } from '@fmnist/data/node';
+import { toTfDataset } from '@fmnist/data/tfjs';
+import { createModel, createPredictor } from '@fmnist/model/core';
+import { exportOnnx, INPUT_NAME, toModelInput } from '@fmnist/onnx';
+import * as tf from '@tensorflow/tfjs';
+import * as ort from 'onnxruntime-node';
+
+const { location } = await loadFashionMnist({ download: false, splits: ['test'] });
+const names = Object.values(FASHION_MNIST_FILES).map((f) => f.name);
+const counts = new Map();
+const server = createServer((req, res) => {
+  const name = decodeURIComponent(req.url.slice(1));
+  counts.set(name, (counts.get(name) ?? 0) + 1);
+  if (!names.includes(name)) return void res.writeHead(404).end();
+  res.writeHead(200, { 'access-control-allow-origin': '*' }).end(readFileSync(join(location, name)));
+});
+await new Promise((r) => server.listen(0, '127.0.0.1', r));
+const base = \`http://127.0.0.1:\${server.address().port}/\`;
+const requested = () => names.map((n) => counts.get(n) ?? 0).join(' ');
+const cacheDir = mkdtempSync(join(tmpdir(), 'fmnist-smoke-cache-'));
+try {
+  delete process.env.FMNIST_DATA_DIR;
+  const node = await loadNode({ splits: ['test'], cacheDir, systemDir: false, mirrors: [base], verify: true });
+  assert.equal(node.source, 'download');
+  assert.equal(node.test.count, 10000);
+  assert.equal('train' in node, false);
+  assert.equal(requested(), '0 0 1 1', 'Node: only the two test files are requested');
+  counts.clear();
+  const web = await loadInBrowser({ baseUrl: base, splits: ['test'], verify: true });
+  assert.equal(web.test.count, 10000);
+  assert.equal(requested(), '0 0 1 1', 'browser entry: only the two test files are requested');
+} finally {
+  server.close();
+  rmSync(cacheDir, { recursive: true, force: true });
+}
+const { test } = await loadFashionMnist({ download: false, splits: ['test'] });
+
+await tf.setBackend('cpu');
+const ds = toTfDataset(tf, subset(test, Array.from({ length: 100 }, (_, i) => i)), { batchSize: 64, seed: 1 });
+const shapes = [];
+await ds.forEachAsync(({ xs, ys }) => {
+  shapes.push(\`\${xs.shape.join('×')}/\${ys.shape.join('×')}\`);
+  tf.dispose([xs, ys]);
+});
+assert.deepEqual(shapes, ['64×28×28×1/64×10', '36×28×28×1/36×10']);
+
+const model = createModel('patch-mlp');
+const session = await ort.InferenceSession.create(exportOnnx(model));
+const few = subset(test, [0, 1, 2, 3]);
+const out = await session.run({ [INPUT_NAME]: toModelInput(ort, few) });
+assert.deepEqual(out.logits.dims, [4, 10]);
+const reference = (await createPredictor(model)).predict(toBatch(few).x);
+const diff = Math.max(...Array.from(reference, (v, i) => Math.abs(v - out.logits.data[i])));
+assert.ok(diff <= 1e-5, \`ORT vs kernels logits differ by \${diff}\`);
+console.log(\`splits ['test']: requests per file (train images, train labels, test images, test labels) 0 0 1 1 in Node and the browser entry; toTfDataset: \${shapes.join(', ')}; toModelInput → ORT [4, 10], max |logit diff| vs kernels \${diff.toExponential(1)}\`);
+`,
     // TypeScript consumers. The @ts-expect-error lines fail the check if the types silently degrade to \`any\`.
     'ts/esm.mts': `import { CLASS_NAMES, type FashionMnistSplit, loadFashionMnist } from '@fmnist/data';
 import { loadFashionMnist as loadFromUrls } from '@fmnist/data/browser';
@@ -249,6 +352,29 @@ const meta: OnnxMetadata = readOnnxMetadata(exportOnnx(model, { history, quantiz
 exportOnnx(model, { quantize: 'int4' });
 export { CLASS_NAMES, PRESETS, count, exportOnnxFile, loadFromUrls, meta, source, wrong };
 `,
+    // The explicit subpaths and the adapters' types, in each of the three setups (node16 ESM, node16 CommonJS, bundler).
+    'ts/subpaths.mts': SUBPATHS_TS,
+    'ts/subpaths.cts': SUBPATHS_TS,
+    'ts/subpaths-bundler.ts': SUBPATHS_TS,
+    // A .ts file of a package without "type": a CommonJS project (module nodenext compiles its imports to require).
+    'ts/subpaths-commonjs.ts': SUBPATHS_TS,
+    'ts/tsconfig.commonjs.json': `${JSON.stringify(
+      {
+        compilerOptions: {
+          module: 'nodenext',
+          moduleResolution: 'nodenext',
+          target: 'es2022',
+          lib: ['es2022'],
+          types: ['node'],
+          strict: true,
+          noEmit: true,
+          skipLibCheck: false,
+        },
+        files: ['subpaths-commonjs.ts'],
+      },
+      null,
+      2,
+    )}\n`,
     'ts/cjs.cts': `import { loadFashionMnist } from '@fmnist/data';
 import { createModel } from '@fmnist/model';
 import { exportOnnx } from '@fmnist/onnx';
@@ -284,7 +410,7 @@ export async function main(): Promise<string> {
           noEmit: true,
           skipLibCheck: false,
         },
-        files: ['esm.mts', 'cjs.cts'],
+        files: ['esm.mts', 'cjs.cts', 'subpaths.mts', 'subpaths.cts'],
       },
       null,
       2,
@@ -301,7 +427,7 @@ export async function main(): Promise<string> {
           noEmit: true,
           skipLibCheck: false,
         },
-        files: ['bundler.ts'],
+        files: ['bundler.ts', 'subpaths-bundler.ts'],
       },
       null,
       2,
@@ -364,6 +490,10 @@ console.log(\`\${Object.keys(inputs).length} modules from \${[...fromPkgs].sort(
     node(['esm.mjs']).stdout.trim(),
   );
   await check('CJS: require() every entry of @fmnist/data, /model, /onnx; load the real test split', () => node(['cjs.cjs']).stdout.trim());
+  await check(
+    "splits ['test'] through Node and the browser entry against a counting local server; toTfDataset; toModelInput in onnxruntime-node",
+    () => node(['splits-adapters.mjs']).stdout.trim(),
+  );
   // skipLibCheck is off so that our own .d.ts/.d.cts are checked; errors inside other packages' declarations (TensorFlow.js
   // needs the DOM lib and has strictness errors of its own) are listed but do not fail the check.
   const typecheck = (project) => {
@@ -381,6 +511,12 @@ console.log(\`\${Object.keys(inputs).length} modules from \${[...fromPkgs].sort(
     typecheck('ts/tsconfig.node16.json'),
   );
   await check('TypeScript consumer, moduleResolution bundler (lib dom; skipLibCheck off)', () => typecheck('ts/tsconfig.bundler.json'));
+  await check('TypeScript consumer, CommonJS project (.ts without "type": "module", module nodenext; skipLibCheck off)', () =>
+    typecheck('ts/tsconfig.commonjs.json'),
+  );
+  await check('every README example of packages/* type-checks as strict TypeScript against the installed packages', () =>
+    checkReadmeExamples(app),
+  );
 
   const bin = (name) => join(app, 'node_modules/.bin', name);
   await check('installed `fmnist --help` and `fmnist --version`', () => {

@@ -32,7 +32,7 @@ export {
   type IdxTypedArray,
   isGzip,
 } from './idx';
-export type { DataSource, LoadedFileInfo, LoadProgress, LoadResult } from './load-core';
+export type { AllSplits, DataSource, LoadedFileInfo, LoadedSplits, LoadInfo, LoadProgress, LoadResult, SplitName } from './load-core';
 export { createRng, type Rng, type RngState } from './random';
 export {
   type Augmentation,
@@ -44,16 +44,21 @@ export {
   type ExampleSet,
   FASHION_MNIST_MEAN,
   FASHION_MNIST_STD,
+  type Layout,
+  layoutShape,
   mirrorImages,
   type Normalization,
   normalize,
+  oneHot,
   type PatchifyOptions,
   patchify,
   permutation,
   resolveNormalization,
   shuffle,
   subset,
+  type ToBatchOptions,
   type TrainValidationSplitOptions,
+  toBatch,
   trainValidationSplit,
 } from './transforms';
-export { type ByteSource, type LoadFromSourcesOptions, loadFromSources } from './web/load';
+export { type ByteSource, type LoadFromSourcesOptions, loadFromSources, type SplitsImpliedByFiles } from './web/load';

@@ -26,14 +26,77 @@ export interface LoadedFileInfo {
   verified: boolean;
 }
 
-/** Result of `loadFashionMnist`: both splits plus where they came from. */
-export interface LoadResult extends FashionMnist {
+/** One of the two official splits, for the loaders' `splits` option. */
+export type SplitName = 'train' | 'test';
+
+/** The loaders' default `splits`: both. */
+export type AllSplits = readonly ['train', 'test'];
+
+/** The two files of each split. */
+export const SPLIT_FILES: Readonly<Record<SplitName, readonly [FashionMnistFileKey, FashionMnistFileKey]>> = Object.freeze({
+  train: ['trainImages', 'trainLabels'] as const,
+  test: ['testImages', 'testLabels'] as const,
+});
+
+/**
+ * The splits a result of `splits: S` holds: exactly those named by a literal tuple (`['test']` → `{ test }`), both
+ * optional for an array whose contents the compiler does not know (`SplitName[]`).
+ */
+export type LoadedSplits<S extends readonly SplitName[]> = number extends S['length']
+  ? Partial<FashionMnist>
+  : Pick<FashionMnist, S[number]>;
+
+/** Where the data of a {@link LoadResult} came from. */
+export interface LoadInfo {
   /** How the data was found, see {@link DataSource}. */
   source: DataSource;
   /** The directory or base URL the files came from (`memory` for in-memory buffers). */
   location: string;
-  /** Per-file details, in the order train images, train labels, test images, test labels. */
+  /** Per-file details of the files loaded, in the order train images, train labels, test images, test labels. */
   files: LoadedFileInfo[];
+}
+
+/**
+ * Result of `loadFashionMnist`: the requested splits (by default both, `train` and `test`) plus where they came from.
+ * `LoadResult<readonly ['test']>` has no `train`.
+ */
+export type LoadResult<S extends readonly SplitName[] = AllSplits> = LoadedSplits<S> & LoadInfo;
+
+/**
+ * Checks a `splits` option and returns the file keys to load, in {@link FILE_KEYS} order.
+ * @throws TypeError for something that is not an array of `'train'` / `'test'`; RangeError for an empty array
+ * @internal
+ */
+export function resolveSplits(splits: readonly SplitName[] | undefined): { splits: SplitName[]; keys: FashionMnistFileKey[] } {
+  if (splits === undefined) return { splits: ['train', 'test'], keys: [...FILE_KEYS] };
+  if (!Array.isArray(splits)) {
+    throw new TypeError(`'splits' must be an array of 'train' and/or 'test', e.g. ['test'], got ${JSON.stringify(splits)}.`);
+  }
+  for (const s of splits) {
+    if (s !== 'train' && s !== 'test') {
+      throw new TypeError(`'splits' may only hold 'train' and 'test', got ${JSON.stringify(s)}. Pass e.g. { splits: ['test'] }.`);
+    }
+  }
+  if (splits.length === 0) {
+    throw new RangeError(`'splits' must name at least one split: ['train'], ['test'] or ['train', 'test'] (the default), got [].`);
+  }
+  const wanted = (['train', 'test'] as const).filter((s) => splits.includes(s));
+  return { splits: wanted, keys: FILE_KEYS.filter((k) => wanted.some((s) => SPLIT_FILES[s].includes(k))) };
+}
+
+/** Builds the requested splits from decoded files. @internal */
+export function assembleSplits(
+  splits: readonly SplitName[],
+  byKey: Partial<Record<FashionMnistFileKey, { idx: IdxArray; info: LoadedFileInfo }>>,
+): Partial<FashionMnist> {
+  const out: Partial<FashionMnist> = {};
+  for (const s of splits) {
+    const [imagesKey, labelsKey] = SPLIT_FILES[s];
+    const images = byKey[imagesKey] as { idx: IdxArray; info: LoadedFileInfo };
+    const labels = byKey[labelsKey] as { idx: IdxArray; info: LoadedFileInfo };
+    out[s] = createSplit(images.idx, labels.idx, { images: images.info.location, labels: labels.info.location });
+  }
+  return out;
 }
 
 /** Progress of a load, reported per file. */
@@ -115,13 +178,14 @@ export async function decodeFile(
 }
 
 /**
- * Loads all four files concurrently through `open` and assembles the two splits.
+ * Loads the files of the requested splits concurrently through `open` (no other file is opened) and assembles them.
  * @internal
  */
 export async function loadAll(
   open: (key: FashionMnistFileKey) => Promise<OpenedFile>,
   platform: LoaderPlatform,
   options: {
+    splits: readonly SplitName[];
     verify: boolean;
     hash?: boolean;
     checksums?: Partial<Record<FashionMnistFileKey, string>>;
@@ -129,9 +193,10 @@ export async function loadAll(
     source: DataSource;
     location: string;
   },
-): Promise<LoadResult> {
+): Promise<LoadResult<readonly SplitName[]>> {
+  const { keys } = resolveSplits(options.splits);
   const decoded = await Promise.all(
-    FILE_KEYS.map(async (key) => {
+    keys.map(async (key) => {
       throwIfAborted(options.signal, 'Loading Fashion-MNIST');
       const opened = await open(key);
       return decodeFile(key, opened, platform, {
@@ -142,27 +207,13 @@ export async function loadAll(
       });
     }),
   );
-  const [trainImages, trainLabels, testImages, testLabels] = decoded as [
-    (typeof decoded)[0],
-    (typeof decoded)[0],
-    (typeof decoded)[0],
-    (typeof decoded)[0],
-  ];
-  const train = createSplit(trainImages.idx, trainLabels.idx, {
-    images: trainImages.info.location,
-    labels: trainLabels.info.location,
-  });
-  const test = createSplit(testImages.idx, testLabels.idx, {
-    images: testImages.info.location,
-    labels: testLabels.info.location,
-  });
+  const byKey = Object.fromEntries(decoded.map((d) => [d.info.key, d]));
   return {
-    train,
-    test,
+    ...assembleSplits(options.splits, byKey),
     source: options.source,
     location: options.location,
     files: decoded.map((d) => d.info),
-  };
+  } as LoadResult<readonly SplitName[]>;
 }
 
 /** Joins a base URL (with or without trailing slash) and a file name. @internal */

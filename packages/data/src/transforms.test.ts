@@ -4,12 +4,16 @@ import { tinySplit } from './test-fixtures';
 import {
   batches,
   describeAugmentation,
+  type Layout,
+  layoutShape,
   mirrorImages,
   normalize,
+  oneHot,
   patchify,
   permutation,
   shuffle,
   subset,
+  toBatch,
   trainValidationSplit,
 } from './transforms';
 
@@ -228,5 +232,55 @@ describe('mirrorImages', () => {
     expect(mirrorImages(new Uint8Array(6), { rows: 2, cols: 3 })).toEqual(new Uint8Array(6));
     expect(Array.from(mirrorImages(Uint8Array.from([1, 2, 3, 4, 5, 6]), { rows: 2, cols: 3 }))).toEqual([3, 2, 1, 6, 5, 4]);
     expect(() => mirrorImages(new Uint8Array(785))).toThrow(/multiple of 784/);
+  });
+});
+
+describe('framework adapters: oneHot, layout, toBatch', () => {
+  it('oneHot puts a single 1 per row at the label', () => {
+    expect(Array.from(oneHot(new Uint8Array([2, 0]), 3))).toEqual([0, 0, 1, 1, 0, 0]);
+    const ten = oneHot([9]);
+    expect(ten.length).toBe(10);
+    expect(ten[9]).toBe(1);
+    expect(ten.reduce((a, b) => a + b, 0)).toBe(1);
+    expect(oneHot([]).length).toBe(0);
+  });
+
+  it('oneHot refuses labels outside [0, numClasses) naming the index, and a bad numClasses', () => {
+    expect(() => oneHot([1, 10])).toThrow(new RangeError(`'labels[1]' must be an integer in [0, 9], got 10.`));
+    expect(() => oneHot([0.5])).toThrow(RangeError);
+    expect(() => oneHot([0], 0)).toThrow(`'numClasses' must be a positive integer, got 0.`);
+  });
+
+  it('layoutShape gives the documented shapes and refuses others', () => {
+    expect(layoutShape(5)).toEqual([5, 784]);
+    expect(layoutShape(5, 'nhwc')).toEqual([5, 28, 28, 1]);
+    expect(layoutShape(5, 'nchw')).toEqual([5, 1, 28, 28]);
+    expect(() => layoutShape(5, 'hwc' as Layout)).toThrow(`'layout' must be 'flat', 'nhwc' or 'nchw', got "hwc".`);
+  });
+
+  it('batches report the shape of their layout; the pixels are the same in every layout', () => {
+    const { images, labels } = tinySplit(5);
+    const set = { images, labels, count: 5 };
+    const [flat] = [...batches(set, { batchSize: 3 })];
+    const [nchw, last] = [...batches(set, { batchSize: 3, layout: 'nchw' })];
+    const [nhwc] = [...batches(set, { batchSize: 3, layout: 'nhwc' })];
+    expect(flat?.shape).toEqual([3, 784]);
+    expect(nchw?.shape).toEqual([3, 1, 28, 28]);
+    expect(last?.shape).toEqual([2, 1, 28, 28]);
+    expect(nhwc?.shape).toEqual([3, 28, 28, 1]);
+    expect(nchw?.x).toEqual(flat?.x);
+    expect(nhwc?.x).toEqual(flat?.x);
+    expect(() => batches(set, { layout: 'chw' as Layout })).toThrow(TypeError);
+  });
+
+  it('toBatch turns a whole set into one normalised batch in order', () => {
+    const { images, labels } = tinySplit(4);
+    const b = toBatch({ images, labels, count: 4 }, { layout: 'nchw', normalization: 'standard' });
+    expect(b.shape).toEqual([4, 1, 28, 28]);
+    expect(b.size).toBe(4);
+    expect(Array.from(b.y)).toEqual([0, 1, 2, 3]);
+    expect(Array.from(b.indices)).toEqual([0, 1, 2, 3]);
+    expect(b.x).toEqual(normalize(images, 'standard'));
+    expect(() => toBatch({ images: new Uint8Array(10), labels, count: 4 })).toThrow(RangeError);
   });
 });

@@ -133,8 +133,75 @@ export function describeAugmentation(augment: Augmentation | null | undefined): 
   return parts.filter(Boolean).join(' + ') || 'none';
 }
 
+/**
+ * How a batch's float pixels are shaped for a framework. One grey channel makes the three layouts the same bytes; they
+ * differ in the `shape` reported with them:
+ * - `'flat'`: `[n, 784]`, for dense layers (the default);
+ * - `'nhwc'`: `[n, 28, 28, 1]`, channels last (TensorFlow.js `conv2d`);
+ * - `'nchw'`: `[n, 1, 28, 28]`, channels first (PyTorch, ONNX, the exported `@fmnist/onnx` models).
+ */
+export type Layout = 'flat' | 'nhwc' | 'nchw';
+
+/**
+ * The shape of `count` images in a {@link Layout}.
+ *
+ * @param count - number of images
+ * @param layout - see {@link Layout} @defaultValue `'flat'`
+ * @param rows - image height @defaultValue 28
+ * @param cols - image width @defaultValue 28
+ * @returns e.g. `[count, 1, 28, 28]` for `'nchw'`
+ * @throws TypeError for an unknown layout
+ *
+ * @example
+ * ```ts
+ * layoutShape(32, 'nhwc'); // [32, 28, 28, 1]
+ * ```
+ */
+export function layoutShape(count: number, layout: Layout = 'flat', rows: number = IMAGE_ROWS, cols: number = IMAGE_COLS): number[] {
+  switch (layout) {
+    case 'flat':
+      return [count, rows * cols];
+    case 'nhwc':
+      return [count, rows, cols, 1];
+    case 'nchw':
+      return [count, 1, rows, cols];
+    default:
+      throw new TypeError(`'layout' must be 'flat', 'nhwc' or 'nchw', got ${JSON.stringify(layout)}.`);
+  }
+}
+
+/**
+ * One-hot encodes labels: row `i` of the result is all zeros except a 1 at column `labels[i]`.
+ *
+ * @param labels - class indices, integers in `[0, numClasses)`
+ * @param numClasses - number of classes @defaultValue 10
+ * @returns `labels.length * numClasses` floats, row-major (shape `[n, numClasses]`)
+ * @throws RangeError for a label outside `[0, numClasses)` (naming its index) or a bad `numClasses`
+ *
+ * @example
+ * ```ts
+ * oneHot(new Uint8Array([2, 0]), 3); // Float32Array [0, 0, 1, 1, 0, 0]
+ * ```
+ */
+export function oneHot(labels: ArrayLike<number>, numClasses: number = NUM_CLASSES): Float32Array {
+  if (!Number.isInteger(numClasses) || numClasses <= 0) {
+    throw new RangeError(`'numClasses' must be a positive integer, got ${numClasses}.`);
+  }
+  const out = new Float32Array(labels.length * numClasses);
+  for (let i = 0; i < labels.length; i++) {
+    const label = labels[i] as number;
+    if (!Number.isInteger(label) || label < 0 || label >= numClasses) {
+      throw new RangeError(`'labels[${i}]' must be an integer in [0, ${numClasses - 1}], got ${label}.`);
+    }
+    out[i * numClasses + label] = 1;
+  }
+  return out;
+}
+
 /** Options of {@link batches}. */
 export interface BatchOptions {
+  /** Shape reported in each batch's `shape` (see {@link Layout}). @defaultValue `'flat'` */
+  layout?: Layout;
   /** Examples per batch. @defaultValue 256 */
   batchSize?: number;
   /** Shuffle the order (reshuffled on every iteration from the seeded RNG). @defaultValue false */
@@ -153,6 +220,8 @@ export interface BatchOptions {
 export interface Batch {
   /** `size * 784` normalised pixels, image after image. */
   x: Float32Array;
+  /** Shape of `x` in the batch's {@link Layout}: `[size, 784]`, `[size, 28, 28, 1]` or `[size, 1, 28, 28]`. */
+  shape: number[];
   /** `size` labels. */
   y: Uint8Array;
   /** Indices of these examples in the source set. */
@@ -205,6 +274,9 @@ export function batches(set: ExampleSet, options: BatchOptions = {}): Batches {
   }
   const augmenting = shift > 0 || flip || erase > 0;
   const pixels = set.count > 0 ? set.images.length / set.count : IMAGE_PIXELS;
+  const layout = options.layout ?? 'flat';
+  layoutShape(0, layout); // checks it
+  if (layout !== 'flat' && pixels !== IMAGE_PIXELS) throw new RangeError(`'layout' ${layout} needs 28×28 images.`);
   const { mean, std } = resolveNormalization(options.normalization);
   const scale = 1 / (255 * std);
   const offset = -mean / std;
@@ -234,7 +306,7 @@ export function batches(set: ExampleSet, options: BatchOptions = {}): Batches {
           for (let p = 0; p < pixels; p++) x[dst + p] = (set.images[src + p] as number) * scale + offset;
         }
       }
-      yield { x, y, indices, size: n };
+      yield { x, shape: layout === 'flat' ? [n, pixels] : layoutShape(n, layout), y, indices, size: n };
     }
   }
   return {
@@ -243,6 +315,42 @@ export function batches(set: ExampleSet, options: BatchOptions = {}): Batches {
     async *[Symbol.asyncIterator]() {
       yield* iterate();
     },
+  };
+}
+
+/** Options of {@link toBatch}. */
+export interface ToBatchOptions {
+  /** Pixel normalisation. @defaultValue `'unit'` (`/255`) */
+  normalization?: Normalization;
+  /** Shape reported as `shape` (see {@link Layout}). @defaultValue `'flat'` */
+  layout?: Layout;
+}
+
+/**
+ * A whole split (or subset) as one float {@link Batch}, in order: for evaluation, or to hand a framework all of it.
+ *
+ * @param set - a split or subset of 28×28 images
+ * @param options - normalisation and layout
+ * @returns `x` with `count * 784` floats and its `shape`, the labels `y`, `indices` 0…count-1
+ * @throws TypeError for an unknown layout; RangeError when the images are not 28×28
+ *
+ * @example
+ * ```ts
+ * const all = toBatch(test, { layout: 'nchw' }); // all.shape = [10000, 1, 28, 28]
+ * ```
+ */
+export function toBatch(set: ExampleSet, options: ToBatchOptions = {}): Batch {
+  const layout = options.layout ?? 'flat';
+  const shape = layoutShape(set.count, layout);
+  if (set.images.length !== set.count * IMAGE_PIXELS) {
+    throw new RangeError(`'set.images' must hold count × 784 = ${set.count * IMAGE_PIXELS} pixels, got ${set.images.length}.`);
+  }
+  return {
+    x: normalize(set.images, options.normalization),
+    shape,
+    y: set.labels.slice(0, set.count),
+    indices: Uint32Array.from({ length: set.count }, (_, i) => i),
+    size: set.count,
   };
 }
 

@@ -29,6 +29,7 @@ export {
   type OnnxQuantization,
   readOnnxMetadata,
 } from './metadata';
+export { type OrtTensorModule, toModelInput } from './model-input';
 export {
   type CheckOnnxSignatureOptions,
   checkOnnxOutput,

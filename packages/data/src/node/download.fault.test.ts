@@ -18,7 +18,7 @@ import { describeCause, FmnistDataError } from '../errors';
 import { gzip, tinyDataset } from '../test-fixtures';
 import { liveTempCount, sleep } from './download';
 import { type HostileMode, type HostileServer, startHostileServer } from './hostile-server';
-import { loadFashionMnist } from './load';
+import { type LoadFashionMnistOptions, loadFashionMnist } from './load';
 
 const raw = tinyDataset(30, 10);
 const files = Object.fromEntries(FILE_KEYS.map((k) => [FASHION_MNIST_FILES[k].name, gzip(raw[k])]));
@@ -74,7 +74,7 @@ async function failure(p: Promise<unknown>): Promise<FmnistDataError> {
   return err as FmnistDataError;
 }
 
-const load = (mirrors: string[], extra: Parameters<typeof loadFashionMnist>[0] = {}) =>
+const load = (mirrors: string[], extra: Omit<LoadFashionMnistOptions, 'splits'> = {}) =>
   loadFashionMnist({ cacheDir, mirrors, ...fast, ...extra });
 
 const finalNames = FILE_KEYS.map((k) => FASHION_MNIST_FILES[k].name).sort();

@@ -1,7 +1,19 @@
 import { DEFAULT_MIRRORS, FASHION_MNIST_FILES, type FashionMnistFileKey, maxDownloadBytes } from '../dataset';
 import { describeCause, FmnistDataError, throwIfAborted } from '../errors';
 import { concat } from '../idx';
-import { type ContentHasher, type DataSource, joinUrl, type LoadProgress, type LoadResult, loadAll, type OpenedFile } from '../load-core';
+import {
+  type AllSplits,
+  type ContentHasher,
+  type DataSource,
+  joinUrl,
+  type LoadProgress,
+  type LoadResult,
+  loadAll,
+  type OpenedFile,
+  resolveSplits,
+  SPLIT_FILES,
+  type SplitName,
+} from '../load-core';
 import { webGunzip } from './gunzip';
 
 /** Anything the browser loader can read one file from. */
@@ -10,13 +22,22 @@ export type ByteSource = string | URL | ArrayBuffer | ArrayBufferView | Blob | R
 /** Options of {@link loadFromSources} (the browser entry's `loadFashionMnist`). */
 export interface LoadFromSourcesOptions {
   /**
+   * Which splits to load: only their files are fetched and verified, and the result holds only them (`['test']`:
+   * 4.4 MB instead of 30 MB). @defaultValue the splits whose two files `files` gives when it gives only whole splits
+   * (e.g. just the two test files → `['test']`), else `['train', 'test']`
+   */
+  splits?: readonly SplitName[];
+  /**
    * Directory URL holding the four files under their official names (`.gz` or raw). Relative URLs resolve against the
    * page. Takes precedence over `mirrors`.
    */
   baseUrl?: string | URL;
   /** Base URLs tried in order when `baseUrl` is not set. @defaultValue {@link DEFAULT_MIRRORS} */
   mirrors?: readonly (string | URL)[];
-  /** Per-file sources (URL, `ArrayBuffer`, `Blob`, `Response`, stream) that override the URLs. */
+  /**
+   * Per-file sources (URL, `ArrayBuffer`, `Blob`, `Response`, stream) that override the URLs. Giving only the two
+   * files of one split (and no `splits`) loads only that split.
+   */
   files?: Partial<Record<FashionMnistFileKey, ByteSource>>;
   /** Check every file's SHA-256 against the official one (or `checksums`). @defaultValue false */
   verify?: boolean;
@@ -166,13 +187,41 @@ async function openSource(source: ByteSource, key: FashionMnistFileKey, options:
   throw new TypeError(`'files.${key}' must be a URL, ArrayBuffer, typed array, Blob, Response or ReadableStream, got ${typeof source}.`);
 }
 
+type TrainKey = 'trainImages' | 'trainLabels';
+type TestKey = 'testImages' | 'testLabels';
+
+/**
+ * The splits `files` implies when `splits` is not given: only the split(s) it gives both files of, when it gives
+ * nothing of the other; otherwise both.
+ */
+export type SplitsImpliedByFiles<F> = [keyof F] extends [never]
+  ? AllSplits
+  : [Extract<keyof F, TrainKey>] extends [never]
+    ? [TestKey] extends [keyof F]
+      ? readonly ['test']
+      : AllSplits
+    : [Extract<keyof F, TestKey>] extends [never]
+      ? [TrainKey] extends [keyof F]
+        ? readonly ['train']
+        : AllSplits
+      : AllSplits;
+
+/** The runtime twin of {@link SplitsImpliedByFiles}. */
+function splitsImpliedByFiles(files: Partial<Record<FashionMnistFileKey, ByteSource>>): SplitName[] | undefined {
+  const given = (s: SplitName) => SPLIT_FILES[s].filter((k) => files[k] !== undefined).length;
+  if (given('train') === 0 && given('test') === 2) return ['test'];
+  if (given('test') === 0 && given('train') === 2) return ['train'];
+  return undefined;
+}
+
 /**
  * Loads Fashion-MNIST in the browser (or any runtime with `fetch` and `DecompressionStream`): from a base URL you host,
  * from public mirrors, or from buffers you already have. Gzip is detected from the bytes, so `.gz` and raw files both
- * work, and a server that already decompressed them (Content-Encoding) is fine too.
+ * work, and a server that already decompressed them (Content-Encoding) is fine too. With `splits` (or `files` giving
+ * the two files of one split), only those files are fetched and the result holds only those splits, typed so.
  *
  * @param options - see {@link LoadFromSourcesOptions}
- * @returns both splits and where they came from
+ * @returns the splits (both by default) and where they came from
  * @throws FmnistDataError with a code from {@link FmnistDataErrorCode}
  *
  * @example
@@ -180,15 +229,25 @@ async function openSource(source: ByteSource, key: FashionMnistFileKey, options:
  * import { loadFromSources } from '@fmnist/data';
  * const { train, test } = await loadFromSources({ baseUrl: '/data/' });
  * console.log(train.count, test.count); // 60000 10000
+ *
+ * const { test: only } = await loadFromSources({ baseUrl: '/data/', splits: ['test'] }); // fetches the 2 test files
  * ```
  */
-export async function loadFromSources(options: LoadFromSourcesOptions = {}): Promise<LoadResult> {
+export async function loadFromSources<
+  const S extends readonly SplitName[] | undefined = undefined,
+  const F extends Partial<Record<FashionMnistFileKey, ByteSource>> = Record<never, never>,
+>(
+  options: Omit<LoadFromSourcesOptions, 'splits' | 'files'> & { splits?: S; files?: F } = {},
+): Promise<LoadResult<S extends readonly SplitName[] ? S : SplitsImpliedByFiles<F>>> {
+  return (await loadAny(options)) as LoadResult<S extends readonly SplitName[] ? S : SplitsImpliedByFiles<F>>;
+}
+
+async function loadAny(options: LoadFromSourcesOptions): Promise<LoadResult<readonly SplitName[]>> {
   const platform = { gunzip: webGunzip, createHasher: subtleHasher };
   const verify = options.verify ?? false;
   const files = options.files ?? {};
-  const onlyMemory = (Object.keys(FASHION_MNIST_FILES) as FashionMnistFileKey[]).every(
-    (k) => files[k] !== undefined && typeof files[k] !== 'string' && !(files[k] instanceof URL),
-  );
+  const { splits, keys } = resolveSplits(options.splits ?? splitsImpliedByFiles(files));
+  const onlyMemory = keys.every((k) => files[k] !== undefined && typeof files[k] !== 'string' && !(files[k] instanceof URL));
   const bases = options.baseUrl !== undefined ? [options.baseUrl] : (options.mirrors ?? DEFAULT_MIRRORS);
   if (bases.length === 0) throw new TypeError(`'mirrors' must list at least one base URL.`);
   const causes: FmnistDataError[] = [];
@@ -202,7 +261,7 @@ export async function loadFromSources(options: LoadFromSourcesOptions = {}): Pro
           return openUrl(joinUrl(base, FASHION_MNIST_FILES[key].name), key, options);
         },
         platform,
-        { verify, checksums: options.checksums, signal: options.signal, source, location: String(base) },
+        { splits, verify, checksums: options.checksums, signal: options.signal, source, location: String(base) },
       );
     } catch (err) {
       throwIfAborted(options.signal, 'Loading Fashion-MNIST');
@@ -214,7 +273,7 @@ export async function loadFromSources(options: LoadFromSourcesOptions = {}): Pro
   const codes = new Set(causes.map((c) => c.code));
   throw new FmnistDataError(
     codes.size === 1 ? (causes[0] as FmnistDataError).code : 'E_DOWNLOAD',
-    `Could not load Fashion-MNIST from any mirror:\n${causes.map((c) => `  - [${c.code}] ${c.message}`).join('\n')}\nHost the four files yourself and pass { baseUrl }.`,
+    `Could not load Fashion-MNIST from any mirror:\n${causes.map((c) => `  - [${c.code}] ${c.message}`).join('\n')}\nHost the files yourself and pass { baseUrl }.`,
     { cause: causes[causes.length - 1] },
   );
 }
