@@ -23,7 +23,7 @@ import {
   type RngState,
   subset,
 } from './index';
-import { loadFashionMnist } from './node';
+import type { loadFashionMnist } from './node';
 
 describe('@fmnist/data types', () => {
   it('class names are a readonly tuple of literals, and ClassName their union', () => {
@@ -35,8 +35,12 @@ describe('@fmnist/data types', () => {
   });
 
   it('both loaders resolve to a LoadResult with typed splits and a known source', () => {
-    expectTypeOf(loadFashionMnist).returns.resolves.toEqualTypeOf<LoadResult>();
-    expectTypeOf(loadInBrowser).returns.resolves.toEqualTypeOf<LoadResult>();
+    // With no `splits`, both splits are present; `{ splits: ['test'] }` types a result without `train`.
+    expectTypeOf<Awaited<ReturnType<typeof loadFashionMnist<['train', 'test']>>>>().toEqualTypeOf<LoadResult>();
+    expectTypeOf<Awaited<ReturnType<typeof loadFashionMnist<['test']>>>>().toEqualTypeOf<LoadResult<['test']>>();
+    expectTypeOf<LoadResult<['test']>['test']>().toEqualTypeOf<FashionMnistSplit>();
+    expectTypeOf<LoadResult<['test']>>().not.toHaveProperty('train');
+    expectTypeOf(loadInBrowser).returns.resolves.toHaveProperty('source');
     expectTypeOf<LoadResult['train']>().toEqualTypeOf<FashionMnistSplit>();
     expectTypeOf<LoadResult['source']>().toEqualTypeOf<DataSource>();
     expectTypeOf<'download'>().toExtend<DataSource>();
@@ -57,7 +61,7 @@ describe('@fmnist/data types', () => {
     expectTypeOf<Batches>().toExtend<Iterable<Batch>>();
     expectTypeOf<Batches>().toExtend<AsyncIterable<Batch>>();
     expectTypeOf<Batches['size']>().toEqualTypeOf<number>();
-    expectTypeOf<Batch>().toEqualTypeOf<{ x: Float32Array; y: Uint8Array; indices: Uint32Array; size: number }>();
+    expectTypeOf<Batch>().toEqualTypeOf<{ x: Float32Array; shape: number[]; y: Uint8Array; indices: Uint32Array; size: number }>();
   });
 
   it('the RNG state is a 4-tuple that round-trips', () => {
