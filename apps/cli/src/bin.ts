@@ -10,16 +10,16 @@ import {
   batchSizeOption,
   benchSecondsOption,
   epochsOption,
-  nonNegativeNumber,
+  learningRateOption,
   parseAugment,
   parseDuration,
   positiveInt,
-  positiveNumber,
   previewOption,
   seedOption,
   subsetOption,
   testIndexOption,
   threadsOption,
+  weightDecayOption,
 } from './parse';
 import { PRESET_NAMES, recipeHelp } from './recipes';
 import { colors } from './ui';
@@ -97,7 +97,7 @@ function createProgram(): Command {
     .option(
       '--lr <rate>',
       `Adam learning rate, the peak with a schedule (default: the preset's — ${recipeHelp('learningRate')})`,
-      positiveNumber,
+      learningRateOption,
     )
     .addOption(
       new Option('--lr-schedule <name>', `learning-rate schedule (default: the preset's — ${recipeHelp('lrSchedule')})`).choices([
@@ -108,7 +108,7 @@ function createProgram(): Command {
     .option(
       '--weight-decay <wd>',
       `AdamW's decoupled weight decay on Linear weights (default: the preset's — ${recipeHelp('weightDecay')})`,
-      nonNegativeNumber,
+      weightDecayOption,
     )
     .option(
       '--augment <spec>',

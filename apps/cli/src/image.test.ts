@@ -60,7 +60,9 @@ describe('loadImageAs28', () => {
       .png()
       .toFile(bad);
     await import('node:fs/promises').then((fs) => fs.writeFile(bad, 'not an image'));
-    await expect(loadImageAs28(bad)).rejects.toThrow(/bad\.png: cannot decode it as an image \(Input file contains unsupported image format\)/);
+    await expect(loadImageAs28(bad)).rejects.toThrow(
+      /bad\.png: cannot decode it as an image \(Input file contains unsupported image format\)/,
+    );
   });
 });
 

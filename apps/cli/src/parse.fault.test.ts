@@ -5,6 +5,7 @@ import {
   batchSizeOption,
   benchSecondsOption,
   epochsOption,
+  learningRateOption,
   MAX_BATCH_SIZE,
   MAX_THREADS,
   nonNegativeNumber,
@@ -16,11 +17,12 @@ import {
   subsetOption,
   testIndexOption,
   threadsOption,
+  weightDecayOption,
 } from './parse';
 import { shellQuote } from './shell';
 
 const INT_PARSERS = { positiveInt, epochsOption, batchSizeOption, threadsOption, seedOption, subsetOption, testIndexOption, previewOption };
-const NUMBER_PARSERS = { positiveNumber, nonNegativeNumber, benchSecondsOption };
+const NUMBER_PARSERS = { positiveNumber, nonNegativeNumber, benchSecondsOption, learningRateOption, weightDecayOption };
 const NOT_DECIMAL = ['0x10', '-1', '1e400', 'NaN', 'Infinity', '', ' 1', '1 ', '1_000', '+-1', '+1', '0b1', '1,5', 'one'];
 
 describe('integer flags refuse non-decimal, fractional and huge values', () => {
@@ -68,6 +70,13 @@ describe('bounds are stated', () => {
     expect(() => previewOption('1001')).toThrow(/1,000/);
     expect(() => benchSecondsOption('3601')).toThrow(/3,600/);
     expect(() => epochsOption('1000001')).toThrow(/1,000,000/);
+  });
+  it('--lr and --weight-decay', () => {
+    expect(learningRateOption('10')).toBe(10);
+    expect(() => learningRateOption('1e20')).toThrow('expected a number > 0 and ≤ 10');
+    expect(() => learningRateOption('0')).toThrow(/> 0/);
+    expect(weightDecayOption('0')).toBe(0);
+    expect(() => weightDecayOption('99999999999999999999')).toThrow(/≤ 10/);
   });
   it('--time-budget', () => {
     expect(() => parseDuration('9'.repeat(400))).toThrow(/at most 8760h/);

@@ -95,11 +95,17 @@ export const positiveInt = decimalOption({ integer: true, min: 1 });
 /** Commander parser for a non-negative integer flag value. */
 export const nonNegativeInt = decimalOption({ integer: true, min: 0 });
 
-/** Commander parser for a positive finite number (learning rate). */
+/** Commander parser for a positive finite number. */
 export const positiveNumber = decimalOption({ min: 0, minInclusive: false, example: '0.001 or 1e-3' });
 
-/** Commander parser for a finite number ≥ 0 (weight decay). */
+/** Commander parser for a finite number ≥ 0. */
 export const nonNegativeNumber = decimalOption({ min: 0, example: '0.05' });
+
+/** Commander parser for `--lr`: more than 0, at most 10 (Adam diverges long before). */
+export const learningRateOption = decimalOption({ min: 0, minInclusive: false, max: 10, example: '0.001 or 1e-3' });
+
+/** Commander parser for `--weight-decay`: 0 to 10 (AdamW's decoupled decay; recipes use 0 to 0.1). */
+export const weightDecayOption = decimalOption({ min: 0, max: 10, example: '0.05' });
 
 /**
  * Most worker threads `--threads` accepts: the machine's cores, but at least 64 (each worker holds its own WebAssembly
