@@ -55,7 +55,8 @@ export async function loadImageAs28(file: string, options: ImageOptions = {}): P
   checkInputPath(file, { expected: 'an image file (PNG, JPEG, WebP, GIF or TIFF)' });
   const { default: sharp } = await import('sharp');
   const open = () => sharp(file, { limitInputPixels: MAX_INPUT_PIXELS });
-  const meta = await decoding(file, () => open().metadata());
+  // The header only: no pixel limit here, so a too-large picture is refused below with its size.
+  const meta = await decoding(file, () => sharp(file, { limitInputPixels: false }).metadata());
   const pixels = (meta.width ?? 0) * (meta.height ?? 0);
   if (pixels > MAX_INPUT_PIXELS) throw tooLarge(file, meta.width ?? 0, meta.height ?? 0);
   const converted = await decoding(file, () => convertAs28(open, options));
