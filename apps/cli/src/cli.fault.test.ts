@@ -121,6 +121,34 @@ describe('input paths: missing, directory, FIFO, device, /proc', () => {
   });
 });
 
+describe('paths without permission (as user nobody)', () => {
+  const asRoot = process.getuid?.() === 0;
+  if (!asRoot) console.log('skipping the permission cases: they run the CLI as user nobody, which needs root');
+  const nobody = (...args: string[]) => runCli(args, { cwd: work, timeoutMs: 30_000, uid: 65534, gid: 65534 });
+  it.runIf(asRoot)('predict an unreadable image', async () => {
+    const { chmod, copyFile } = await import('node:fs/promises');
+    await chmod(work, 0o755);
+    await copyFile(join(run, 'model.onnx'), p('open.onnx'));
+    await chmod(p('open.onnx'), 0o644);
+    await writeFile(p('secret.png'), 'x', { mode: 0o600 });
+    expectUserError(
+      await nobody('predict', p('open.onnx'), p('secret.png')),
+      1,
+      /secret\.png: cannot be read: permission denied \(EACCES\)/,
+    );
+  });
+  it.runIf(asRoot)('--preview-out into a folder without write permission', async () => {
+    const { chmod } = await import('node:fs/promises');
+    await mkdir(p('locked'), { mode: 0o755 });
+    await chmod(p('locked'), 0o755);
+    expectUserError(
+      await nobody('data', '--preview', '2', '--preview-out', p('locked', 'x.png')),
+      1,
+      /cannot write in .*locked: permission denied \(EACCES\)/,
+    );
+  });
+});
+
 describe('output paths', () => {
   it.each([
     [
