@@ -5,7 +5,22 @@
 import { Command, CommanderError, Option } from 'commander';
 import pkg from '../package.json';
 import { EXIT, ExitError } from './errors';
-import { nonNegativeInt, nonNegativeNumber, parseAugment, parseDuration, positiveInt, positiveNumber } from './parse';
+import { describeFsError } from './files';
+import {
+  batchSizeOption,
+  benchSecondsOption,
+  epochsOption,
+  learningRateOption,
+  parseAugment,
+  parseDuration,
+  positiveInt,
+  previewOption,
+  seedOption,
+  subsetOption,
+  testIndexOption,
+  threadsOption,
+  weightDecayOption,
+} from './parse';
 import { PRESET_NAMES, recipeHelp } from './recipes';
 import { colors, sanitizeForTerminal } from './ui';
 
@@ -51,8 +66,8 @@ function createProgram(): Command {
     .summary('where the dataset came from, counts per class, image preview')
     .description('Show where the dataset came from (source, path, checksums), its counts and per-class counts.')
     .option('--dir <dir>', 'folder holding the four Fashion-MNIST files (default: $FMNIST_DATA_DIR, cache, system copy, download)')
-    .option('--preview <n>', 'write a PNG grid of N labelled test images and print a few as terminal art', positiveInt)
-    .option('--preview-out <file>', 'where the preview PNG goes', 'fmnist-preview.png')
+    .option('--preview <n>', 'write a PNG grid of N labelled test images (at most 1000) and print a few as terminal art', previewOption)
+    .option('--preview-out <file>', 'where the preview PNG goes (overwritten if it exists; its folder must exist)', 'fmnist-preview.png')
     .option('--split <split>', 'split to preview: train or test', 'test')
     .option('--no-verify', 'skip computing the SHA-256 of local copies (saves about 0.3 s)')
     .option('--no-download', 'fail instead of downloading when no local copy exists')
@@ -77,13 +92,13 @@ function createProgram(): Command {
     .option(
       '--epochs <n>',
       `epochs to train; a resumed run continues up to N (default: the preset's — ${recipeHelp('epochs')})`,
-      positiveInt,
+      epochsOption,
     )
-    .option('--batch-size <n>', 'images per step', positiveInt, 256)
+    .option('--batch-size <n>', 'images per step, 1 to 1024 and at most the training images', batchSizeOption, 256)
     .option(
       '--lr <rate>',
       `Adam learning rate, the peak with a schedule (default: the preset's — ${recipeHelp('learningRate')})`,
-      positiveNumber,
+      learningRateOption,
     )
     .addOption(
       new Option('--lr-schedule <name>', `learning-rate schedule (default: the preset's — ${recipeHelp('lrSchedule')})`).choices([
@@ -94,22 +109,22 @@ function createProgram(): Command {
     .option(
       '--weight-decay <wd>',
       `AdamW's decoupled weight decay on Linear weights (default: the preset's — ${recipeHelp('weightDecay')})`,
-      nonNegativeNumber,
+      weightDecayOption,
     )
     .option(
       '--augment <spec>',
       `training augmentation: none, or a list of flip, shift=N and erase=P (default: the preset's — ${recipeHelp('augment')})`,
       parseAugment,
     )
-    .option('--seed <n>', 'seed of the batch order', nonNegativeInt, 0)
+    .option('--seed <n>', 'seed of the batch order (0 to 2³²−1)', seedOption, 0)
     .addOption(new Option('--backend <name>', 'compute backend').choices(BACKENDS).default('auto'))
-    .option('--threads <n>', 'worker threads for the kernels backend (default: CPU cores)', positiveInt)
-    .option('--out <dir>', 'run directory (default: runs/<preset>-<date>-<time>)')
+    .option('--threads <n>', 'worker threads for the kernels backend, at most max(CPU cores, 64) (default: CPU cores)', threadsOption)
+    .option('--out <dir>', 'run directory: new, empty, or holding this run (default: runs/<preset>-<date>-<time>)')
     .option('--resume [dir]', 'continue the run in DIR (or --out) from its last checkpoint')
     .option('--time-budget <duration>', 'stop cleanly after this long, e.g. 90s, 10m, 1h30m', parseDuration)
     .option('--checkpoint-every <steps>', 'also checkpoint every N steps within an epoch (default: after every epoch)', positiveInt)
     .option('--eval-every <n>', 'evaluate on the test set every N epochs (and after the last)', positiveInt, 1)
-    .option('--subset <n>', 'train on N randomly chosen training images (seeded) for quick runs', positiveInt)
+    .option('--subset <n>', 'train on N randomly chosen training images (seeded) for quick runs', subsetOption)
     .option('--dir <dir>', 'folder holding the four Fashion-MNIST files')
     .option('--no-export', 'skip the ONNX export at the end')
     .option('--no-report', 'skip charts and report.html at the end')
@@ -187,7 +202,7 @@ function createProgram(): Command {
     .argument('[images...]', 'PNG, JPEG, WebP, GIF or TIFF files')
     .option('--test-index <n>', 'classify test-set image N (repeat the flag for several)', (v, prev: number[] | undefined) => [
       ...(prev ?? []),
-      nonNegativeInt(v),
+      testIndexOption(v),
     ])
     .option('--invert', 'invert the images: use for dark objects on a light background (photos, product shots)')
     .option('--auto-invert', 'invert when the border is lighter than the centre')
@@ -213,9 +228,9 @@ function createProgram(): Command {
         '(then each row also shows its speed relative to patch-mlp from the same run).',
     )
     .option('--preset <names>', `model preset, a comma-separated list, or all (${PRESET_NAMES.join(', ')})`, 'patch-mlp')
-    .option('--seconds <s>', 'time per measurement', positiveNumber, 3)
-    .option('--batch-size <n>', 'training batch size', positiveInt, 256)
-    .option('--threads <n>', 'worker threads for the kernels backend', positiveInt)
+    .option('--seconds <s>', 'time per measurement (at most 3600)', benchSecondsOption, 3)
+    .option('--batch-size <n>', 'training batch size, 1 to 1024', batchSizeOption, 256)
+    .option('--threads <n>', 'worker threads for the kernels backend, at most max(CPU cores, 64)', threadsOption)
     .addOption(new Option('--backends <list>', 'comma-separated backends to try (default: all)'))
     .option('--json', 'print one JSON document on stdout')
     .addHelpText(
@@ -250,6 +265,14 @@ function report(err: unknown): void {
     return;
   }
   const e = err as { name?: string; code?: unknown; message?: string; stack?: string };
+  // A file-system error (missing file, no permission, read-only or full disk…) is the user's machine, not a bug.
+  const fsMessage = describeFsError(err);
+  if (fsMessage) {
+    process.stderr.write(`${colors.red('fmnist:')} ${fsMessage}\n`);
+    if (verbose() && e.stack) process.stderr.write(`${e.stack}\n`);
+    process.exitCode = EXIT.failure;
+    return;
+  }
   // Errors of @fmnist/* packages carry a stable code and a message that names the problem and the fix.
   if (typeof e?.code === 'string' && /^E_[A-Z_]+$/.test(e.code) && typeof e.message === 'string') {
     process.stderr.write(`${colors.red('fmnist:')} ${sanitizeForTerminal(e.message)} ${colors.dim(`[${e.code}]`)}\n`);

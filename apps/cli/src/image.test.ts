@@ -54,13 +54,41 @@ describe('loadImageAs28', () => {
     expect(Array.from(auto.pixels)).toEqual(Array.from(inv.pixels));
   });
   it('names a missing or non-image file', async () => {
-    await expect(loadImageAs28(join(dir, 'nope.png'))).rejects.toThrow(/nope\.png: no such file/);
+    await expect(loadImageAs28(join(dir, 'nope.png'))).rejects.toThrow(/nope\.png: no such file or directory \(ENOENT\)/);
     const bad = join(dir, 'bad.png');
     await sharp({ create: { width: 2, height: 2, channels: 3, background: '#fff' } })
       .png()
       .toFile(bad);
     await import('node:fs/promises').then((fs) => fs.writeFile(bad, 'not an image'));
-    await expect(loadImageAs28(bad)).rejects.toThrow(/not an image/);
+    await expect(loadImageAs28(bad)).rejects.toThrow(
+      /bad\.png: cannot decode it as an image \(Input file contains unsupported image format\)/,
+    );
+  });
+  it('states the pixel limit for a huge PNG, before decoding it', async () => {
+    const { crc32, deflateSync } = await import('node:zlib');
+    const chunk = (type: string, data: Buffer) => {
+      const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+      const out = Buffer.alloc(8 + data.length + 4);
+      out.writeUInt32BE(data.length, 0);
+      body.copy(out, 4);
+      out.writeUInt32BE(crc32(body), 8 + data.length);
+      return out;
+    };
+    const ihdr = Buffer.alloc(13);
+    ihdr.writeUInt32BE(20_000, 0);
+    ihdr.writeUInt32BE(20_000, 4);
+    ihdr.set([8, 0, 0, 0, 0], 8); // 8-bit grayscale
+    const png = Buffer.concat([
+      Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+      chunk('IHDR', ihdr),
+      chunk('IDAT', deflateSync(Buffer.alloc(10))),
+      chunk('IEND', Buffer.alloc(0)),
+    ]);
+    const huge = join(dir, 'huge.png');
+    await import('node:fs/promises').then((fs) => fs.writeFile(huge, png));
+    await expect(loadImageAs28(huge)).rejects.toThrow(
+      /huge\.png: 20000 × 20000 pixels \(400 megapixels\) is more than the 268 megapixels \(16,383 × 16,383\) fmnist decodes\. Scale it down first/,
+    );
   });
 });
 

@@ -4,6 +4,7 @@
  */
 import { open, stat } from 'node:fs/promises';
 import { ExitError } from './errors';
+import { checkInputPath } from './files';
 
 /** Options of {@link loadImageAs28}. */
 export interface ImageOptions {
@@ -116,21 +117,57 @@ async function assertRasterImage(file: string): Promise<void> {
  * @param file - the image path
  * @param options - `invert`, `autoInvert`
  * @returns 784 bytes, row-major
- * @throws ExitError when the file is missing, not an image, or SVG or another format that is not a plain raster
+ * @throws ExitError when the file is missing, not a regular file, too large, corrupt, not an image, or SVG or another
+ *   format that is not a plain raster
  */
 export async function loadImageAs28(file: string, options: ImageOptions = {}): Promise<PreparedImage> {
+  checkInputPath(file, { expected: 'an image file (PNG, JPEG, WebP, GIF, TIFF or AVIF)' });
   await assertRasterImage(file);
   const { default: sharp } = await import('sharp');
-  let meta: import('sharp').Metadata;
+  const open = () => sharp(file, { limitInputPixels: MAX_INPUT_PIXELS });
+  // The header only: no pixel limit here, so a too-large picture is refused below with its size.
+  const meta = await decoding(file, () => sharp(file, { limitInputPixels: false }).metadata());
+  const pixels = (meta.width ?? 0) * (meta.height ?? 0);
+  if (pixels > MAX_INPUT_PIXELS) throw tooLarge(file, meta.width ?? 0, meta.height ?? 0);
+  const converted = await decoding(file, () => convertAs28(open, options));
+  return {
+    pixels: converted.pixels,
+    width: meta.width ?? 0,
+    height: meta.height ?? 0,
+    format: meta.format ?? 'unknown',
+    inverted: converted.inverted,
+  };
+}
+
+/** Most pixels fmnist decodes from one picture: sharp's default limit, 16,383 × 16,383 (about 268 megapixels). */
+export const MAX_INPUT_PIXELS = 0x3fff * 0x3fff;
+
+const tooLarge = (file: string, width: number, height: number) =>
+  new ExitError(
+    `${file}: ${width} × ${height} pixels (${((width * height) / 1e6).toFixed(0)} megapixels) is more than the ${(MAX_INPUT_PIXELS / 1e6).toFixed(0)} megapixels (16,383 × 16,383) fmnist decodes. Scale it down first (the model sees 28 × 28)`,
+  );
+
+/**
+ * Runs a sharp step on `file`, turning its decode errors (a corrupt or truncated file, a format sharp lacks, too many
+ * pixels) into one {@link ExitError} that names the file.
+ */
+async function decoding<T>(file: string, step: () => Promise<T>): Promise<T> {
   try {
-    meta = await sharp(file).metadata();
+    return await step();
   } catch (err) {
-    const msg = (err as Error).message;
-    if (/missing|no such file/i.test(msg)) throw new ExitError(`${file}: no such file.`, 1, { cause: err });
-    throw new ExitError(`${file}: not an image sharp can read (${msg}). Use a PNG, JPEG, WebP, GIF or TIFF file.`, 1, { cause: err });
+    if (err instanceof ExitError) throw err;
+    const msg = ((err as Error).message ?? String(err)).split('\n')[0]?.trim();
+    const limit = /pixel limit/i.exec(msg ?? '');
+    if (limit)
+      throw new ExitError(
+        `${file}: more than the ${(MAX_INPUT_PIXELS / 1e6).toFixed(0)} megapixels (16,383 × 16,383) fmnist decodes. Scale it down first (the model sees 28 × 28).`,
+        1,
+        { cause: err },
+      );
+    throw new ExitError(`${file}: cannot decode it as an image (${msg}). Pass an intact PNG, JPEG, WebP, GIF or TIFF file.`, 1, {
+      cause: err,
+    });
   }
-  const { pixels, inverted } = await convertAs28(() => sharp(file), options);
-  return { pixels, width: meta.width ?? 0, height: meta.height ?? 0, format: meta.format ?? 'unknown', inverted };
 }
 
 /**

@@ -38,7 +38,7 @@ describe('flag parsers', () => {
   });
   it('parses numbers strictly', () => {
     expect(positiveInt('12')).toBe(12);
-    expect(() => positiveInt('0')).toThrow(/positive integer/);
+    expect(() => positiveInt('0')).toThrow(/an integer ≥ 1/);
     expect(() => positiveInt('1.5')).toThrow(InvalidArgumentError);
     expect(() => positiveInt('3abc')).toThrow(InvalidArgumentError);
     expect(nonNegativeInt('0')).toBe(0);

@@ -1,36 +1,160 @@
+import { availableParallelism } from 'node:os';
 import type { Augmentation } from '@fmnist/data';
 import { InvalidArgumentError } from 'commander';
 
-/** Commander parser for a positive integer flag value. */
-export function positiveInt(value: string): number {
+/** Bounds of one numeric flag, as {@link parseDecimal} checks them. */
+export interface NumberBounds {
+  /** Only whole numbers (digits only: no `.`, no exponent). @defaultValue false */
+  integer?: boolean;
+  /** Smallest allowed value. @defaultValue 0 */
+  min?: number;
+  /** Whether `min` itself is allowed. @defaultValue true */
+  minInclusive?: boolean;
+  /** Largest allowed value. @defaultValue `Number.MAX_SAFE_INTEGER` for integers, else the largest finite number */
+  max?: number;
+  /** Why `max` is the limit, appended to the message, e.g. `the training set size`. */
+  maxReason?: string;
+  /** An example of a good value, e.g. `0.001 or 1e-3`. */
+  example?: string;
+}
+
+/** Plain decimal integers: digits only. */
+const DECIMAL_INT = /^[0-9]+$/;
+/** Plain decimal numbers: digits with an optional fraction and exponent; no sign, hex, `_`, spaces or words. */
+const DECIMAL_NUMBER = /^(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?$/;
+
+const fmtBound = (n: number) => (Number.isSafeInteger(n) ? n.toLocaleString('en-US') : String(n));
+
+/** The range of a flag in words, e.g. `an integer from 1 to 64`. */
+export function describeBounds(bounds: NumberBounds): string {
+  const min = bounds.min ?? 0;
+  const kind = bounds.integer ? 'an integer' : 'a number';
+  const maxDefault = bounds.integer ? Number.MAX_SAFE_INTEGER : Number.MAX_VALUE;
+  const max = bounds.max ?? maxDefault;
+  const low = bounds.minInclusive === false ? `> ${fmtBound(min)}` : `≥ ${fmtBound(min)}`;
+  let text =
+    max === maxDefault
+      ? `${kind} ${low}`
+      : bounds.integer && bounds.minInclusive !== false
+        ? `${kind} from ${fmtBound(min)} to ${fmtBound(max)}`
+        : `${kind} ${low} and ≤ ${fmtBound(max)}`;
+  if (bounds.maxReason && max !== maxDefault) text += ` (${bounds.maxReason})`;
+  if (bounds.example) text += `, such as ${bounds.example}`;
+  return text;
+}
+
+/**
+ * The one parser of numeric flags: plain decimal text only (so `0x10`, `1_000`, ` 1`, `+1`, `Infinity`, `NaN` and `''`
+ * are refused rather than read the way `Number()` reads them), finite, and within `bounds`.
+ *
+ * @param value - the flag's text
+ * @param bounds - integer or not, min, max
+ * @returns the number
+ * @throws InvalidArgumentError stating the allowed range (commander adds the flag and exits with status 2)
+ *
+ * @example
+ * ```ts
+ * parseDecimal('64', { integer: true, min: 1, max: 64 }); // 64
+ * parseDecimal('0x10', { min: 0 }); // throws: expected a number ≥ 0, got '0x10'.
+ * ```
+ */
+export function parseDecimal(value: string, bounds: NumberBounds = {}): number {
+  const expected = describeBounds(bounds);
+  const bad = (why = '') => new InvalidArgumentError(`expected ${expected}, got '${value}'${why}.`);
+  if (!(bounds.integer ? DECIMAL_INT : DECIMAL_NUMBER).test(value)) {
+    if (bounds.integer && DECIMAL_NUMBER.test(value)) throw bad(' (not a whole number)');
+    throw bad(
+      value === ''
+        ? ' (empty)'
+        : /^[-+]/.test(value)
+          ? ''
+          : value.trim() !== value
+            ? ' (spaces around it)'
+            : ' (plain decimal digits only)',
+    );
+  }
   const n = Number(value);
-  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n <= 0)
-    throw new InvalidArgumentError(`expected a positive integer, got '${value}'.`);
+  if (!Number.isFinite(n)) throw bad(' (too large)');
+  if (bounds.integer && !Number.isSafeInteger(n)) throw bad(' (too large)');
+  const min = bounds.min ?? 0;
+  const max = bounds.max ?? (bounds.integer ? Number.MAX_SAFE_INTEGER : Number.MAX_VALUE);
+  if (n < min || (bounds.minInclusive === false && n === min)) throw bad(n === 0 && min === 0 ? ' (too small)' : '');
+  if (n > max) throw bad(' (too large)');
   return n;
 }
+
+/** A commander parser for a flag with these bounds. */
+export const decimalOption =
+  (bounds: NumberBounds) =>
+  (value: string): number =>
+    parseDecimal(value, bounds);
+
+/** Commander parser for a positive integer flag value. */
+export const positiveInt = decimalOption({ integer: true, min: 1 });
 
 /** Commander parser for a non-negative integer flag value. */
-export function nonNegativeInt(value: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n)) throw new InvalidArgumentError(`expected an integer ≥ 0, got '${value}'.`);
-  return n;
-}
+export const nonNegativeInt = decimalOption({ integer: true, min: 0 });
 
-/** Commander parser for a positive finite number (learning rate). */
-export function positiveNumber(value: string): number {
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n <= 0)
-    throw new InvalidArgumentError(`expected a number > 0 such as 0.001 or 1e-3, got '${value}'.`);
-  return n;
-}
+/** Commander parser for a positive finite number. */
+export const positiveNumber = decimalOption({ min: 0, minInclusive: false, example: '0.001 or 1e-3' });
 
-/** Commander parser for a finite number ≥ 0 (weight decay). */
-export function nonNegativeNumber(value: string): number {
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n < 0)
-    throw new InvalidArgumentError(`expected a number ≥ 0 such as 0.05, got '${value}'.`);
-  return n;
-}
+/** Commander parser for a finite number ≥ 0. */
+export const nonNegativeNumber = decimalOption({ min: 0, example: '0.05' });
+
+/** Commander parser for `--lr`: more than 0, at most 10 (Adam diverges long before). */
+export const learningRateOption = decimalOption({ min: 0, minInclusive: false, max: 10, example: '0.001 or 1e-3' });
+
+/** Commander parser for `--weight-decay`: 0 to 10 (AdamW's decoupled decay; recipes use 0 to 0.1). */
+export const weightDecayOption = decimalOption({ min: 0, max: 10, example: '0.05' });
+
+/**
+ * Most worker threads `--threads` accepts: the machine's cores, but at least 64 (each worker holds its own WebAssembly
+ * memory, about 13 MB, and more workers than cores only slow training down).
+ */
+export const MAX_THREADS = Math.max(availableParallelism(), 64);
+
+/** Commander parser for `--threads`: 1 to {@link MAX_THREADS}. */
+export const threadsOption = decimalOption({ integer: true, min: 1, max: MAX_THREADS, maxReason: `at most max(CPU cores, 64)` });
+
+/**
+ * Largest `--batch-size`: what one WebAssembly kernels instance (4 GiB of memory at most) holds for the largest preset,
+ * mixer-l, on one thread (2,048 images run out of memory; 1,024 take about 3.4 GB).
+ */
+export const MAX_BATCH_SIZE = 1024;
+
+/** Commander parser for `--batch-size`: 1 to {@link MAX_BATCH_SIZE}; `fmnist train` also keeps it ≤ the training images. */
+export const batchSizeOption = decimalOption({
+  integer: true,
+  min: 1,
+  max: MAX_BATCH_SIZE,
+  maxReason: 'what the WebAssembly kernels hold for the largest preset',
+});
+
+/** Images in Fashion-MNIST's training split (the most `--subset` can take). */
+export const TRAIN_IMAGES = 60_000;
+/** Images in Fashion-MNIST's test split. */
+export const TEST_IMAGES = 10_000;
+
+/** Commander parser for `--subset`: 1 to 60,000. */
+export const subsetOption = decimalOption({ integer: true, min: 1, max: TRAIN_IMAGES, maxReason: 'the training images' });
+
+/** Commander parser for `--epochs`: 1 to 1,000,000. */
+export const epochsOption = decimalOption({ integer: true, min: 1, max: 1_000_000 });
+
+/** Commander parser for `--seed`: a 32-bit unsigned integer (the seed of the batch order's generator). */
+export const seedOption = decimalOption({ integer: true, min: 0, max: 2 ** 32 - 1, maxReason: 'a 32-bit seed' });
+
+/** Commander parser for `--test-index`: 0 to 9,999, one test image. */
+export const testIndexOption = decimalOption({ integer: true, min: 0, max: TEST_IMAGES - 1, maxReason: 'the test images' });
+
+/** Most images `fmnist data --preview` draws (a bigger grid is too large to render). */
+export const MAX_PREVIEW = 1000;
+
+/** Commander parser for `--preview`: 1 to {@link MAX_PREVIEW}. */
+export const previewOption = decimalOption({ integer: true, min: 1, max: MAX_PREVIEW });
+
+/** Commander parser for `bench --seconds`: more than 0, at most an hour per measurement. */
+export const benchSecondsOption = decimalOption({ min: 0, minInclusive: false, max: 3600, example: '3' });
 
 /** Training-time augmentation as `@fmnist/model`'s `train()` takes it; `null` is none. */
 export type AugmentSpec = Augmentation | null;
@@ -69,6 +193,9 @@ export function parseAugment(value: string): AugmentSpec {
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
+/** Longest `--time-budget`: a year. */
+export const MAX_DURATION_MS = 365 * 24 * 3_600_000;
+
 /**
  * Parses a duration such as `90s`, `10m`, `1h30m`, `1.5h` or a bare number of seconds, into milliseconds.
  *
@@ -83,15 +210,16 @@ const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_00
  */
 export function parseDuration(value: string): number {
   const text = value.trim().toLowerCase();
-  if (/^\d+(\.\d+)?$/.test(text)) {
-    const ms = Number(text) * 1000;
-    if (ms > 0) return ms;
+  let ms = Number.NaN;
+  if (/^\d+(\.\d+)?$/.test(text)) ms = Number(text) * 1000;
+  else {
+    const parts = [...text.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)];
+    if (parts.length > 0 && parts.map((p) => p[0]).join('') === text)
+      ms = parts.reduce((sum, p) => sum + Number(p[1]) * (UNIT_MS[p[2] as string] as number), 0);
   }
-  const parts = [...text.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)];
-  if (parts.length > 0 && parts.map((p) => p[0]).join('') === text) {
-    const ms = parts.reduce((sum, p) => sum + Number(p[1]) * (UNIT_MS[p[2] as string] as number), 0);
-    if (ms > 0) return ms;
-  }
+  if (ms > MAX_DURATION_MS)
+    throw new InvalidArgumentError(`expected a duration of at most ${MAX_DURATION_MS / 3_600_000}h (a year), got '${value}'.`);
+  if (ms > 0) return ms;
   throw new InvalidArgumentError(`expected a duration such as 90s, 10m or 1h30m, got '${value}'.`);
 }
 

@@ -1,7 +1,9 @@
 /** Finding checkpoints and models from what the user typed. */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ExitError } from './errors';
+import { checkInputPath } from './files';
+import { shellCommand } from './shell';
 
 /** Names inside a run directory. */
 export const RUN_FILES = {
@@ -18,14 +20,6 @@ export const RUN_FILES = {
   report: 'report.html',
 } as const;
 
-const isDir = (p: string) => {
-  try {
-    return statSync(p).isDirectory();
-  } catch {
-    return false;
-  }
-};
-
 /**
  * Resolves a run directory, a checkpoint directory or a `checkpoint.json` to the checkpoint directory.
  *
@@ -34,20 +28,22 @@ const isDir = (p: string) => {
  * @throws ExitError naming the path and what was expected
  */
 export function resolveCheckpointDir(path: string): string {
-  if (!existsSync(path))
-    throw new ExitError(
-      `${path}: no such file or directory. Pass a run directory (runs/NAME), its checkpoint directory, or checkpoint.json.`,
-    );
-  if (!isDir(path)) {
+  const expected = 'a run directory (runs/NAME), its checkpoint directory, or checkpoint.json';
+  if (checkInputPath(path, { allowDirectory: true, expected }) === 'file') {
     if (path.endsWith('.json')) return join(path, '..');
     throw new ExitError(
       `${path}: not a checkpoint. Pass a run directory (runs/NAME), its checkpoint directory, or checkpoint.json${path.endsWith('.onnx') ? ' (an ONNX model cannot be exported again)' : ''}.`,
     );
   }
-  if (existsSync(join(path, 'checkpoint.json'))) return path;
-  if (existsSync(join(path, RUN_FILES.checkpoint, 'checkpoint.json'))) return join(path, RUN_FILES.checkpoint);
+  for (const dir of [path, join(path, RUN_FILES.checkpoint)]) {
+    const json = join(dir, 'checkpoint.json');
+    if (existsSync(json)) {
+      checkInputPath(json, { expected: 'a checkpoint.json file' });
+      return dir;
+    }
+  }
   throw new ExitError(
-    `${path}: no checkpoint.json here or in ${join(path, RUN_FILES.checkpoint)}. Train one with: fmnist train --out ${path}`,
+    `${path}: no checkpoint.json here or in ${join(path, RUN_FILES.checkpoint)}. Train one with: ${shellCommand(['fmnist', 'train', '--out', path])}`,
   );
 }
 
@@ -62,14 +58,15 @@ export type ModelRef = { kind: 'onnx'; path: string } | { kind: 'checkpoint'; di
  * @returns the model reference
  */
 export function resolveModel(path: string, prefer: 'onnx' | 'checkpoint' = 'onnx'): ModelRef {
-  if (!existsSync(path)) {
-    throw new ExitError(`${path}: no such file or directory. Pass a .onnx file, a run directory (runs/NAME) or a checkpoint directory.`);
-  }
-  if (!isDir(path)) {
+  const expected = 'a .onnx file, a run directory (runs/NAME) or a checkpoint directory';
+  if (checkInputPath(path, { allowDirectory: true, expected }) === 'file') {
     if (path.endsWith('.json')) return { kind: 'checkpoint', dir: resolveCheckpointDir(path) };
     return { kind: 'onnx', path };
   }
   const onnx = join(path, RUN_FILES.onnx);
-  if (prefer === 'onnx' && existsSync(onnx)) return { kind: 'onnx', path: onnx };
+  if (prefer === 'onnx' && existsSync(onnx)) {
+    checkInputPath(onnx, { expected: 'an .onnx file' });
+    return { kind: 'onnx', path: onnx };
+  }
   return { kind: 'checkpoint', dir: resolveCheckpointDir(path) };
 }

@@ -27,12 +27,22 @@ export interface RunCliOptions {
   env?: NodeJS.ProcessEnv;
   /** Kill the process group after this long. @defaultValue 60000 */
   timeoutMs?: number;
+  /** Run as this user and group (root only): how a permission test sees what an ordinary user sees. */
+  uid?: number;
+  gid?: number;
 }
 
 /** Runs `node dist/bin.js ...args` without colour, resolving when it exits (or is killed at the timeout). */
 export function runCli(args: readonly string[], options: RunCliOptions = {}): Promise<CliResult> {
   const env = { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', CI: 'true', ...options.env };
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd: options.cwd,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+    uid: options.uid,
+    gid: options.gid,
+  });
   let stdout = '';
   let stderr = '';
   let timedOut = false;

@@ -1,9 +1,9 @@
 /** `fmnist data`: where the dataset came from, its counts and per-class counts; `--preview N` draws N images. */
 import { writeFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import { CLASS_NAMES, classCounts, getImage } from '@fmnist/data';
 import { type DataFlags, loadData } from '../dataset';
 import { UsageError } from '../errors';
+import { checkOutputFile } from '../files';
 import { formatDuration } from '../parse';
 import { imageGridSvg, svgToPng, terminalArt } from '../render';
 import { colors, isInteractive, log, printJson, table } from '../ui';
@@ -20,6 +20,8 @@ const ART_COUNT = 4;
 export async function run(options: DataOptions): Promise<void> {
   if (options.split !== 'train' && options.split !== 'test')
     throw new UsageError(`--split must be 'train' or 'test', got '${options.split}'.`);
+  // Check where the preview goes before the work, so a bad path fails at once.
+  const file = options.preview ? checkOutputFile(options.previewOut, { flag: '--preview-out' }) : undefined;
   const started = performance.now();
   const data = await loadData(options);
   const loadMs = performance.now() - started;
@@ -52,7 +54,7 @@ export async function run(options: DataOptions): Promise<void> {
     ),
   );
 
-  if (options.preview) {
+  if (options.preview && file) {
     const split = options.split === 'train' ? data.train : data.test;
     const n = Math.min(options.preview, split.count);
     const items = Array.from({ length: n }, (_, i) => ({
@@ -61,7 +63,6 @@ export async function run(options: DataOptions): Promise<void> {
       sublabel: `${options.split} #${i}`,
     }));
     const svg = await imageGridSvg(items, { columns: Math.min(10, n), title: `Fashion-MNIST ${options.split} set: first ${n} images` });
-    const file = resolve(options.previewOut);
     await writeFile(file, await svgToPng(svg, 2));
     summary.preview = { file, split: options.split, count: n };
     {

@@ -7,6 +7,7 @@ import { type Evaluation, flipAveragedLogits, scoreLogits } from '@fmnist/model/
 import { confusionSvg, perClassAccuracy } from '../charts';
 import { loadData } from '../dataset';
 import { ExitError, UsageError } from '../errors';
+import { checkOutputFile } from '../files';
 import { loadOnnx, type OnnxRunner } from '../onnx-io';
 import { fmtLoss, formatDuration, pct } from '../parse';
 import { resolveModel } from '../paths';
@@ -49,6 +50,9 @@ const SHORT = ['T-shirt', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shi
 
 export async function run(modelPath: string, flags: EvalFlags): Promise<void> {
   const ref = resolveModel(modelPath, 'onnx');
+  // Check the output paths before the work, so a bad path fails at once.
+  const svgPath = flags.svg !== undefined ? checkOutputFile(flags.svg, { flag: '--svg' }) : undefined;
+  const pngPath = flags.png !== undefined ? checkOutputFile(flags.png, { flag: '--png' }) : undefined;
   // An ONNX model is checked before the data is loaded (or downloaded): scored against Fashion-MNIST's test labels,
   // the graph must give one score per class of the 10.
   const runner = ref.kind === 'onnx' ? await loadOnnx(ref.path, { classCount: CLASS_NAMES.length }) : null;
@@ -70,6 +74,10 @@ export async function run(modelPath: string, flags: EvalFlags): Promise<void> {
     throw err;
   }
   const test = data.test;
+  if (test.count === 0)
+    throw new ExitError(
+      `the test set at ${data.location} holds 0 images: there is nothing to evaluate. Pass a --dir whose t10k files hold the test images.`,
+    );
   const started = performance.now();
   let score: Evaluation;
   let engine: string;
@@ -121,16 +129,16 @@ export async function run(modelPath: string, flags: EvalFlags): Promise<void> {
   const perClass = perClassAccuracy(score.confusion);
 
   const written: string[] = [];
-  if (flags.svg || flags.png) {
+  if (svgPath || pngPath) {
     const svg = confusionSvg(score.confusion, classNames, { title: `Confusion matrix — test accuracy ${pct(score.accuracy)}` });
     try {
-      if (flags.svg) {
-        await writeFile(flags.svg, String(svg));
-        written.push(resolve(flags.svg));
+      if (svgPath) {
+        await writeFile(svgPath, String(svg));
+        written.push(svgPath);
       }
-      if (flags.png) {
-        await writeFile(flags.png, await svgToPng(svg));
-        written.push(resolve(flags.png));
+      if (pngPath) {
+        await writeFile(pngPath, await svgToPng(svg));
+        written.push(pngPath);
       }
     } catch (err) {
       throw new ExitError(`cannot write the confusion matrix: ${(err as Error).message}`, 1, { cause: err });

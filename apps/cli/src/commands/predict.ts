@@ -8,6 +8,7 @@ import { loadOnnx, softmax } from '../onnx-io';
 import { pct } from '../parse';
 import { resolveModel } from '../paths';
 import { terminalArt } from '../render';
+import { shellCommand } from '../shell';
 import { colors, isInteractive, log, printJson, sanitizeForTerminal as t } from '../ui';
 
 interface PredictFlags {
@@ -34,7 +35,7 @@ export async function run(modelPath: string, images: string[], flags: PredictFla
   }
   const ref = resolveModel(modelPath, 'onnx');
   if (ref.kind !== 'onnx') {
-    throw new ExitError(`${modelPath}: no model.onnx there. Export one first: fmnist export ${modelPath}`);
+    throw new ExitError(`${modelPath}: no model.onnx there. Export one first: ${shellCommand(['fmnist', 'export', modelPath])}`);
   }
   // The model first: a model that is not a Fashion-MNIST classifier is refused before any data or image is read.
   const runner = await loadOnnx(ref.path);

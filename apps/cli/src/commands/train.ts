@@ -9,6 +9,7 @@ import { confusionSvg, curvesSvg, perClassAccuracy } from '../charts';
 import { checksums, loadData } from '../dataset';
 import { describeEnvironment } from '../environment';
 import { EXIT, ExitError, UsageError } from '../errors';
+import { checkRunDirectory } from '../files';
 import { metricsCsv, metricsJsonl, perClassCsv, toMetricsRows } from '../metrics';
 import { exportCheckpointToFile } from '../onnx-io';
 import { type AugmentSpec, fmtLoss, formatDuration, pct, plural } from '../parse';
@@ -26,6 +27,7 @@ import {
   settingsFromCheckpoint,
 } from '../run-config';
 import { acquireRunLock, describeTakeover } from '../run-lock';
+import { shellCommand } from '../shell';
 import { colors, log, printJson } from '../ui';
 
 interface TrainFlags {
@@ -69,9 +71,11 @@ export async function run(flags: TrainFlags, command: any): Promise<void> {
   }
   if (!TRAINING_RECIPES[flags.preset]) throw new UsageError(`unknown preset '${flags.preset}'.`);
   const runDir = resolve(runArg ?? join('runs', `${flags.preset}-${stamp(started)}`));
+  // Before anything is read or written: an existing non-folder, a folder of other files, /proc… are refused here.
+  checkRunDirectory(runArg ?? runDir, typeof flags.resume === 'string' ? '--resume' : flags.out ? '--out' : undefined, resuming);
   if (resuming && !existsSync(join(runDir, RUN_FILES.config)) && !existsSync(join(runDir, RUN_FILES.checkpoint, 'checkpoint.json'))) {
     throw new ExitError(
-      `${runDir}: no ${RUN_FILES.config}, so nothing to resume. Start a new run with: fmnist train --out ${relative(process.cwd(), runDir) || '.'}`,
+      `${runDir}: no ${RUN_FILES.config}, so nothing to resume. Start a new run with: ${shellCommand(['fmnist', 'train', '--out', relative(process.cwd(), runDir) || '.'])}`,
     );
   }
   // ---- one writer per run directory: the lock is held from before anything is read until the last file is written.
@@ -212,6 +216,10 @@ async function trainRun(
       throw new UsageError(`--subset ${settings.subset} is larger than the ${data.train.count} training images.`);
     trainSet = subset(data.train, permutation(data.train.count, settings.seed).subarray(0, settings.subset));
   }
+  if (settings.batchSize > trainSet.count)
+    throw new UsageError(
+      `--batch-size ${settings.batchSize} is larger than the ${trainSet.count} training images${settings.subset !== null ? ' of --subset' : ''}: use at most ${trainSet.count}.`,
+    );
   const testSet = data.test;
 
   const config: RunConfig = {
@@ -288,6 +296,7 @@ async function trainRun(
   if (epochs.length) await writeMetrics();
 
   const rel = relative(process.cwd(), runDir) || '.';
+  const resumeHint = shellCommand(['fmnist', 'train', '--resume', rel]);
   let history: History;
   try {
     history = await train({
@@ -326,7 +335,7 @@ async function trainRun(
             log(colors.cyan(`Resuming from the checkpoint ${where} in ${relative(process.cwd(), ckptDir)}`));
           } else if (resuming)
             log(colors.yellow(`No checkpoint in ${relative(process.cwd(), ckptDir)} yet: starting the run from the beginning.`));
-          log(colors.dim(`Run directory: ${rel}  (Ctrl-C stops cleanly; continue with: fmnist train --resume ${rel})`));
+          log(colors.dim(`Run directory: ${rel}  (Ctrl-C stops cleanly; continue with: ${resumeHint})`));
         },
         onEpochBegin: () => progress.begin(),
         onBatchEnd: (logs) => progress.update(logs),
@@ -484,9 +493,8 @@ async function trainRun(
       progressText += ` + ${meta.resumeAt.batch}/${total} steps`;
     }
   } catch {}
-  if (interrupted) log(colors.yellow(`Stopped ${where}. Continue with: fmnist train --resume ${rel}`));
-  else if (history.stopReason === 'time-budget')
-    log(colors.yellow(`Time budget reached ${where}. Continue with: fmnist train --resume ${rel}`));
+  if (interrupted) log(colors.yellow(`Stopped ${where}. Continue with: ${resumeHint}`));
+  else if (history.stopReason === 'time-budget') log(colors.yellow(`Time budget reached ${where}. Continue with: ${resumeHint}`));
   log(
     `${colors.green('✓')} test accuracy ${colors.bold(pct(testAccuracy))} (loss ${fmtLoss(testLoss)}) after ${progressText} in ${formatDuration(totalMs)} ${evaluation ? colors.dim(`(final evaluation ${formatDuration(evalMs)})`) : ''}`,
   );
@@ -494,7 +502,7 @@ async function trainRun(
   if (flags.report) log(`  report:  ${colors.cyan(join(rel, RUN_FILES.report))}`);
   if (exported)
     log(
-      `  model:   ${join(rel, RUN_FILES.onnx)} (${(exported.bytes / 1024).toFixed(0)} KiB) — try: fmnist predict ${join(rel, RUN_FILES.onnx)} --test-index 0`,
+      `  model:   ${join(rel, RUN_FILES.onnx)} (${(exported.bytes / 1024).toFixed(0)} KiB) — try: ${shellCommand(['fmnist', 'predict', join(rel, RUN_FILES.onnx), '--test-index', '0'])}`,
     );
   if (flags.json) printJson(summary);
   if (interrupted) process.exitCode = EXIT.interrupted;
