@@ -265,17 +265,18 @@ function report(err: unknown): void {
     return;
   }
   const e = err as { name?: string; code?: unknown; message?: string; stack?: string };
-  // A file-system error (missing file, no permission, read-only or full disk…) is the user's machine, not a bug.
-  const fsMessage = describeFsError(err);
-  if (fsMessage) {
-    process.stderr.write(`${colors.red('fmnist:')} ${fsMessage}\n`);
-    if (verbose() && e.stack) process.stderr.write(`${e.stack}\n`);
+  // Errors of @fmnist/* packages carry a stable code and a message that names the problem and the fix (checked first:
+  // a package error that wraps a file-system error says more than the bare errno).
+  if (typeof e?.code === 'string' && /^E_[A-Z_]+$/.test(e.code) && typeof e.message === 'string') {
+    process.stderr.write(`${colors.red('fmnist:')} ${sanitizeForTerminal(e.message)} ${colors.dim(`[${e.code}]`)}\n`);
+    if (verbose() && e.stack) process.stderr.write(`${sanitizeForTerminal(e.stack)}\n`);
     process.exitCode = EXIT.failure;
     return;
   }
-  // Errors of @fmnist/* packages carry a stable code and a message that names the problem and the fix.
-  if (typeof e?.code === 'string' && /^E_[A-Z_]+$/.test(e.code) && typeof e.message === 'string') {
-    process.stderr.write(`${colors.red('fmnist:')} ${sanitizeForTerminal(e.message)} ${colors.dim(`[${e.code}]`)}\n`);
+  // A file-system error (missing file, no permission, read-only or full disk…) is the user's machine, not a bug.
+  const fsMessage = describeFsError(err);
+  if (fsMessage) {
+    process.stderr.write(`${colors.red('fmnist:')} ${sanitizeForTerminal(fsMessage)}\n`);
     if (verbose() && e.stack) process.stderr.write(`${sanitizeForTerminal(e.stack)}\n`);
     process.exitCode = EXIT.failure;
     return;

@@ -113,7 +113,8 @@ describe('input paths: missing, directory, FIFO, device, /proc', () => {
     expectUserError(
       await fmnist('predict', join(run, 'model.onnx'), p(name)),
       1,
-      new RegExp(`${name.replace('.', '\\.')}: cannot decode it as an image`),
+      // A file with a JPEG's first bytes reaches the decoder; text is refused by its first bytes before.
+      new RegExp(`${name.replace('.', '\\.')}: (cannot decode it as an image|not an image fmnist reads)`),
     );
   });
   it('train --resume of a FIFO', async () => {

@@ -6,7 +6,9 @@
  */
 import { accessSync, constants, readdirSync, type Stats, statfsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { ATOMIC_TEMP_FILE } from '@fmnist/model';
 import { ExitError } from './errors';
+import { RUN_LOCK_FILE } from './run-lock';
 import { shellQuote } from './shell';
 
 /**
@@ -209,6 +211,10 @@ export function checkOutputFile(path: string, options: OutputCheckOptions = {}):
 /** Files of a run directory that mark it as one (a fresh run refuses a non-empty folder without them). */
 const RUN_MARKERS = ['config.json', 'checkpoint'];
 
+/** A file fmnist train leaves when killed mid-write: its lock (or the lock's temp file) or an atomic write's temp file. */
+const isRunLeftover = (name: string): boolean =>
+  name === RUN_LOCK_FILE || name.startsWith(`${RUN_LOCK_FILE}.`) || ATOMIC_TEMP_FILE.test(name);
+
 /**
  * Checks a run directory for `fmnist train`: for a new run it is a folder that does not exist yet (its parents are
  * created), an empty folder, or a folder holding a run (the caller then refuses or resumes); a non-empty folder that
@@ -245,7 +251,9 @@ export function checkRunDirectory(path: string, flag: string | undefined, resume
       fail(label, `cannot write in it: ${describeErrno(code)} (${code})`, 'Choose a folder you can write to.');
     }
     if (!resume) {
-      const entries = readdirSync(target);
+      // What fmnist itself leaves in a run directory killed before its first file landed (the lock, a temp file of an
+      // atomic write) does not make it "a folder of other files": the run takes the lock over and removes them.
+      const entries = readdirSync(target).filter((e) => !isRunLeftover(e));
       if (entries.length > 0 && !entries.some((e) => RUN_MARKERS.includes(e)))
         fail(
           label,

@@ -59,10 +59,11 @@ describe('loadImageAs28', () => {
     await sharp({ create: { width: 2, height: 2, channels: 3, background: '#fff' } })
       .png()
       .toFile(bad);
-    await import('node:fs/promises').then((fs) => fs.writeFile(bad, 'not an image'));
-    await expect(loadImageAs28(bad)).rejects.toThrow(
-      /bad\.png: cannot decode it as an image \(Input file contains unsupported image format\)/,
+    // A PNG signature followed by garbage: recognised as PNG by its first bytes, then refused by the decoder.
+    await import('node:fs/promises').then((fs) =>
+      fs.writeFile(bad, Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.from('not an image')])),
     );
+    await expect(loadImageAs28(bad)).rejects.toThrow(/bad\.png: cannot decode it as an image \(/);
   });
   it('states the pixel limit for a huge PNG, before decoding it', async () => {
     const { crc32, deflateSync } = await import('node:zlib');
