@@ -109,12 +109,16 @@ describe('kill -9 while a run writes its files, then resume', () => {
       const run = join(work, `kill-${String(at).replace(/\W/g, '')}`);
       await mkdir(run);
       let changes = 0;
-      const a = start(['train', ...TINY, '--checkpoint-every', '3', '--out', run]);
+      let a: ReturnType<typeof start> | undefined;
+      // The watcher is in place before the process starts, so the first write (config.json at the start) is never
+      // missed on a loaded machine; a hit before the child exists cannot happen (the directory is empty until then).
       const watcher: FSWatcher = watch(run, { recursive: true }, (_, name) => {
         changes++;
         const hit = typeof at === 'number' ? changes === at : basename(String(name)).startsWith(at);
-        if (hit) killGroup(a.child);
+        if (hit && a) killGroup(a.child);
       });
+      await new Promise((r) => setTimeout(r, 100));
+      a = start(['train', ...TINY, '--checkpoint-every', '3', '--out', run]);
       const ra = await a.done;
       watcher.close();
       if (ra.signal === 'SIGKILL') killed++;
