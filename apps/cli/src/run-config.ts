@@ -2,8 +2,9 @@
  * A run's `config.json`: its one schema (checked on every read), reading it safely, rebuilding its settings from the
  * checkpoint when it was lost, and checking it against the checkpoint before a resume.
  */
+import { constants } from 'node:fs';
+import { open } from 'node:fs/promises';
 import type { Augmentation } from '@fmnist/data';
-import { describeFileKind, RegularFileError, readRegularFile } from '@fmnist/data/node';
 import { checkSchema, formatViolation, PRESETS, type Schema, type StoredCheckpointMeta, schema as s, showValue } from '@fmnist/model/core';
 import { RunError } from './errors';
 import type { AugmentSpec } from './parse';
@@ -102,16 +103,23 @@ export async function readRunConfig(path: string, canRebuild: boolean): Promise<
     ? 'Fix that field, or delete config.json to rebuild it from the checkpoint.'
     : 'Fix that field, or start a new run with another --out.';
   let text: string;
+  let handle: import('node:fs/promises').FileHandle;
   try {
-    text = (await readRegularFile(path, { maxBytes: MAX_CONFIG_BYTES })).toString('utf8');
+    handle = await open(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
   } catch (err) {
-    if (!(err instanceof RegularFileError)) throw err;
-    if (err.code === 'E_NOT_FILE')
-      throw new RunError('E_RUN_CONFIG_CORRUPT', `${path}: not a regular file (${describeFileKind(err.kind ?? 'other')}). ${rebuildHint}`);
-    if (err.code === 'E_TOO_LARGE')
-      throw new RunError('E_RUN_CONFIG_CORRUPT', `${path}: ${err.size} bytes, far more than a run config has.`);
-    if (err.errno === 'ENOENT') return { kind: 'lost', why: 'is missing' };
-    throw new RunError('E_RUN_CONFIG_CORRUPT', `${path}: cannot be read (${err.errno}).`, { cause: err.cause });
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return { kind: 'lost', why: 'is missing' };
+    throw new RunError('E_RUN_CONFIG_CORRUPT', `${path}: cannot be read (${code}).`, { cause: err });
+  }
+  try {
+    const info = await handle.stat();
+    if (!info.isFile())
+      throw new RunError('E_RUN_CONFIG_CORRUPT', `${path}: not a regular file (a FIFO, device or socket). ${rebuildHint}`);
+    if (info.size > MAX_CONFIG_BYTES)
+      throw new RunError('E_RUN_CONFIG_CORRUPT', `${path}: ${info.size} bytes, far more than a run config has.`);
+    text = await handle.readFile('utf8');
+  } finally {
+    await handle.close();
   }
   if (text.trim() === '') return { kind: 'lost', why: 'is empty' };
   let doc: unknown;

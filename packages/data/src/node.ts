@@ -9,15 +9,6 @@ import { nodeGunzip } from './node/gunzip';
 
 export * from './core';
 export { defaultCacheDir, findDatasetFiles, type LoadFashionMnistOptions, loadFashionMnist, SYSTEM_DATA_DIR } from './node/load';
-export {
-  describeFileKind,
-  openRegularFile,
-  RegularFileError,
-  type RegularFileOptions,
-  readRegularFile,
-  type SpecialFileKind,
-  specialFileKind,
-} from './node/regular-file';
 
 /**
  * Parses an IDX file held in memory, gzip-compressed or raw (detected from the bytes, not the name).

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
 import { mkdir, open, readdir, realpath, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, sep } from 'node:path';
-import { describeFileKind, RegularFileError, readRegularFile } from '@fmnist/data/node';
 import {
   CHECKPOINT_FILE_NAME,
   type Checkpoint,
@@ -91,33 +91,39 @@ const MAX_META_BYTES = 64 * 1024 * 1024;
 const MAX_TENSOR_FILE_BYTES = 2 * 1024 * 1024 * 1024 - 1;
 
 /**
- * Reads a checkpoint file with `@fmnist/data`'s non-blocking regular-file reader (never hangs on a FIFO or a device),
- * mapping its errors to the checkpoint's codes.
+ * Reads a regular file without ever blocking on a FIFO or a device: opened non-blocking, checked with `fstat`.
  *
- * @throws FmnistModelError `E_CHECKPOINT_MISSING` (absent, unreadable), `E_CHECKPOINT_CORRUPT` (not a regular file, too large)
+ * @throws FmnistModelError `E_CHECKPOINT_MISSING` (absent), `E_CHECKPOINT_CORRUPT` (not a regular file, too large)
  */
-async function readCheckpointFile(path: string, maxBytes: number): Promise<Buffer> {
+async function readRegularFile(path: string, maxBytes: number): Promise<Buffer> {
+  let handle: import('node:fs/promises').FileHandle;
   try {
-    return await readRegularFile(path, { maxBytes });
+    handle = await open(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
   } catch (err) {
-    if (!(err instanceof RegularFileError)) throw err;
-    if (err.code === 'E_NOT_FILE') {
-      throw new FmnistModelError(
-        'E_CHECKPOINT_CORRUPT',
-        `${path}: not a regular file (${describeFileKind(err.kind ?? 'other')}). A checkpoint is made of regular files; pass a run's checkpoint directory.`,
-      );
-    }
-    if (err.code === 'E_TOO_LARGE') {
-      throw new FmnistModelError(
-        'E_CHECKPOINT_CORRUPT',
-        `${path}: ${err.size} bytes, more than the ${maxBytes} a checkpoint file may have.`,
-      );
-    }
+    const code = (err as NodeJS.ErrnoException).code;
     throw new FmnistModelError(
       'E_CHECKPOINT_MISSING',
-      `${path}: ${err.errno === 'ENOENT' ? 'missing' : `cannot be read (${err.errno})`}. The checkpoint is incomplete; use another one or train again.`,
-      { cause: err.cause },
+      `${path}: ${code === 'ENOENT' ? 'missing' : `cannot be read (${code})`}. The checkpoint is incomplete; use another one or train again.`,
+      { cause: err },
     );
+  }
+  try {
+    const info = await handle.stat();
+    if (!info.isFile()) {
+      throw new FmnistModelError(
+        'E_CHECKPOINT_CORRUPT',
+        `${path}: not a regular file (a FIFO, device or socket). A checkpoint is made of regular files; pass a run's checkpoint directory.`,
+      );
+    }
+    if (info.size > maxBytes) {
+      throw new FmnistModelError(
+        'E_CHECKPOINT_CORRUPT',
+        `${path}: ${info.size} bytes, more than the ${maxBytes} a checkpoint file may have.`,
+      );
+    }
+    return await handle.readFile();
+  } finally {
+    await handle.close();
   }
 }
 
@@ -157,7 +163,7 @@ async function confined(dir: string, name: string, field: string, metaPath: stri
  */
 export async function readCheckpointMeta(path: string): Promise<StoredCheckpointMeta> {
   const metaPath = await metaPathOf(path);
-  const meta = parseMeta((await readCheckpointFile(metaPath, MAX_META_BYTES)).toString('utf8'), metaPath);
+  const meta = parseMeta((await readRegularFile(metaPath, MAX_META_BYTES)).toString('utf8'), metaPath);
   const dir = dirname(metaPath);
   if (meta.files?.weights) await confined(dir, meta.files.weights, 'files.weights', metaPath);
   if (meta.files?.optimizer) await confined(dir, meta.files.optimizer, 'files.optimizer', metaPath);
@@ -228,12 +234,12 @@ export async function loadCheckpoint(path: string): Promise<Checkpoint> {
   const dir = dirname(metaPath);
   const meta = await readCheckpointMeta(metaPath);
   const weightsPath = await confined(dir, meta.files?.weights ?? CHECKPOINT_FILES.weights, 'files.weights', metaPath);
-  const params = decodeWeights(meta.config, await readCheckpointFile(weightsPath, MAX_TENSOR_FILE_BYTES), weightsPath);
+  const params = decodeWeights(meta.config, await readRegularFile(weightsPath, MAX_TENSOR_FILE_BYTES), weightsPath);
   checkFinite(params, weightsPath);
   let optimizer: Checkpoint['optimizer'];
   if (meta.files?.optimizer) {
     const optimizerPath = await confined(dir, meta.files.optimizer, 'files.optimizer', metaPath);
-    optimizer = decodeOptimizer(meta.config, await readCheckpointFile(optimizerPath, MAX_TENSOR_FILE_BYTES), optimizerPath);
+    optimizer = decodeOptimizer(meta.config, await readRegularFile(optimizerPath, MAX_TENSOR_FILE_BYTES), optimizerPath);
     checkFinite(optimizer.m, optimizerPath);
     checkFinite(optimizer.v, optimizerPath);
     if (optimizer.step !== meta.step) {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { type FileHandle, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { type FileHandle, open, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DEFAULT_MIRRORS, FASHION_MNIST_FILES, type FashionMnistFileKey, maxDownloadBytes } from '../dataset';
@@ -28,7 +29,6 @@ import {
   sweepStaleParts,
 } from './download';
 import { gunzipFile, nodeGunzip } from './gunzip';
-import { describeFileKind, openRegularFile, RegularFileError, specialFileKind } from './regular-file';
 
 /** Where Debian's `dataset-fashion-mnist` package installs the files. */
 export const SYSTEM_DATA_DIR = '/usr/share/datasets/fashion-mnist';
@@ -116,7 +116,15 @@ async function probe(path: string): Promise<'absent' | 'file' | string> {
   try {
     const st = await stat(path);
     if (st.isFile()) return 'file';
-    return describeFileKind(specialFileKind(st));
+    return st.isDirectory()
+      ? 'a directory'
+      : st.isFIFO()
+        ? 'a FIFO (named pipe)'
+        : st.isSocket()
+          ? 'a socket'
+          : st.isCharacterDevice() || st.isBlockDevice()
+            ? 'a device'
+            : 'not a regular file';
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return 'absent';
@@ -180,36 +188,44 @@ export async function findDatasetFiles(
 }
 
 /**
- * Opens a data file for reading without ever blocking ({@link openRegularFile}: `O_NONBLOCK`, then `fstat` of the
- * opened file must say a regular file not larger than the file can be), and not empty (pseudo-files of /proc and /sys
- * report size 0).
+ * Opens a data file for reading without ever blocking: `O_NONBLOCK` (a FIFO swapped in after the check opens at once
+ * instead of waiting for a writer), then `fstat` of the opened file must say a regular file, not empty (pseudo-files
+ * of /proc and /sys report size 0) and not larger than the file can be.
  */
 async function openRegular(path: string, key: FashionMnistFileKey): Promise<{ handle: FileHandle; size: number }> {
-  const max = maxDownloadBytes(key);
-  let opened: { handle: FileHandle; size: number };
+  let handle: FileHandle;
   try {
-    opened = await openRegularFile(path, { maxBytes: max });
+    handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (err) {
-    if (!(err instanceof RegularFileError)) throw err;
-    if (err.code === 'E_NOT_FILE') throw notFileError(path, describeFileKind(err.kind ?? 'other'));
-    if (err.code === 'E_TOO_LARGE') {
+    const e = err as NodeJS.ErrnoException;
+    throw new FmnistDataError('E_NOT_FOUND', `${path}: cannot be opened (${e.code ?? e.message}). Check the path and its permissions.`, {
+      file: path,
+      cause: err,
+    });
+  }
+  try {
+    const st = await handle.stat();
+    if (!st.isFile()) throw notFileError(path, st.isDirectory() ? 'a directory' : st.isFIFO() ? 'a FIFO (named pipe)' : 'a special file');
+    if (st.size === 0) {
       throw new FmnistDataError(
-        'E_TOO_LARGE',
-        `${path}: ${err.size} bytes, more than ${FASHION_MNIST_FILES[key].name} can be (at most ${max}); refused without reading it. It is not the Fashion-MNIST file its name says.`,
+        'E_EMPTY',
+        `${path}: the file is empty (0 bytes, or a pseudo-file such as /proc's). Delete it and fetch it again, or point 'dir' at the real files.`,
         { file: path },
       );
     }
-    throw err; // E_NOT_FOUND: "cannot be opened (errno). Check the path and its permissions."
+    const max = maxDownloadBytes(key);
+    if (st.size > max) {
+      throw new FmnistDataError(
+        'E_TOO_LARGE',
+        `${path}: ${st.size} bytes, more than ${FASHION_MNIST_FILES[key].name} can be (at most ${max}); refused without reading it. It is not the Fashion-MNIST file its name says.`,
+        { file: path },
+      );
+    }
+    return { handle, size: st.size };
+  } catch (err) {
+    await handle.close().catch(() => {});
+    throw err;
   }
-  if (opened.size === 0) {
-    await opened.handle.close().catch(() => {});
-    throw new FmnistDataError(
-      'E_EMPTY',
-      `${path}: the file is empty (0 bytes, or a pseudo-file such as /proc's). Delete it and fetch it again, or point 'dir' at the real files.`,
-      { file: path },
-    );
-  }
-  return opened;
 }
 
 /**
