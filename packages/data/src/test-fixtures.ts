@@ -1,5 +1,17 @@
 /** Builders of small IDX files for tests (not part of the package build). */
 import { gzipSync } from 'node:zlib';
+import { expect } from 'vitest';
+import { FmnistDataError } from './errors';
+
+/** Awaits a promise that must reject with an `FmnistDataError` (asserted) and returns that error for further checks. */
+export async function failure(p: Promise<unknown>): Promise<FmnistDataError> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(FmnistDataError);
+  return err as FmnistDataError;
+}
 
 /** Encodes a uint8 IDX file with the given dims and data. */
 export function idxBytes(dims: number[], data: ArrayLike<number>, typeByte = 0x08): Uint8Array {

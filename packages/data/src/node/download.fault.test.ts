@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FASHION_MNIST_FILES, type FashionMnistFileKey, FILE_KEYS } from '../dataset';
 import { describeCause, FmnistDataError } from '../errors';
-import { gzip, tinyDataset } from '../test-fixtures';
+import { failure, gzip, tinyDataset } from '../test-fixtures';
 import { liveTempCount, sleep } from './download';
 import { type HostileMode, type HostileServer, startHostileServer } from './hostile-server';
 import { type LoadFashionMnistOptions, loadFashionMnist } from './load';
@@ -63,15 +63,6 @@ async function partFiles(dir: string): Promise<string[]> {
   } catch {
     return [];
   }
-}
-
-async function failure(p: Promise<unknown>): Promise<FmnistDataError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(FmnistDataError);
-  return err as FmnistDataError;
 }
 
 const load = (mirrors: string[], extra: Omit<LoadFashionMnistOptions, 'splits'> = {}) =>

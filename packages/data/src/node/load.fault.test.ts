@@ -9,9 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { checkFashionMnistHeader, FASHION_MNIST_FILES, type FashionMnistFileKey, FILE_KEYS } from '../dataset';
-import { FmnistDataError } from '../errors';
 import { loadFromSources, parseIdx } from '../node';
-import { gzip, idxBytes, tinyDataset } from '../test-fixtures';
+import { failure, gzip, idxBytes, tinyDataset } from '../test-fixtures';
 import { loadFashionMnist } from './load';
 
 const raw = tinyDataset(30, 10);
@@ -30,15 +29,6 @@ afterEach(async () => {
   expect((await readdir(dir)).filter((f) => f.endsWith('.part') || f.endsWith('.tmp'))).toEqual([]);
   await rm(dir, { recursive: true, force: true });
 });
-
-async function failure(p: Promise<unknown>): Promise<FmnistDataError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(FmnistDataError);
-  return err as FmnistDataError;
-}
 
 /** A gzip IDX file whose header declares `dims` but holds only `bodyBytes` zeros (a bomb if the header were believed). */
 function lyingGzip(dims: number[], bodyBytes: number, typeByte = 0x08): Uint8Array {

@@ -5,9 +5,8 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FASHION_MNIST_FILES, type FashionMnistFileKey, FILE_KEYS } from '../dataset';
-import { FmnistDataError } from '../errors';
 import { type HostileMode, type HostileServer, startHostileServer } from '../node/hostile-server';
-import { gzip, tinyDataset } from '../test-fixtures';
+import { failure, gzip, tinyDataset } from '../test-fixtures';
 import { loadFromSources } from './load';
 
 const raw = tinyDataset(20, 10);
@@ -21,15 +20,6 @@ beforeAll(async () => {
   server = await startHostileServer({ files });
 });
 afterAll(() => server.close());
-
-async function failure(p: Promise<unknown>): Promise<FmnistDataError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(FmnistDataError);
-  return err as FmnistDataError;
-}
 
 const CASES: [HostileMode, string][] = [
   ['reset', 'E_TRUNCATED'],
