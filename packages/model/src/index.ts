@@ -19,12 +19,5 @@ export {
 } from './checkpoint-node';
 export * from './core';
 export { createEngine, type EngineOptions, kernelsSupport } from './engines';
-export {
-  type BatchLogs,
-  type EvaluateOptions,
-  evaluate,
-  type History,
-  type TrainCallbacks,
-  type TrainOptions,
-  train,
-} from './train';
+export { type EvaluateOptions, evaluate } from './evaluate';
+export { type BatchLogs, type History, type TrainCallbacks, type TrainOptions, train } from './train';

@@ -1,12 +1,17 @@
-import { type Augmentation, batches, createRng, type ExampleSet, type RngState } from '@fmnist/data';
+/**
+ * `train()`: its options, hooks and result, and the function that ties the parts together — options
+ * (`train-options.ts`), the start point and checkpoints (`train-checkpoint.ts`), the learning-rate schedule
+ * (`lr-schedule.ts`), the epoch loop with its evaluations (`train-loop.ts`, `evaluate.ts`).
+ */
+import { type Augmentation, createRng, type ExampleSet } from '@fmnist/data';
 import type { BackendName } from './backend';
-import type { CheckpointMeta, EpochRecord, StoredCheckpointMeta, TrainingRecord } from './checkpoint';
-import { loadCheckpoint, saveCheckpoint } from './checkpoint-node';
-import type { AdamOptions, AdamState, TrainEngine } from './engine';
+import type { CheckpointMeta, EpochRecord, TrainingRecord } from './checkpoint';
 import { createEngine } from './engines';
-import { FmnistModelError } from './errors';
-import { checkParams, type FmnistModel } from './model';
-import { type Evaluation, flipAveragedLogits, scoreLogits } from './score';
+import { createLrSchedule } from './lr-schedule';
+import type { FmnistModel } from './model';
+import { createCheckpointWriter, loadTrainStart } from './train-checkpoint';
+import { runTrainingLoop, type TrainLoopState } from './train-loop';
+import { resolveTrainOptions, trainingRecordOf } from './train-options';
 
 /** Live numbers after each batch. */
 export interface BatchLogs {
@@ -112,69 +117,6 @@ export interface History {
   totalTimeMs: number;
 }
 
-const YIELD_EVERY_MS = 125;
-const EVAL_BATCH = 1000;
-
-async function predictSet(engine: TrainEngine, set: ExampleSet, numClasses: number): Promise<Float32Array> {
-  const logits = new Float32Array(set.count * numClasses);
-  for (const b of batches(set, { batchSize: EVAL_BATCH })) {
-    logits.set(await engine.predict(b.x), (b.indices[0] as number) * numClasses);
-  }
-  return logits;
-}
-
-async function evaluateWith(engine: TrainEngine, set: ExampleSet, numClasses: number): Promise<Evaluation> {
-  return scoreLogits(await predictSet(engine, set, numClasses), set.labels.subarray(0, set.count), numClasses);
-}
-
-/** Options of {@link evaluate}. */
-export interface EvaluateOptions {
-  /** @defaultValue `'auto'` */
-  backend?: BackendName;
-  /** Threads for the `kernels` backend. @defaultValue the number of CPU cores */
-  threads?: number;
-  /**
-   * Test-time augmentation: `'flip'` averages the logits of each image and of its mirror image (`mirrorImages`), at
-   * twice the inference cost. Training never uses it; report such accuracies as test-time augmented. @defaultValue `'none'`
-   */
-  tta?: 'none' | 'flip';
-}
-
-/**
- * Evaluates a model on a set: loss, accuracy, confusion matrix and predictions.
- *
- * @param model - the model
- * @param set - e.g. the test split
- * @param options - backend, threads and test-time augmentation
- * @returns the {@link Evaluation}
- * @throws RangeError for an unknown `tta`
- *
- * @example
- * ```ts
- * const { accuracy } = await evaluate(model, test);
- * const flipped = await evaluate(model, test, { tta: 'flip' }); // mixer-m: 90.73 % → 91.18 %
- * ```
- */
-export async function evaluate(model: FmnistModel, set: ExampleSet, options: EvaluateOptions = {}): Promise<Evaluation> {
-  const { tta = 'none', ...engineOptions } = options;
-  if (tta !== 'none' && tta !== 'flip') throw new RangeError(`'tta' must be 'none' or 'flip', got '${tta}'.`);
-  const { numClasses } = model.config;
-  const engine = await createEngine(model.config, model.params, { ...engineOptions, maxBatch: EVAL_BATCH });
-  try {
-    const logits =
-      tta === 'flip'
-        ? await flipAveragedLogits(set.images.subarray(0, set.count * 784), (images) => predictSet(engine, { ...set, images }, numClasses))
-        : await predictSet(engine, set, numClasses);
-    return scoreLogits(logits, set.labels.subarray(0, set.count), numClasses);
-  } finally {
-    await engine.dispose();
-  }
-}
-
-function positiveInt(name: string, v: number): void {
-  if (!Number.isInteger(v) || v <= 0) throw new RangeError(`'${name}' must be a positive integer, got ${v}.`);
-}
-
 /**
  * Trains a model with Adam and softmax cross-entropy, reshuffling the batches every epoch with a seeded RNG.
  * Deterministic: the same seed and engine give the same history. Writes a checkpoint after every epoch (and when
@@ -196,198 +138,62 @@ function positiveInt(name: string, v: number): void {
 export async function train(options: TrainOptions): Promise<History> {
   const started = performance.now();
   const { model, data, epochs } = options;
-  const batchSize = options.batchSize ?? 256;
-  const seed = options.seed ?? 0;
-  const evalEvery = options.evalEvery ?? 1;
-  positiveInt('epochs', epochs);
-  positiveInt('batchSize', batchSize);
-  positiveInt('evalEvery', evalEvery);
-  const weightDecay = options.weightDecay ?? 0;
-  if (!(weightDecay >= 0) || !Number.isFinite(weightDecay)) throw new RangeError(`'weightDecay' must be ≥ 0, got ${weightDecay}.`);
-  const adam: AdamOptions = {
-    learningRate: options.learningRate ?? 1e-3,
-    beta1: options.beta1 ?? 0.9,
-    beta2: options.beta2 ?? 0.999,
-    epsilon: options.epsilon ?? 1e-8,
-    weightDecay,
-  };
-  if (options.checkpointEvery !== undefined) {
-    positiveInt('checkpointEvery', options.checkpointEvery);
-    if (!options.checkpointDir) throw new TypeError(`'checkpointEvery' needs 'checkpointDir' (where to write the checkpoints).`);
-  }
-  if (!(adam.learningRate > 0) || !Number.isFinite(adam.learningRate))
-    throw new RangeError(`'learningRate' must be > 0, got ${adam.learningRate}.`);
-  const lrSchedule = options.lrSchedule ?? 'constant';
-  if (lrSchedule !== 'constant' && lrSchedule !== 'cosine') {
-    throw new RangeError(`'lrSchedule' must be 'constant' or 'cosine', got ${JSON.stringify(lrSchedule)}.`);
-  }
-  if (options.resume && !options.checkpointDir) throw new TypeError(`'resume' needs 'checkpointDir' (where the checkpoint to resume is).`);
-  if (data.train.count === 0) throw new RangeError(`'data.train' is empty.`);
-
+  const resolved = resolveTrainOptions(options);
+  const { batchSize, seed } = resolved;
   const rng = createRng(seed);
-  let startEpoch = 0;
-  let skipBatches = 0;
-  let partial = { lossSum: 0, correct: 0, seen: 0, timeMs: 0 };
-  let history: EpochRecord[] = [];
-  let params = model.params;
-  let optimizerState: AdamState | undefined;
-  if (options.resume) {
-    const ckpt = await loadCheckpoint(options.checkpointDir as string);
-    checkParams(model.config, ckpt.params, `checkpoint in ${options.checkpointDir}`);
-    params = ckpt.params;
-    optimizerState = ckpt.optimizer;
-    startEpoch = ckpt.meta.epoch;
-    history = ckpt.meta.history;
-    rng.setState(ckpt.meta.rng);
-    const resumeAt = (ckpt.meta as StoredCheckpointMeta).resumeAt;
-    if (resumeAt) {
-      // A mid-epoch resume point only means something for the batches it was counted in.
-      const recorded = ckpt.meta.training;
-      if (recorded.batchSize !== batchSize || recorded.trainExamples !== data.train.count) {
-        throw new FmnistModelError(
-          'E_CHECKPOINT_MISMATCH',
-          `checkpoint in ${options.checkpointDir} stopped at batch ${resumeAt.batch} of an epoch of ${recorded.trainExamples} examples in batches of ${recorded.batchSize}; this run has ${data.train.count} examples in batches of ${batchSize}. Resume with the run's own data and batch size.`,
-        );
-      }
-      skipBatches = resumeAt.batch;
-      partial = resumeAt.partial;
-    }
-  }
+  const start = await loadTrainStart(model, { ...options, batchSize, trainExamples: data.train.count });
+  if (start.rng) rng.setState(start.rng);
 
-  const engine = await createEngine(model.config, params, { backend: options.backend, threads: options.threads, maxBatch: batchSize });
-  const { weightDecay: _, ...adamRecord } = adam;
-  const training: TrainingRecord = {
-    optimizer: weightDecay ? 'adamw' : 'adam',
-    ...adamRecord,
-    ...(weightDecay ? { weightDecay } : {}),
-    batchSize,
-    epochs,
-    seed,
-    backend: engine.name,
-    threads: engine.threads,
-    normalization: 'unit',
-    trainExamples: data.train.count,
-    lrSchedule,
-    ...(options.augment ? { augment: options.augment } : {}),
-  };
-  const stepsPerEpoch = Math.ceil(data.train.count / batchSize);
-  const totalSteps = stepsPerEpoch * epochs;
-  /** Adam options for the update that follows `done` updates. */
-  const adamAt = (done: number): AdamOptions =>
-    lrSchedule === 'cosine'
-      ? { ...adam, learningRate: adam.learningRate * 0.5 * (1 + Math.cos((Math.PI * Math.min(done, totalSteps)) / totalSteps)) }
-      : adam;
-  // Parameters after the last completed step that produced a finite loss: what the model keeps if training fails.
-  let lastGood = engine.getParams();
-  let stopReason: History['stopReason'] = 'completed';
+  const engine = await createEngine(model.config, start.params, {
+    backend: options.backend,
+    threads: options.threads,
+    maxBatch: batchSize,
+  });
+  const training = trainingRecordOf(options, resolved, engine);
+  const totalSteps = Math.ceil(data.train.count / batchSize) * epochs;
+  const state: TrainLoopState = { lastGood: engine.getParams(), history: start.history, stopReason: 'completed' };
   const cb = options.callbacks ?? {};
   try {
-    if (optimizerState) engine.setOptimizerState(optimizerState);
-    let stepsDone = optimizerState?.step ?? 0;
-    await cb.onTrainBegin?.({ backend: engine.name, threads: engine.threads, startEpoch, epochs });
-
-    const checkpoint = async (epochDone: number, rngAtEpochStart: RngState, resumeAt?: { batch: number; partial: typeof partial }) => {
-      if (!options.checkpointDir) return;
-      const opt = engine.getOptimizerState();
-      const meta: CheckpointMeta & { resumeAt?: typeof resumeAt } = {
-        format: 'fmnist-checkpoint',
-        version: 1,
-        preset: model.preset,
-        config: model.config,
-        epoch: epochDone,
-        step: opt.step,
-        rng: rngAtEpochStart,
-        training,
-        history,
-        dataset: options.dataset,
-        producer: '@fmnist/model',
-        createdAt: new Date().toISOString(),
-        ...(resumeAt ? { resumeAt } : {}),
-      };
-      const path = await saveCheckpoint(options.checkpointDir, { meta, params: engine.getParams(), optimizer: opt });
-      await cb.onCheckpoint?.(path);
-    };
-
-    let lastYield = performance.now();
-    outer: for (let epoch = startEpoch; epoch < epochs; epoch++) {
-      await cb.onEpochBegin?.(epoch + 1);
-      const rngAtEpochStart = rng.getState();
-      const order = batches(data.train, { batchSize, shuffle: true, seed: rng, augment: options.augment });
-      let { lossSum, correct, seen, timeMs } = partial;
-      partial = { lossSum: 0, correct: 0, seen: 0, timeMs: 0 };
-      let b = 0;
-      for (const batch of order) {
-        b++;
-        if (b <= skipBatches) continue;
-        const t0 = performance.now();
-        const { loss, correct: c } = await engine.trainStep(batch.x, batch.y, adamAt(stepsDone));
-        stepsDone++;
-        timeMs += performance.now() - t0;
-        if (!Number.isFinite(loss)) {
-          throw new FmnistModelError(
-            'E_NAN',
-            `The training loss became ${loss} at epoch ${epoch + 1}, batch ${b} (learning rate ${adam.learningRate}). Training stopped; the last good checkpoint${options.checkpointDir ? ` in ${options.checkpointDir}` : ''} is kept. Lower the learning rate or use a preset with a sane init (e.g. patch-mlp).`,
-          );
-        }
-        lossSum += loss * batch.size;
-        correct += c;
-        seen += batch.size;
-        await cb.onBatchEnd?.({
-          epoch: epoch + 1,
-          batch: b,
-          batches: order.size,
-          loss,
-          meanLoss: lossSum / seen,
-          accuracy: correct / seen,
-          imagesPerSecond: (seen / timeMs) * 1000,
-        });
-        if (performance.now() - lastYield > YIELD_EVERY_MS) {
-          await new Promise((r) => setImmediate(r));
-          lastYield = performance.now();
-        }
-        // Mid-epoch checkpoints (the end of an epoch writes its own): when stopping, and every `checkpointEvery` steps.
-        const outOfTime = options.timeBudgetMs !== undefined && performance.now() - started >= options.timeBudgetMs;
-        const stop = options.signal?.aborted || outOfTime;
-        const due = options.checkpointEvery !== undefined && stepsDone % options.checkpointEvery === 0;
-        if ((stop || due) && b < order.size) {
-          if (stop) {
-            stopReason = options.signal?.aborted ? 'aborted' : 'time-budget';
-            lastGood = engine.getParams();
-          }
-          await checkpoint(epoch, rngAtEpochStart, { batch: b, partial: { lossSum, correct, seen, timeMs } });
-          if (stop) break outer;
-        }
-      }
-      skipBatches = 0;
-      const record: EpochRecord = {
-        epoch: epoch + 1,
-        trainLoss: lossSum / seen,
-        trainAccuracy: correct / seen,
-        timeMs,
-        imagesPerSecond: (seen / timeMs) * 1000,
-      };
-      if (data.test && ((epoch + 1) % evalEvery === 0 || epoch + 1 === epochs)) {
-        const ev = await evaluateWith(engine, data.test, model.config.numClasses);
-        record.testLoss = ev.loss;
-        record.testAccuracy = ev.accuracy;
-      }
-      history = [...history, record];
-      lastGood = engine.getParams();
-      await checkpoint(epoch + 1, rng.getState());
-      await cb.onEpochEnd?.(record);
-      if (options.signal?.aborted || (options.timeBudgetMs !== undefined && performance.now() - started >= options.timeBudgetMs)) {
-        if (epoch + 1 < epochs) stopReason = options.signal?.aborted ? 'aborted' : 'time-budget';
-        break;
-      }
-    }
+    if (start.optimizerState) engine.setOptimizerState(start.optimizerState);
+    await cb.onTrainBegin?.({ backend: engine.name, threads: engine.threads, startEpoch: start.startEpoch, epochs });
+    await runTrainingLoop(
+      {
+        engine,
+        data,
+        numClasses: model.config.numClasses,
+        epochs,
+        batchSize,
+        evalEvery: resolved.evalEvery,
+        augment: options.augment,
+        learningRate: resolved.adam.learningRate,
+        adamAt: createLrSchedule(resolved.lrSchedule, resolved.adam, totalSteps),
+        rng,
+        start,
+        checkpoint: createCheckpointWriter({
+          dir: options.checkpointDir,
+          model,
+          training,
+          dataset: options.dataset,
+          engine,
+          onCheckpoint: cb.onCheckpoint,
+        }),
+        checkpointDir: options.checkpointDir,
+        checkpointEvery: options.checkpointEvery,
+        signal: options.signal,
+        timeBudgetMs: options.timeBudgetMs,
+        startedAt: started,
+        callbacks: cb,
+      },
+      state,
+    );
   } finally {
-    model.params = lastGood;
+    model.params = state.lastGood;
     await engine.dispose();
   }
   const result: History = {
-    epochs: history,
-    loss: history.map((e) => e.trainLoss),
-    stopReason,
+    epochs: state.history,
+    loss: state.history.map((e) => e.trainLoss),
+    stopReason: state.stopReason,
     backend: engine.name,
     threads: engine.threads,
     training,

@@ -1,9 +1,9 @@
 import { loadFashionMnist, mirrorImages, normalize, subset } from '@fmnist/data';
 import { describe, expect, it } from 'vitest';
+import { evaluate } from './evaluate';
 import { createModel } from './model';
 import { createPredictor } from './predictor';
 import { scoreLogits } from './score';
-import { evaluate } from './train';
 
 const { test } = await loadFashionMnist();
 const set = subset(

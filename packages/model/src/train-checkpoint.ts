@@ -1,0 +1,129 @@
+/**
+ * The trainer's checkpoint bookkeeping: what a resumed run starts from (parameters, Adam's state, the epoch, the RNG
+ * state and, for a mid-epoch checkpoint, the batch to continue at with the epoch's running sums), and writing a
+ * checkpoint of the engine's state at an epoch boundary or mid-epoch.
+ */
+import type { RngState } from '@fmnist/data';
+import type { CheckpointMeta, EpochRecord, StoredCheckpointMeta, TrainingRecord } from './checkpoint';
+import { loadCheckpoint, saveCheckpoint } from './checkpoint-node';
+import type { AdamState, ParamSet, TrainEngine } from './engine';
+import { FmnistModelError } from './errors';
+import { checkParams, type FmnistModel } from './model';
+
+/** The running sums of an epoch in progress (what a mid-epoch checkpoint stores to continue the epoch's figures). */
+export interface EpochPartial {
+  lossSum: number;
+  correct: number;
+  seen: number;
+  timeMs: number;
+}
+
+/** Where a mid-epoch checkpoint continues: after `batch` batches of the epoch, with its running sums. */
+export interface ResumeAt {
+  batch: number;
+  partial: EpochPartial;
+}
+
+/** What training starts from: a fresh model, or a checkpoint. @internal */
+export interface TrainStart {
+  params: ParamSet;
+  optimizerState?: AdamState;
+  /** Epochs already completed. */
+  startEpoch: number;
+  /** Batches of epoch `startEpoch + 1` already trained (mid-epoch checkpoint), else 0. */
+  skipBatches: number;
+  /** The running sums of those batches. */
+  partial: EpochPartial;
+  /** The records of the completed epochs. */
+  history: EpochRecord[];
+  /** The RNG state to continue from (absent: a fresh run, seeded by `seed`). */
+  rng?: RngState;
+}
+
+/** The running sums of an epoch before its first batch. @internal */
+export const EMPTY_PARTIAL: Readonly<EpochPartial> = Object.freeze({ lossSum: 0, correct: 0, seen: 0, timeMs: 0 });
+
+/**
+ * What training starts from: the model's own parameters, or (with `resume`) the checkpoint in `checkpointDir`,
+ * checked against the model's config and, for a mid-epoch checkpoint, against this run's data and batch size.
+ *
+ * @param model - the model to train
+ * @param options - `resume`, `checkpointDir`, the batch size and number of training examples of this run
+ * @throws FmnistModelError `E_CHECKPOINT_MISMATCH` for a mid-epoch checkpoint of other data or batch size, and the
+ *   checkpoint reader's errors
+ * @internal
+ */
+export async function loadTrainStart(
+  model: FmnistModel,
+  options: { resume?: boolean; checkpointDir?: string; batchSize: number; trainExamples: number },
+): Promise<TrainStart> {
+  const fresh: TrainStart = { params: model.params, startEpoch: 0, skipBatches: 0, partial: { ...EMPTY_PARTIAL }, history: [] };
+  if (!options.resume) return fresh;
+  const dir = options.checkpointDir as string;
+  const ckpt = await loadCheckpoint(dir);
+  checkParams(model.config, ckpt.params, `checkpoint in ${dir}`);
+  const start: TrainStart = {
+    ...fresh,
+    params: ckpt.params,
+    optimizerState: ckpt.optimizer,
+    startEpoch: ckpt.meta.epoch,
+    history: ckpt.meta.history,
+    rng: ckpt.meta.rng,
+  };
+  const resumeAt = (ckpt.meta as StoredCheckpointMeta).resumeAt;
+  if (resumeAt) {
+    // A mid-epoch resume point only means something for the batches it was counted in.
+    const recorded = ckpt.meta.training;
+    if (recorded.batchSize !== options.batchSize || recorded.trainExamples !== options.trainExamples) {
+      throw new FmnistModelError(
+        'E_CHECKPOINT_MISMATCH',
+        `checkpoint in ${dir} stopped at batch ${resumeAt.batch} of an epoch of ${recorded.trainExamples} examples in batches of ${recorded.batchSize}; this run has ${options.trainExamples} examples in batches of ${options.batchSize}. Resume with the run's own data and batch size.`,
+      );
+    }
+    start.skipBatches = resumeAt.batch;
+    start.partial = resumeAt.partial;
+  }
+  return start;
+}
+
+/** Writes one checkpoint of the engine's state. @internal */
+export type CheckpointWriter = (epochDone: number, rng: RngState, history: EpochRecord[], resumeAt?: ResumeAt) => Promise<void>;
+
+/**
+ * A {@link CheckpointWriter} for a run: a no-op without `dir`; else each call saves the engine's parameters and Adam
+ * state with the run's record (atomically, by `saveCheckpoint`) and then calls `onCheckpoint` with the path.
+ *
+ * @param options - where, the model, the training record, the dataset record, the engine and the hook
+ * @internal
+ */
+export function createCheckpointWriter(options: {
+  dir?: string;
+  model: FmnistModel;
+  training: TrainingRecord;
+  dataset?: CheckpointMeta['dataset'];
+  engine: TrainEngine;
+  onCheckpoint?: (path: string) => void | Promise<void>;
+}): CheckpointWriter {
+  const { dir, model, training, dataset, engine, onCheckpoint } = options;
+  return async (epochDone, rng, history, resumeAt) => {
+    if (!dir) return;
+    const opt = engine.getOptimizerState();
+    const meta: CheckpointMeta & { resumeAt?: ResumeAt } = {
+      format: 'fmnist-checkpoint',
+      version: 1,
+      preset: model.preset,
+      config: model.config,
+      epoch: epochDone,
+      step: opt.step,
+      rng,
+      training,
+      history,
+      dataset,
+      producer: '@fmnist/model',
+      createdAt: new Date().toISOString(),
+      ...(resumeAt ? { resumeAt } : {}),
+    };
+    const path = await saveCheckpoint(dir, { meta, params: engine.getParams(), optimizer: opt });
+    await onCheckpoint?.(path);
+  };
+}

@@ -1,0 +1,89 @@
+/** `train()`'s options checked and completed with their defaults, in one place, before anything is read or built. */
+import type { TrainingRecord } from './checkpoint';
+import type { AdamOptions } from './engine';
+import type { LrScheduleName } from './lr-schedule';
+import type { TrainOptions } from './train';
+
+/** {@link TrainOptions} with every default filled in and every value checked. @internal */
+export interface ResolvedTrainOptions {
+  batchSize: number;
+  seed: number;
+  evalEvery: number;
+  /** Adam's options before any schedule (`learningRate` is the base rate). */
+  adam: AdamOptions;
+  lrSchedule: LrScheduleName;
+}
+
+function positiveInt(name: string, v: number): void {
+  if (!Number.isInteger(v) || v <= 0) throw new RangeError(`'${name}' must be a positive integer, got ${v}.`);
+}
+
+/**
+ * Checks `train()`'s options and fills in the defaults.
+ *
+ * @param options - as passed to `train()`
+ * @returns the resolved values
+ * @throws RangeError for a value out of range, TypeError for an option that needs another (`resume`, `checkpointEvery`)
+ * @internal
+ */
+export function resolveTrainOptions(options: TrainOptions): ResolvedTrainOptions {
+  const { data, epochs } = options;
+  const batchSize = options.batchSize ?? 256;
+  const seed = options.seed ?? 0;
+  const evalEvery = options.evalEvery ?? 1;
+  positiveInt('epochs', epochs);
+  positiveInt('batchSize', batchSize);
+  positiveInt('evalEvery', evalEvery);
+  const weightDecay = options.weightDecay ?? 0;
+  if (!(weightDecay >= 0) || !Number.isFinite(weightDecay)) throw new RangeError(`'weightDecay' must be ≥ 0, got ${weightDecay}.`);
+  const adam: AdamOptions = {
+    learningRate: options.learningRate ?? 1e-3,
+    beta1: options.beta1 ?? 0.9,
+    beta2: options.beta2 ?? 0.999,
+    epsilon: options.epsilon ?? 1e-8,
+    weightDecay,
+  };
+  if (options.checkpointEvery !== undefined) {
+    positiveInt('checkpointEvery', options.checkpointEvery);
+    if (!options.checkpointDir) throw new TypeError(`'checkpointEvery' needs 'checkpointDir' (where to write the checkpoints).`);
+  }
+  if (!(adam.learningRate > 0) || !Number.isFinite(adam.learningRate))
+    throw new RangeError(`'learningRate' must be > 0, got ${adam.learningRate}.`);
+  const lrSchedule = options.lrSchedule ?? 'constant';
+  if (lrSchedule !== 'constant' && lrSchedule !== 'cosine') {
+    throw new RangeError(`'lrSchedule' must be 'constant' or 'cosine', got ${JSON.stringify(lrSchedule)}.`);
+  }
+  if (options.resume && !options.checkpointDir) throw new TypeError(`'resume' needs 'checkpointDir' (where the checkpoint to resume is).`);
+  if (data.train.count === 0) throw new RangeError(`'data.train' is empty.`);
+  return { batchSize, seed, evalEvery, adam, lrSchedule };
+}
+
+/**
+ * The hyperparameters and environment recorded in checkpoints and returned in `History.training`.
+ *
+ * @param options - `train()`'s options
+ * @param resolved - their {@link resolveTrainOptions} values
+ * @param engine - the engine that runs the training
+ * @internal
+ */
+export function trainingRecordOf(
+  options: TrainOptions,
+  resolved: ResolvedTrainOptions,
+  engine: { readonly name: string; readonly threads: number },
+): TrainingRecord {
+  const { weightDecay, ...adamRecord } = resolved.adam;
+  return {
+    optimizer: weightDecay ? 'adamw' : 'adam',
+    ...adamRecord,
+    ...(weightDecay ? { weightDecay } : {}),
+    batchSize: resolved.batchSize,
+    epochs: options.epochs,
+    seed: resolved.seed,
+    backend: engine.name,
+    threads: engine.threads,
+    normalization: 'unit',
+    trainExamples: options.data.train.count,
+    lrSchedule: resolved.lrSchedule,
+    ...(options.augment ? { augment: options.augment } : {}),
+  };
+}
