@@ -13,6 +13,7 @@ import {
   type EpochRecord,
   type Evaluation,
   evaluate,
+  type FinalEvaluation,
   type FmnistModel,
   type FmnistModelError,
   type FmnistModelErrorCode,
@@ -50,6 +51,9 @@ describe('@fmnist/model types', () => {
     expectTypeOf(train).returns.resolves.toEqualTypeOf<History>();
     expectTypeOf<History['stopReason']>().toEqualTypeOf<'completed' | 'aborted' | 'time-budget'>();
     expectTypeOf<History['epochs']>().toEqualTypeOf<EpochRecord[]>();
+    expectTypeOf<History['finalEvaluation']>().toEqualTypeOf<FinalEvaluation | undefined>();
+    expectTypeOf<FinalEvaluation>().toExtend<Evaluation>();
+    expectTypeOf<FinalEvaluation['epoch']>().toEqualTypeOf<number>();
     expectTypeOf<TrainOptions['signal']>().toEqualTypeOf<AbortSignal | undefined>();
     expectTypeOf<TrainOptions['data']['train']>().toEqualTypeOf<ExampleSet>();
     expectTypeOf<NonNullable<TrainCallbacks['onBatchEnd']>>().parameter(0).toEqualTypeOf<BatchLogs>();

@@ -20,4 +20,4 @@ export {
 export * from './core';
 export { createEngine, type EngineOptions, kernelsSupport } from './engines';
 export { type EvaluateOptions, evaluate } from './evaluate';
-export { type BatchLogs, type History, type TrainCallbacks, type TrainOptions, train } from './train';
+export { type BatchLogs, type FinalEvaluation, type History, type TrainCallbacks, type TrainOptions, train } from './train';

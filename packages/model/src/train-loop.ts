@@ -8,7 +8,7 @@ import type { EpochRecord } from './checkpoint';
 import type { AdamOptions, ParamSet, TrainEngine } from './engine';
 import { FmnistModelError } from './errors';
 import { evaluateWith } from './evaluate';
-import type { History, TrainCallbacks, TrainOptions } from './train';
+import type { FinalEvaluation, History, TrainCallbacks, TrainOptions } from './train';
 import { type CheckpointWriter, EMPTY_PARTIAL, type TrainStart } from './train-checkpoint';
 
 const YIELD_EVERY_MS = 125;
@@ -44,6 +44,8 @@ export interface TrainLoopState {
   lastGood: ParamSet;
   history: EpochRecord[];
   stopReason: History['stopReason'];
+  /** The evaluation of `lastGood` on the test set, when `lastGood` is the end of an evaluated epoch. */
+  finalEvaluation?: FinalEvaluation;
 }
 
 /**
@@ -103,6 +105,7 @@ export async function runTrainingLoop(ctx: TrainLoopContext, state: TrainLoopSta
         if (stop) {
           state.stopReason = ctx.signal?.aborted ? 'aborted' : 'time-budget';
           state.lastGood = engine.getParams();
+          state.finalEvaluation = undefined; // the parameters moved on from the last evaluated epoch
         }
         await ctx.checkpoint(epoch, rngAtEpochStart, state.history, { batch: b, partial: { lossSum, correct, seen, timeMs } });
         if (stop) return;
@@ -116,13 +119,15 @@ export async function runTrainingLoop(ctx: TrainLoopContext, state: TrainLoopSta
       timeMs,
       imagesPerSecond: (seen / timeMs) * 1000,
     };
+    let evaluation: FinalEvaluation | undefined;
     if (data.test && ((epoch + 1) % ctx.evalEvery === 0 || epoch + 1 === epochs)) {
-      const ev = await evaluateWith(engine, data.test, ctx.numClasses);
-      record.testLoss = ev.loss;
-      record.testAccuracy = ev.accuracy;
+      evaluation = { ...(await evaluateWith(engine, data.test, ctx.numClasses)), epoch: epoch + 1 };
+      record.testLoss = evaluation.loss;
+      record.testAccuracy = evaluation.accuracy;
     }
     state.history = [...state.history, record];
     state.lastGood = engine.getParams();
+    state.finalEvaluation = evaluation;
     await ctx.checkpoint(epoch + 1, rng.getState(), state.history);
     await cb.onEpochEnd?.(record);
     if (ctx.signal?.aborted || outOfTime()) {

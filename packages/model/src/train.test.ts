@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { BackendName } from './backend';
 import { loadCheckpoint } from './checkpoint-node';
 import { FmnistModelError } from './errors';
+import { evaluate } from './evaluate';
 import { createModel } from './model';
 import { tf } from './tfjs-backend';
 import { train } from './train';
@@ -266,5 +267,65 @@ describe('train() checkpoints, resume and guards', () => {
     );
     expect(a.epochs[4]?.trainLoss).toBeLessThan(a.epochs[0]?.trainLoss as number);
     expect(a.epochs[4]?.testAccuracy).toBeGreaterThan(0.5);
+  });
+});
+
+describe('train() returns its last evaluation', () => {
+  const opts = { data, batchSize: 64, seed: 2, backend: 'kernels' as const, threads: 2 };
+
+  it('a completed run: the evaluation of the final parameters, equal to evaluate() on them and to the last epoch record', async () => {
+    const model = createModel('patch-mlp');
+    const h = await train({ ...opts, model, epochs: 2 });
+    const final = h.finalEvaluation;
+    expect(final?.epoch).toBe(2);
+    expect(final?.loss).toBe(h.epochs[1]?.testLoss);
+    expect(final?.accuracy).toBe(h.epochs[1]?.testAccuracy);
+    expect(final?.predictions).toHaveLength(data.test.count);
+    expect(final?.confusion.flat().reduce((a, b) => a + b, 0)).toBe(data.test.count);
+    const again = await evaluate(model, data.test, { backend: 'kernels', threads: 2 });
+    expect(Array.from(final?.predictions ?? [])).toEqual(Array.from(again.predictions));
+    expect(final?.confusion).toEqual(again.confusion);
+    expect(final?.accuracy).toBe(again.accuracy);
+    expect(final?.loss).toBeCloseTo(again.loss, 5);
+  });
+
+  it('stopped after an evaluated epoch: that epoch; after an unevaluated one, or mid-epoch: none', async () => {
+    const stopAfter = async (epoch: number, batch?: number) => {
+      const controller = new AbortController();
+      return train({
+        ...opts,
+        model: createModel('patch-mlp'),
+        epochs: 3,
+        evalEvery: 2,
+        signal: controller.signal,
+        callbacks: {
+          onEpochEnd: (r) => void (batch === undefined && r.epoch === epoch && controller.abort()),
+          onBatchEnd: (l) => void (l.epoch === epoch && l.batch === batch && controller.abort()),
+        },
+      });
+    };
+    const afterTwo = await stopAfter(2);
+    expect(afterTwo.stopReason).toBe('aborted');
+    expect(afterTwo.finalEvaluation?.epoch).toBe(2);
+    expect(afterTwo.finalEvaluation?.accuracy).toBe(afterTwo.epochs[1]?.testAccuracy);
+    const afterOne = await stopAfter(1);
+    expect(afterOne.stopReason).toBe('aborted');
+    expect(afterOne.epochs).toHaveLength(1);
+    expect(afterOne.finalEvaluation).toBeUndefined();
+    const midThree = await stopAfter(3, 2);
+    expect(midThree.stopReason).toBe('aborted');
+    expect(midThree.epochs.map((e) => e.epoch)).toEqual([1, 2]);
+    expect(midThree.finalEvaluation).toBeUndefined();
+  });
+
+  it('no test set, or a resumed run with nothing left to train: none', async () => {
+    const noTest = await train({ ...opts, model: createModel('patch-mlp'), data: { train: data.train }, epochs: 1 });
+    expect(noTest.epochs).toHaveLength(1);
+    expect(noTest.finalEvaluation).toBeUndefined();
+    const done = await train({ ...opts, model: createModel('patch-mlp'), epochs: 1, checkpointDir: dir });
+    expect(done.finalEvaluation?.epoch).toBe(1);
+    const resumed = await train({ ...opts, model: createModel('patch-mlp'), epochs: 1, checkpointDir: dir, resume: true });
+    expect(resumed.epochs).toHaveLength(1);
+    expect(resumed.finalEvaluation).toBeUndefined();
   });
 });

@@ -9,6 +9,7 @@ import type { CheckpointMeta, EpochRecord, TrainingRecord } from './checkpoint';
 import { createEngine } from './engines';
 import { createLrSchedule } from './lr-schedule';
 import type { FmnistModel } from './model';
+import type { Evaluation } from './score';
 import { createCheckpointWriter, loadTrainStart } from './train-checkpoint';
 import { runTrainingLoop, type TrainLoopState } from './train-loop';
 import { resolveTrainOptions, trainingRecordOf } from './train-options';
@@ -100,6 +101,15 @@ export interface TrainOptions {
   dataset?: CheckpointMeta['dataset'];
 }
 
+/**
+ * The evaluation on `data.test` that `train()` ran after the last epoch it completed: loss, accuracy, confusion matrix
+ * and the predicted class of every test image, for the parameters the model is left with.
+ */
+export interface FinalEvaluation extends Evaluation {
+  /** The 1-based epoch after which it was computed (the last of {@link History.epochs}). */
+  epoch: number;
+}
+
 /** The result of {@link train}. */
 export interface History {
   /** One record per epoch run (a resumed run includes the earlier epochs). */
@@ -115,6 +125,13 @@ export interface History {
   training: TrainingRecord;
   /** Wall time of this call. */
   totalTimeMs: number;
+  /**
+   * The test-set evaluation of the parameters `train()` leaves in `model.params` (so no second evaluation is needed
+   * for a report). Absent when those parameters were not evaluated: no `data.test`, the last epoch run was not one of
+   * the `evalEvery` epochs, training stopped mid-epoch (`signal`, `timeBudgetMs`), or a resumed run had no epoch
+   * left to train. Then call `evaluate(model, data.test)`.
+   */
+  finalEvaluation?: FinalEvaluation;
 }
 
 /**
@@ -198,6 +215,7 @@ export async function train(options: TrainOptions): Promise<History> {
     threads: engine.threads,
     training,
     totalTimeMs: performance.now() - started,
+    ...(state.finalEvaluation ? { finalEvaluation: state.finalEvaluation } : {}),
   };
   await cb.onTrainEnd?.(result);
   return result;

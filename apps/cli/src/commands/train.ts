@@ -367,11 +367,15 @@ async function trainRun(
   }
   progress.end();
 
-  // ---- evaluation for the report (predictions, confusion matrix), artifacts, export
+  // ---- evaluation for the report (predictions, confusion matrix), artifacts, export. train() returns the evaluation
+  // of the parameters it leaves; only when it has none (a stop mid-epoch, a resume with nothing left to train) does a
+  // second engine evaluate the model.
   const tEval = performance.now();
   const last = history.epochs.at(-1);
   const needEval = flags.report || last?.testAccuracy === undefined || last.epoch !== settings.epochs;
-  const evaluation = needEval ? await evaluate(model, testSet, { backend: flags.backend, threads: flags.threads }) : null;
+  const reevaluate = history.finalEvaluation === undefined && needEval;
+  const evaluation =
+    history.finalEvaluation ?? (reevaluate ? await evaluate(model, testSet, { backend: flags.backend, threads: flags.threads }) : null);
   const evalMs = performance.now() - tEval;
   const rows = toMetricsRows(history.epochs);
   epochs.splice(0, epochs.length, ...history.epochs);
@@ -496,7 +500,7 @@ async function trainRun(
   if (interrupted) log(colors.yellow(`Stopped ${where}. Continue with: ${resumeHint}`));
   else if (history.stopReason === 'time-budget') log(colors.yellow(`Time budget reached ${where}. Continue with: ${resumeHint}`));
   log(
-    `${colors.green('✓')} test accuracy ${colors.bold(pct(testAccuracy))} (loss ${fmtLoss(testLoss)}) after ${progressText} in ${formatDuration(totalMs)} ${evaluation ? colors.dim(`(final evaluation ${formatDuration(evalMs)})`) : ''}`,
+    `${colors.green('✓')} test accuracy ${colors.bold(pct(testAccuracy))} (loss ${fmtLoss(testLoss)}) after ${progressText} in ${formatDuration(totalMs)} ${reevaluate ? colors.dim(`(final evaluation ${formatDuration(evalMs)})`) : ''}`,
   );
   log(`  run:     ${rel}/`);
   if (flags.report) log(`  report:  ${colors.cyan(join(rel, RUN_FILES.report))}`);
