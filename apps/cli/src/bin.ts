@@ -116,7 +116,7 @@ function createProgram(): Command {
       `training augmentation: none, or a list of flip, shift=N and erase=P (default: the preset's — ${recipeHelp('augment')})`,
       parseAugment,
     )
-    .option('--seed <n>', 'seed of the batch order (0 to 2³²−1)', seedOption, 0)
+    .option('--seed <n>', 'seed of the initial weights and the batch order (0 to 2³²−1)', seedOption, 0)
     .addOption(new Option('--backend <name>', 'compute backend').choices(BACKENDS).default('auto'))
     .option('--threads <n>', 'worker threads for the kernels backend, at most max(CPU cores, 64) (default: CPU cores)', threadsOption)
     .option('--out <dir>', 'run directory: new, empty, or holding this run (default: runs/<preset>-<date>-<time>)')

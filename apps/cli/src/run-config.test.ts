@@ -9,8 +9,10 @@ import { RunError } from './errors';
 import {
   checkConfigAgainstCheckpoint,
   checkSubsetAgainstCheckpoint,
+  OLD_RUN_DEFAULTS,
   RUN_CONFIG_SCHEMA,
   type RunConfig,
+  type RunSettings,
   readRunConfig,
   settingsFromCheckpoint,
 } from './run-config';
@@ -31,13 +33,14 @@ const config = (): RunConfig => ({
   endTime: null,
   durationMs: null,
   resumedAt: ['2026-01-01T01:00:00.000Z'],
-  model: { preset: 'seed', parameters: 100, config: resolveConfig('seed') },
+  model: { preset: 'seed', parameters: 100, config: resolveConfig({ preset: 'seed', seed: 3 }) },
   settings: {
     preset: 'seed',
     epochs: 2,
     batchSize: 64,
     learningRate: 0.001,
     seed: 0,
+    initSeed: 3,
     evalEvery: 1,
     subset: 512,
     lrSchedule: 'cosine',
@@ -54,7 +57,7 @@ const meta = (): StoredCheckpointMeta => ({
   format: 'fmnist-checkpoint',
   version: 1,
   preset: 'seed',
-  config: resolveConfig('seed'),
+  config: resolveConfig({ preset: 'seed', seed: 3 }),
   epoch: 1,
   step: 8,
   rng: [1, 2, 3, 4],
@@ -68,6 +71,7 @@ const meta = (): StoredCheckpointMeta => ({
     batchSize: 64,
     epochs: 2,
     seed: 0,
+    initSeed: 3,
     backend: 'kernels',
     threads: 1,
     normalization: 'unit',
@@ -156,6 +160,7 @@ describe('config.json: lost, special, or inconsistent with the checkpoint', () =
     ],
     ['learning rate', (c) => Object.assign(c.settings, { learningRate: 0.1 }), /'settings\.learningRate'/],
     ['seed', (c) => Object.assign(c.settings, { seed: 5 }), /'settings\.seed'/],
+    ['init seed', (c) => Object.assign(c.settings, { initSeed: 5 }), /'settings\.initSeed' is 5.*records 3 \(field 'config\.seed'\)/],
     ['preset', (c) => Object.assign(c.settings, { preset: 'patch-mlp' }), /'settings\.preset' is "patch-mlp"/],
     ['schedule', (c) => Object.assign(c.settings, { lrSchedule: 'constant' }), /'settings\.lrSchedule'/],
     ['weight decay', (c) => Object.assign(c.settings, { weightDecay: 0 }), /'settings\.weightDecay'/],
@@ -188,5 +193,26 @@ describe('config.json: lost, special, or inconsistent with the checkpoint', () =
     const rebuilt = settingsFromCheckpoint(meta(), 1);
     expect(rebuilt).toEqual({ ...config().settings, augment: meta().training.augment });
     expect(() => checkConfigAgainstCheckpoint({ ...config(), settings: rebuilt }, meta(), files)).not.toThrow();
+  });
+
+  it('a run from before initSeed (weights from seed 0 whatever its --seed) still reads, agrees and rebuilds with init seed 0', async () => {
+    const old = config();
+    old.settings.seed = 7;
+    delete (old.settings as Partial<RunSettings>).initSeed;
+    old.model.config = resolveConfig('seed');
+    const oldMeta = meta();
+    oldMeta.training.seed = 7;
+    delete oldMeta.training.initSeed;
+    oldMeta.config = resolveConfig('seed');
+    const read = await readRunConfig(await write(JSON.stringify(old)), true);
+    expect(read.kind).toBe('ok');
+    expect(() => checkConfigAgainstCheckpoint(old, oldMeta, files)).not.toThrow();
+    expect({ ...OLD_RUN_DEFAULTS, ...old.settings }.initSeed).toBe(0);
+    expect(settingsFromCheckpoint(oldMeta, 1)).toMatchObject({ seed: 7, initSeed: 0 });
+    // …and its config.json cannot claim another init seed than its checkpoint's config.
+    const claimed = { ...old, settings: { ...old.settings, initSeed: 7 } };
+    const err = await runError(() => checkConfigAgainstCheckpoint(claimed, oldMeta, files));
+    expect(err.errorCode).toBe('E_RUN_MISMATCH');
+    expect(err.message).toMatch(/'settings\.initSeed' is 7.*records 0/);
   });
 });

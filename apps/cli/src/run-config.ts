@@ -15,7 +15,13 @@ export interface RunSettings {
   epochs: number;
   batchSize: number;
   learningRate: number;
+  /** Seed of the batch order, the augmentation and the `--subset` draw (`--seed`). */
   seed: number;
+  /**
+   * Seed of the initial weights (the model's `config.seed`): `--seed` too since runs record it; runs from before
+   * (no `initSeed` in their config.json) drew their weights from seed 0 whatever their `--seed`.
+   */
+  initSeed: number;
   evalEvery: number;
   subset: number | null;
   lrSchedule: 'constant' | 'cosine';
@@ -43,10 +49,12 @@ export interface RunConfig {
 }
 
 /** What runs written before these settings existed used. */
-export const OLD_RUN_DEFAULTS: Pick<RunSettings, 'lrSchedule' | 'weightDecay' | 'augment'> = {
+export const OLD_RUN_DEFAULTS: Pick<RunSettings, 'lrSchedule' | 'weightDecay' | 'augment' | 'initSeed'> = {
   lrSchedule: 'constant',
   weightDecay: 0,
   augment: null,
+  // `--seed` used to seed only the batch order: every run's weights came from the preset's seed, 0.
+  initSeed: 0,
 };
 
 const MAX = 100_000_000;
@@ -70,6 +78,7 @@ export const RUN_CONFIG_SCHEMA: Schema = s.obj({
     batchSize: s.int(1, MAX),
     learningRate: s.num(0, 1000, { exclusiveMin: true }),
     seed: s.int(-Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER),
+    initSeed: s.opt(s.int(-Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER)),
     evalEvery: s.int(1, 1_000_000),
     subset: s.int(1, MAX, { nullable: true }),
     lrSchedule: s.opt(s.str({ values: ['constant', 'cosine'] })),
@@ -155,6 +164,7 @@ export function settingsFromCheckpoint(meta: StoredCheckpointMeta, evalEveryDefa
     batchSize: t.batchSize,
     learningRate: t.learningRate,
     seed: t.seed,
+    initSeed: t.initSeed ?? meta.config.seed,
     // No evaluation before the last epoch although epochs before it ran: it evaluated at the end only.
     evalEvery: firstEval ?? (meta.history.some((e) => e.epoch < t.epochs) ? t.epochs : evalEveryDefault),
     subset: t.trainExamples,
@@ -193,6 +203,7 @@ export function checkConfigAgainstCheckpoint(
     ['settings.batchSize', settings.batchSize, 'training.batchSize', t.batchSize],
     ['settings.learningRate', settings.learningRate, 'training.learningRate', t.learningRate],
     ['settings.seed', settings.seed, 'training.seed', t.seed],
+    ['settings.initSeed', settings.initSeed, 'config.seed', meta.config.seed],
     ['settings.lrSchedule', settings.lrSchedule, 'training.lrSchedule', t.lrSchedule ?? 'constant'],
     ['settings.weightDecay', settings.weightDecay, 'training.weightDecay', t.weightDecay ?? 0],
     ['settings.augment', normalizeAugment(settings.augment), 'training.augment', normalizeAugment(t.augment)],

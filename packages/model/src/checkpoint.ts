@@ -36,7 +36,13 @@ export interface TrainingRecord {
   batchSize: number;
   /** Epochs asked for. */
   epochs: number;
+  /** Seed of the batch order and the augmentation (`train({ seed })`). */
   seed: number;
+  /**
+   * Seed the model's initial weights were drawn from: its config's `seed` (`createModel({ seed })`, `initParams`) when
+   * the run started. Absent in older checkpoints: their `config.seed`.
+   */
+  initSeed?: number;
   /** Engine that ran it, e.g. `kernels` or `tfjs-wasm`. */
   backend: string;
   threads: number;
@@ -192,6 +198,7 @@ export const CHECKPOINT_SCHEMA: Schema = s.obj({
     batchSize: s.int(1, MAX_EXAMPLES),
     epochs: s.int(1, MAX_EPOCHS),
     seed: s.int(-Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER),
+    initSeed: s.opt(s.int(-Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER)),
     backend: s.str({ maxLength: 100 }),
     threads: s.int(1, 4096),
     normalization: s.lit('unit'),

@@ -38,6 +38,10 @@ export interface TrainStart {
   history: EpochRecord[];
   /** The RNG state to continue from (absent: a fresh run, seeded by `seed`). */
   rng?: RngState;
+  /** The seed of the run's initial weights: the model's `config.seed`, or what the checkpoint records. */
+  initSeed: number;
+  /** The batch-order seed the checkpoint records (absent: a fresh run). */
+  seed?: number;
 }
 
 /** The running sums of an epoch before its first batch. @internal */
@@ -57,7 +61,14 @@ export async function loadTrainStart(
   model: FmnistModel,
   options: { resume?: boolean; checkpointDir?: string; batchSize: number; trainExamples: number },
 ): Promise<TrainStart> {
-  const fresh: TrainStart = { params: model.params, startEpoch: 0, skipBatches: 0, partial: { ...EMPTY_PARTIAL }, history: [] };
+  const fresh: TrainStart = {
+    params: model.params,
+    startEpoch: 0,
+    skipBatches: 0,
+    partial: { ...EMPTY_PARTIAL },
+    history: [],
+    initSeed: model.config.seed,
+  };
   if (!options.resume) return fresh;
   const dir = options.checkpointDir as string;
   const ckpt = await loadCheckpoint(dir);
@@ -69,6 +80,9 @@ export async function loadTrainStart(
     startEpoch: ckpt.meta.epoch,
     history: ckpt.meta.history,
     rng: ckpt.meta.rng,
+    // The weights came from the checkpoint's run; older checkpoints record their init seed only as `config.seed`.
+    initSeed: ckpt.meta.training.initSeed ?? ckpt.meta.config.seed,
+    seed: ckpt.meta.training.seed,
   };
   const resumeAt = (ckpt.meta as StoredCheckpointMeta).resumeAt;
   if (resumeAt) {

@@ -29,7 +29,7 @@ function positiveInt(name: string, v: number): void {
 export function resolveTrainOptions(options: TrainOptions): ResolvedTrainOptions {
   const { data, epochs } = options;
   const batchSize = options.batchSize ?? 256;
-  const seed = options.seed ?? 0;
+  const seed = options.seed ?? options.model.config.seed;
   const evalEvery = options.evalEvery ?? 1;
   positiveInt('epochs', epochs);
   positiveInt('batchSize', batchSize);
@@ -64,12 +64,14 @@ export function resolveTrainOptions(options: TrainOptions): ResolvedTrainOptions
  * @param options - `train()`'s options
  * @param resolved - their {@link resolveTrainOptions} values
  * @param engine - the engine that runs the training
+ * @param initSeed - the seed of the run's initial weights
  * @internal
  */
 export function trainingRecordOf(
   options: TrainOptions,
   resolved: ResolvedTrainOptions,
   engine: { readonly name: string; readonly threads: number },
+  initSeed: number,
 ): TrainingRecord {
   const { weightDecay, ...adamRecord } = resolved.adam;
   return {
@@ -79,6 +81,7 @@ export function trainingRecordOf(
     batchSize: resolved.batchSize,
     epochs: options.epochs,
     seed: resolved.seed,
+    initSeed,
     backend: engine.name,
     threads: engine.threads,
     normalization: 'unit',

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRng, type ExampleSet } from '@fmnist/data';
@@ -327,5 +327,48 @@ describe('train() returns its last evaluation', () => {
     const resumed = await train({ ...opts, model: createModel('patch-mlp'), epochs: 1, checkpointDir: dir, resume: true });
     expect(resumed.epochs).toHaveLength(1);
     expect(resumed.finalEvaluation).toBeUndefined();
+  });
+});
+
+describe('train() seeds: the batch order defaults to the model’s init seed; both are recorded', () => {
+  const opts = { data, epochs: 1, batchSize: 64, backend: 'kernels' as const, threads: 1 };
+  const same = (a: Record<string, Float32Array>, b: Record<string, Float32Array>) =>
+    Object.keys(a).every((k) => Array.from(a[k] as Float32Array).join() === Array.from(b[k] as Float32Array).join());
+
+  it('createModel({ seed }) alone seeds the whole run; an explicit train seed changes only the batch order', async () => {
+    const a = createModel({ preset: 'patch-mlp', seed: 4 });
+    const b = createModel({ preset: 'patch-mlp', seed: 5 });
+    expect(same(a.params, b.params)).toBe(false);
+    const implicit = await train({ ...opts, model: a });
+    expect(implicit.training).toMatchObject({ seed: 4, initSeed: 4 });
+    const explicit = createModel({ preset: 'patch-mlp', seed: 4 });
+    await train({ ...opts, model: explicit, seed: 4 });
+    expect(same(a.params, explicit.params)).toBe(true);
+    const otherOrder = createModel({ preset: 'patch-mlp', seed: 4 });
+    const h = await train({ ...opts, model: otherOrder, seed: 9 });
+    expect(h.training).toMatchObject({ seed: 9, initSeed: 4 });
+    expect(same(a.params, otherOrder.params)).toBe(false);
+  });
+
+  it('a resume records the init seed of the checkpoint’s run; an older checkpoint’s is its config.seed', async () => {
+    const controller = new AbortController();
+    await train({
+      ...opts,
+      epochs: 2,
+      model: createModel({ preset: 'patch-mlp', seed: 6 }),
+      checkpointDir: dir,
+      signal: controller.signal,
+      callbacks: { onEpochEnd: () => controller.abort() },
+    });
+    const file = join(dir, 'checkpoint.json');
+    const meta = JSON.parse(await readFile(file, 'utf8'));
+    expect(meta.training).toMatchObject({ seed: 6, initSeed: 6 });
+    expect(meta.config.seed).toBe(6);
+    delete meta.training.initSeed;
+    await writeFile(file, JSON.stringify(meta));
+    // The weights come from the checkpoint, so its init seed is recorded, not the one of the model passed in.
+    const h = await train({ ...opts, epochs: 2, model: createModel('patch-mlp'), checkpointDir: dir, resume: true });
+    expect(h.epochs).toHaveLength(2);
+    expect(h.training).toMatchObject({ seed: 6, initSeed: 6 });
   });
 });

@@ -65,7 +65,14 @@ export interface TrainOptions {
    * are not decayed. @defaultValue 0
    */
   weightDecay?: number;
-  /** Seed of the batch order (and of the augmentation). @defaultValue 0 */
+  /**
+   * Seed of the batch order (and of the augmentation). The initial weights are the model's: `createModel` draws them
+   * from its config's `seed`, so to seed a whole run with one number, as `torch.manual_seed(n)` does, create the model
+   * with `createModel({ preset, seed: n })`; `train()` then uses that same `n` for the batch order unless `seed` says
+   * otherwise. Both are recorded (`History.training.seed`, `History.training.initSeed`). A `resume` continues the
+   * checkpoint's random state whatever `seed` is. @defaultValue the model's `config.seed` (0 for a preset); on `resume`,
+   * the checkpoint's
+   */
   seed?: number;
   /**
    * Learning-rate schedule: `constant` (the coursework), or `cosine` — annealed per step from `learningRate` to 0 over
@@ -156,17 +163,19 @@ export async function train(options: TrainOptions): Promise<History> {
   const started = performance.now();
   const { model, data, epochs } = options;
   const resolved = resolveTrainOptions(options);
-  const { batchSize, seed } = resolved;
-  const rng = createRng(seed);
+  const { batchSize } = resolved;
+  const rng = createRng(resolved.seed);
   const start = await loadTrainStart(model, { ...options, batchSize, trainExamples: data.train.count });
   if (start.rng) rng.setState(start.rng);
+  // A resumed run continues the checkpoint's RNG: without a `seed`, it records the checkpoint's.
+  const seed = options.seed ?? start.seed ?? resolved.seed;
 
   const engine = await createEngine(model.config, start.params, {
     backend: options.backend,
     threads: options.threads,
     maxBatch: batchSize,
   });
-  const training = trainingRecordOf(options, resolved, engine);
+  const training = trainingRecordOf(options, { ...resolved, seed }, engine, start.initSeed);
   const totalSteps = Math.ceil(data.train.count / batchSize) * epochs;
   const state: TrainLoopState = { lastGood: engine.getParams(), history: start.history, stopReason: 'completed' };
   const cb = options.callbacks ?? {};

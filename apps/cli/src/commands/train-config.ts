@@ -50,6 +50,7 @@ export function createRunConfig(run: {
       batchSize: settings.batchSize,
       epochs: settings.epochs,
       seed: settings.seed,
+      initSeed: settings.initSeed,
       evalEvery: settings.evalEvery,
       loss: 'softmax cross-entropy',
       normalization: 'pixels / 255',

@@ -86,6 +86,8 @@ export async function resolveRunSettings(
     batchSize: flags.batchSize,
     learningRate: flags.lr ?? recipe.learningRate,
     seed: flags.seed,
+    // One seed for the run, as users (and torch.manual_seed) expect: the initial weights and the batch order.
+    initSeed: flags.seed,
     evalEvery: flags.evalEvery,
     subset: flags.subset ?? null,
     lrSchedule: flags.lrSchedule ?? recipe.lrSchedule,

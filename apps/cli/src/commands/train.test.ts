@@ -1,10 +1,12 @@
 /**
  * `fmnist train` in-process (its `run`, as the binary calls it), with `train` and `evaluate` of `@fmnist/model`
  * watched: the run's report figures come from the evaluation `train()` returns, and no second engine (no new worker
- * threads) is started after training unless that evaluation is missing. Small runs: 512–1024 images, one epoch.
+ * threads) is started after training unless that evaluation is missing; `--seed` seeds the initial weights and the
+ * batch order, and runs recorded before that resume as they did. Small runs: 256–1024 images, one or two epochs.
  */
 
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
@@ -20,6 +22,18 @@ vi.mock('@fmnist/model', async (importOriginal) => {
   return { ...original, train: vi.fn(original.train), evaluate: vi.fn(original.evaluate) };
 });
 
+/** The real `train()` (the mock's implementation before the tests wrap it). */
+const originalTrain = vi.mocked(model.train).getMockImplementation() as typeof model.train;
+
+const hashParams = (params: Record<string, Float32Array>): string => {
+  const h = createHash('sha256');
+  for (const [k, v] of Object.entries(params).sort(([a], [b]) => (a < b ? -1 : 1)))
+    h.update(k).update(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
+  return h.digest('hex');
+};
+/** Each `train()` call: the seed it was given, the model's config seed, and its parameters before and after. */
+let calls: { seed?: number; configSeed: number; initial: string; final?: string }[];
+
 /** Workers started since `beforeEach`, and how many of them started while `train()` ran. */
 let workers: { total: number; duringTrain: number };
 let trainRunning = false;
@@ -33,16 +47,22 @@ let out: string[];
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'fmnist-cli-train-'));
   workers = { total: 0, duringTrain: 0 };
+  calls = [];
   out = [];
   process.on('worker', onWorker);
-  const train = vi.mocked(model.train);
-  const original = train.getMockImplementation() as typeof model.train;
-  train.mockImplementation(async (options) => {
+  vi.mocked(model.train).mockImplementation(async (options) => {
     trainRunning = true;
+    const call: (typeof calls)[number] = {
+      seed: options.seed,
+      configSeed: options.model.config.seed,
+      initial: hashParams(options.model.params),
+    };
+    calls.push(call);
     try {
-      return await original(options);
+      return await originalTrain(options);
     } finally {
       trainRunning = false;
+      call.final = hashParams(options.model.params);
     }
   });
   vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
@@ -118,5 +138,89 @@ describe('fmnist train: the report uses the evaluation train() returns', () => {
     const evaluation = (await vi.mocked(model.evaluate).mock.results[0]?.value) as Evaluation;
     expectFigures(await figures(join(dir, 'run')), evaluation);
     expect(workers).toEqual({ total: 2, duringTrain: 1 });
+  });
+});
+
+describe('fmnist train --seed: the initial weights and the batch order', () => {
+  const quiet = { subset: 256, batchSize: 64, threads: 1, report: false, export: false, json: false };
+  const readJson = async (path: string) => JSON.parse(await readFile(path, 'utf8'));
+
+  it('two seeds → other initial weights and batch order; the same seed → the same run, bit for bit; both recorded', async () => {
+    for (const [name, seed] of [
+      ['a', 1],
+      ['b', 2],
+      ['c', 1],
+    ] as const)
+      await run(flags({ ...quiet, seed, out: join(dir, name) }), command);
+    expect(calls.map((c) => [c.seed, c.configSeed])).toEqual([
+      [1, 1],
+      [2, 2],
+      [1, 1],
+    ]);
+    const [a, b, c] = calls as [(typeof calls)[0], (typeof calls)[0], (typeof calls)[0]];
+    expect(a.initial).toBe(hashParams(model.createModel({ preset: 'patch-mlp', seed: 1 }).params));
+    expect(a.initial).not.toBe(b.initial);
+    expect(a.initial).toBe(c.initial);
+    expect(a.final).not.toBe(b.final);
+    expect(a.final).toBe(c.final);
+    const weights = async (name: string) => readFile(join(dir, name, 'checkpoint', 'model.safetensors'));
+    expect((await weights('a')).equals(await weights('c'))).toBe(true);
+    const ckpt = (name: string) => readJson(join(dir, name, 'checkpoint', 'checkpoint.json'));
+    // The batch order: the trainer's RNG after the epoch's shuffle.
+    expect((await ckpt('a')).rng).not.toEqual((await ckpt('b')).rng);
+    expect((await ckpt('a')).rng).toEqual((await ckpt('c')).rng);
+    expect((await ckpt('b')).training).toMatchObject({ seed: 2, initSeed: 2 });
+    expect((await ckpt('b')).config.seed).toBe(2);
+    const config = await readJson(join(dir, 'b', 'config.json'));
+    expect(config.settings).toMatchObject({ seed: 2, initSeed: 2 });
+    expect(config.training).toMatchObject({ seed: 2, initSeed: 2 });
+    expect(config.model.config.seed).toBe(2);
+  });
+
+  it('a run recorded before initSeed (weights from seed 0, --seed 3 for the batches) resumes exactly as before', async () => {
+    await run(flags({ ...quiet, seed: 3, out: join(dir, 'new') }), command);
+    // The same run as the previous version recorded it: no initSeed anywhere, and model config seed 0.
+    await cp(join(dir, 'new'), join(dir, 'old'), { recursive: true });
+    // biome-ignore lint/suspicious/noExplicitAny: a parsed JSON document, edited in place
+    const edit = async (path: string, change: (doc: any) => void) => {
+      const doc = await readJson(path);
+      change(doc);
+      await writeFile(path, JSON.stringify(doc, null, 2));
+    };
+    await edit(join(dir, 'old', 'config.json'), (doc) => {
+      delete doc.settings.initSeed;
+      delete doc.training.initSeed;
+      doc.model.config.seed = 0;
+    });
+    await edit(join(dir, 'old', 'checkpoint', 'checkpoint.json'), (doc) => {
+      delete doc.training.initSeed;
+      doc.config.seed = 0;
+    });
+    const epochsFromCli = { getOptionValueSource: (name: string) => (name === 'epochs' ? 'cli' : 'default') };
+    for (const name of ['new', 'old'])
+      await run(flags({ ...quiet, subset: undefined, out: undefined, resume: join(dir, name), epochs: 2 }), epochsFromCli);
+    const [, resumedNew, resumedOld] = calls as [unknown, (typeof calls)[0], (typeof calls)[0]];
+    // From a checkpoint the weights are the checkpoint's: both resumes end bit for bit the same.
+    expect(resumedOld.final).toBe(resumedNew.final);
+    expect(resumedOld.configSeed).toBe(0);
+    expect(resumedOld.seed).toBe(3);
+    const config = await readJson(join(dir, 'old', 'config.json'));
+    expect(config.status).toBe('completed');
+    expect(config.settings).toMatchObject({ seed: 3, initSeed: 0 });
+    expect(config.model.config.seed).toBe(0);
+    expect((await readJson(join(dir, 'old', 'checkpoint', 'checkpoint.json'))).training).toMatchObject({ seed: 3, initSeed: 0 });
+
+    // Killed before its first checkpoint: the old run starts again from seed 0's weights, with batches of seed 3.
+    await mkdir(join(dir, 'old-early'));
+    await cp(join(dir, 'old', 'config.json'), join(dir, 'old-early', 'config.json'));
+    await edit(join(dir, 'old-early', 'config.json'), (doc) => {
+      delete doc.settings.initSeed;
+      doc.settings.epochs = 1;
+    });
+    await run(flags({ ...quiet, subset: undefined, out: undefined, resume: join(dir, 'old-early') }), command);
+    const early = calls.at(-1) as (typeof calls)[0];
+    expect(early.initial).toBe(hashParams(model.createModel('patch-mlp').params));
+    expect(early.seed).toBe(3);
+    expect(await readJson(join(dir, 'old-early', 'config.json')).then((c) => c.settings)).toMatchObject({ seed: 3, initSeed: 0 });
   });
 });

@@ -57,7 +57,7 @@ async function trainRun(
   const { createModel, countParameters, train } = await import('@fmnist/model');
   let model: FmnistModel;
   try {
-    model = createModel(resolved.settings.preset as never);
+    model = createModel({ preset: resolved.settings.preset as never, seed: resolved.settings.initSeed });
   } catch (err) {
     throw new UsageError((err as Error).message, { cause: err });
   }
