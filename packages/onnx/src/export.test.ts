@@ -101,6 +101,7 @@ describe('exportOnnx', () => {
         batchSize: 256,
         epochs: 3,
         seed: 7,
+        initSeed: 7,
         backend: 'wasm-simd',
         threads: 2,
         normalization: 'unit' as const,

@@ -271,6 +271,7 @@ const TRAINING_FIELDS = {
   batchSize: 'count',
   epochs: 'count',
   seed: 'number',
+  initSeed: 'number',
   backend: 'string',
   threads: 'count',
   trainExamples: 'count',

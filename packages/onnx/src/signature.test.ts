@@ -243,6 +243,7 @@ describe('readOnnxMetadata: every entry checked', () => {
     ['format_version', 'NaN', /'format_version' must be a non-negative integer/],
     ['training', '{"learningRate":"fast"}', /'training\.learningRate' must be a finite number, got a string/],
     ['training', '{"batchSize":-3}', /'training\.batchSize' must be a non-negative integer, got the number -3/],
+    ['training', '{"initSeed":"seven"}', /'training\.initSeed' must be a finite number, got a string/],
     ['training', '"adam"', /'training' must be a JSON object/],
     ['metrics', '{"epoch":3,"testAccuracy":"81%"}', /'metrics\.testAccuracy' must be a fraction in \[0, 1\]/],
     ['metrics', '{"epoch":3,"testAccuracy":1.5}', /'metrics\.testAccuracy' must be a fraction/],
