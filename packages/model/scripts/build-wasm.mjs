@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 // Compiles the AssemblyScript kernels (assembly/) to WebAssembly with SIMD and writes them, base64-encoded, into the
-// TypeScript module src/kernels/generated/kernels-wasm.ts, so the engine needs no file lookup at run time (the same
+// TypeScript module src/kernels/generated/mixer-wasm.ts, so the engine needs no file lookup at run time (the same
 // code works from the sources under vitest and from the bundles in dist/, ESM or CJS, in the main thread or a worker).
 //
 // Skips the compile when the generated module already matches the sources, compiler version and flags.
-// usage: node scripts/build-wasm.mjs [--force] [--wat]   (--wat also writes build/kernels.wat and build/mixer.wat)
+// usage: node scripts/build-wasm.mjs [--force] [--wat]   (--wat also writes build/mixer.wat)
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -14,17 +14,10 @@ import asc from 'assemblyscript/asc';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const assemblyDir = join(root, 'assembly');
-// Two modules: the patch-MLP (assembly/index.ts, a fused whole-model module) and the general MLP-Mixer kernels
-// (assembly/mixer/kernels.ts, building blocks that src/kernels/mixer-model.ts sequences). Both compile in the shared
-// GEMM (assembly/gemm.ts) and element-wise kernels (assembly/ops.ts).
+// One module for every config, the patch-MLP included: the MLP-Mixer kernels (assembly/mixer/kernels.ts, building
+// blocks that src/kernels/mixer-model.ts sequences), which compile in the GEMM (assembly/gemm.ts) and the element-wise
+// kernels (assembly/ops.ts).
 const MODULES = [
-  {
-    entry: join(assemblyDir, 'index.ts'),
-    outFile: join(root, 'src/kernels/generated/kernels-wasm.ts'),
-    name: 'KERNELS_WASM_BASE64',
-    what: 'The patch-MLP kernels',
-    wat: 'build/kernels.wat',
-  },
   {
     entry: join(assemblyDir, 'mixer/kernels.ts'),
     outFile: join(root, 'src/kernels/generated/mixer-wasm.ts'),
