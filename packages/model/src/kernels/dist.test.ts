@@ -57,7 +57,7 @@ describe.skipIf(missingDist.length > 0)('kernel engines from dist/', () => {
     for (const name of Object.keys(params)) expect(built.params[name], name).toEqual(fromSources.params[name]);
   });
 
-  it.each(['esm', 'cjs'])('%s bundle: the Mixer engine (workers run the embedded compute source) equals the sources', async (format) => {
+  it.each(['esm', 'cjs'])('%s bundle: a Mixer engine (workers started from dist/worker.*) equals the sources', async (format) => {
     const dist: Dist =
       format === 'esm' ? await import(/* @vite-ignore */ esmEntry.href) : createRequire(import.meta.url)(fileURLToPath(cjsEntry));
     const config = dist.resolveConfig({ preset: 'mixer-s', dim: 32, tokenHidden: 16, channelHidden: 64, blocks: 2 });

@@ -93,9 +93,7 @@ function mixerShape(config: ModelConfig): MixerShape {
 /**
  * Allocates every buffer of an MLP-Mixer for batches of up to `capacity` images in the kernels instance `k` and
  * returns the functions that sequence the kernels: forward, forward + backward, gradient accumulation, Adam.
- *
- * SELF-CONTAINED: this function references nothing outside its body, because the engine's workers embed its source
- * text (`toString()`, see worker-pool.ts). Keep it that way (no imports, no module constants).
+ * The engine's workers (worker.ts) run it too, each on its own instance.
  *
  * Activations are patch-major: row `p*n + b` of a `[P*n, dim]` matrix is image b, patch p, so channel MLPs and
  * LayerNorm act on rows, token mixing is a left multiplication of the same memory viewed as `[P][n*dim]` (strided
