@@ -16,7 +16,8 @@ const tfjsEntryExternal: Plugin = {
 };
 
 export default defineConfig({
-  entry: { index: 'src/index.ts', core: 'src/core.ts', tfjs: 'src/tfjs.ts' },
+  // `worker`: the kernel engines' worker thread, started by file URL (src/kernels/worker-pool.ts), never eval'd.
+  entry: { index: 'src/index.ts', core: 'src/core.ts', tfjs: 'src/tfjs.ts', worker: 'src/kernels/worker.ts' },
   format: ['esm', 'cjs'],
   dts: true,
   sourcemap: false, // not published: maps would point at src/, which the tarball leaves out (CONTRIBUTING.md)
@@ -25,4 +26,8 @@ export default defineConfig({
   platform: 'node',
   shims: true,
   esbuildPlugins: [tfjsEntryExternal],
+  // Where worker-pool.ts finds the worker module: beside the bundle, in the bundle's own format.
+  esbuildOptions(options, { format }) {
+    options.define = { ...options.define, __FMNIST_WORKER_FILE__: JSON.stringify(format === 'cjs' ? './worker.cjs' : './worker.js') };
+  },
 });

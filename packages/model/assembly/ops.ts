@@ -1,29 +1,9 @@
-// Element-wise and small dense kernels: patchify, exact-erf GELU, reductions, the 10-class head, softmax
-// cross-entropy and Adam. Pointers are byte addresses; sizes count f32 elements. The patch-MLP module (index.ts) uses
-// them all; the Mixer module (mixer/kernels.ts) re-exports those it shares, which take any size (a scalar tail after
-// the vector loop). The others need multiples of 4 (every size the patch-MLP uses is).
+// Element-wise and small dense kernels: exact-erf GELU (alone and fused with the patch mean), column sums, the
+// 10-class head, softmax cross-entropy and Adam. Pointers are byte addresses; sizes count f32 elements. The kernels
+// module (mixer/kernels.ts) re-exports them; all take any size (a scalar tail after the vector loop) except `adam`,
+// whose blocks are padded to multiples of 16.
 
 import { flushSubnormal, flushSubnormals } from './flush';
-
-// ---------------------------------------------------------------- patchify
-
-/**
- * Gathers 4x4 patches: images x[n][28][28] -> xp[49][n][16], patch p = 7 * row + col (row-major over the 7x7 grid),
- * pixels row-major inside a patch. The patch-major order makes the token-mixing GEMMs plain matrix products.
- */
-export function patchify(x: usize, xp: usize, n: i32): void {
-  for (let b = 0; b < n; b++) {
-    const image = x + <usize>(b * 784 * 4);
-    for (let p = 0; p < 49; p++) {
-      const src = image + <usize>(((p / 7) * 4 * 28 + (p % 7) * 4) * 4);
-      const dst = xp + <usize>((p * n + b) * 16 * 4);
-      v128.store(dst, v128.load(src));
-      v128.store(dst, v128.load(src, 28 * 4), 16);
-      v128.store(dst, v128.load(src, 56 * 4), 32);
-      v128.store(dst, v128.load(src, 84 * 4), 48);
-    }
-  }
-}
 
 // ---------------------------------------------------------------- GELU, exact (erf) form
 // gelu(z) = z Phi(z), gelu'(z) = Phi(z) + z exp(-z^2 / 2) / sqrt(2 pi), with Phi(z) = erfc(-z / sqrt 2) / 2 from
@@ -106,98 +86,40 @@ export function geluForward(Z: usize, G: usize, n: i32): void {
 
 /**
  * Z is [rows][R]: mean[r] = (1 / rows) sum_p gelu(Z[p][r]) and, in place, Z = gelu'(Z). Averaging over the rows
- * (patches) right after the last GELU is exact because everything after it is affine.
+ * (patches) right after the last GELU is exact because everything after it is affine; fusing the two saves writing
+ * and re-reading gelu(Z). Any R.
  */
 export function geluMeanForward(Z: usize, mean: usize, rows: i32, R: i32): void {
-  const c = f32x4.splat(INV_SQRT_2PI);
   const inv = f32x4.splat(<f32>1.0 / <f32>rows);
   memory.fill(mean, 0, <usize>(R * 4));
   for (let p = 0; p < rows; p++) {
     let zp = Z + <usize>(p * R) * 4;
     let mp = mean;
+    const vectorEnd = zp + <usize>((R & ~3) * 4);
     const end = zp + <usize>(R * 4);
-    while (zp < end) {
-      const z = v128.load(zp);
-      const e = halfSquareExp(z);
-      const phi = normalCdf(z, e);
-      v128.store(mp, flushSubnormals(f32x4.add(f32x4.mul(f32x4.mul(z, phi), inv), v128.load(mp))));
-      v128.store(zp, flushSubnormals(f32x4.add(f32x4.mul(f32x4.mul(z, e), c), phi)));
-      zp += 16;
-      mp += 16;
-    }
+    for (; zp < vectorEnd; zp += 16, mp += 16) geluMeanLanes(v128.load(zp), zp, mp, inv, 4);
+    for (; zp < end; zp += 4, mp += 4) geluMeanLanes(v128.load32_zero(zp), zp, mp, inv, 1);
   }
 }
 
-/**
- * GELU backward over [rows][R]: dZ[p][r] = scale * dG(p, r) * D[p][r], where D holds gelu' and dG(p, r) is
- * dG[p * dgStride + r] (dgStride 0 broadcasts one row of dG over all rows). dZ may alias dG or D.
- * Optionally rowSum[p] = sum_r dZ[p][r] (rowSum != 0) and colSum[c] = sum over p and r = c (mod cols) of dZ[p][r]
- * (colSum != 0; cols divides R).
- */
-export function geluBackward(dG: usize, dgStride: i32, D: usize, dZ: usize, rows: i32, R: i32, scale: f32, rowSum: usize, colSum: usize, cols: i32): void {
-  const sc = f32x4.splat(scale);
-  if (colSum != 0) memory.fill(colSum, 0, <usize>(cols * 4));
-  const colEnd = colSum + <usize>(cols * 4);
-  for (let p = 0; p < rows; p++) {
-    let g = dG + <usize>(p * dgStride) * 4;
-    let d = D + <usize>(p * R) * 4;
-    let o = dZ + <usize>(p * R) * 4;
-    const end = o + <usize>(R * 4);
-    let rs = f32x4.splat(0);
-    if (colSum != 0) {
-      let cp = colSum;
-      while (o < end) {
-        const v = flushSubnormals(f32x4.mul(f32x4.mul(v128.load(g), v128.load(d)), sc));
-        v128.store(o, v);
-        v128.store(cp, f32x4.add(v128.load(cp), v));
-        rs = f32x4.add(rs, v);
-        g += 16;
-        d += 16;
-        o += 16;
-        cp += 16;
-        if (cp == colEnd) cp = colSum;
-      }
-    } else {
-      while (o < end) {
-        const v = flushSubnormals(f32x4.mul(f32x4.mul(v128.load(g), v128.load(d)), sc));
-        v128.store(o, v);
-        rs = f32x4.add(rs, v);
-        g += 16;
-        d += 16;
-        o += 16;
-      }
-    }
-    if (rowSum != 0) store<f32>(rowSum + <usize>(p * 4), horizontalSum(rs));
+// mean += gelu(z) * inv and, in place, Z = gelu'(z) for the first `lanes` lanes of z (4, or 1 for a scalar tail).
+// @ts-ignore: decorator
+@inline
+function geluMeanLanes(z: v128, Z: usize, mean: usize, inv: v128, lanes: i32): void {
+  const e = halfSquareExp(z);
+  const phi = normalCdf(z, e);
+  const d = flushSubnormals(f32x4.add(f32x4.mul(f32x4.mul(z, e), f32x4.splat(INV_SQRT_2PI)), phi));
+  if (lanes == 4) {
+    v128.store(mean, flushSubnormals(f32x4.add(f32x4.mul(f32x4.mul(z, phi), inv), v128.load(mean))));
+    v128.store(Z, d);
+  } else {
+    const m = flushSubnormals(f32x4.add(f32x4.mul(f32x4.mul(z, phi), inv), v128.load32_zero(mean)));
+    v128.store32_lane(mean, m, 0);
+    v128.store32_lane(Z, d, 0);
   }
 }
 
 // ---------------------------------------------------------------- reductions
-
-// @ts-ignore: decorator
-@inline
-function horizontalSum(v: v128): f32 {
-  return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3);
-}
-
-/** out[p] = sum_r X[p][r] for X [rows][R]. */
-export function rowSum(X: usize, rows: i32, R: i32, out: usize): void {
-  for (let p = 0; p < rows; p++) {
-    let x = X + <usize>(p * R) * 4;
-    const end = x + <usize>(R * 4);
-    let a0 = f32x4.splat(0);
-    let a1 = a0;
-    while (x + 16 < end) {
-      a0 = f32x4.add(a0, v128.load(x));
-      a1 = f32x4.add(a1, v128.load(x, 16));
-      x += 32;
-    }
-    while (x < end) {
-      a0 = f32x4.add(a0, v128.load(x));
-      x += 16;
-    }
-    store<f32>(out + <usize>(p * 4), horizontalSum(f32x4.add(a0, a1)));
-  }
-}
 
 /** out[c] = sum_i X[i][c] for X [rows][cols] (rows summed in order). Any cols. */
 export function colSum(X: usize, rows: i32, cols: i32, out: usize): void {

@@ -1,7 +1,7 @@
 /**
  * The contract between the trainer and the code that runs a training step. Two families implement it: the TensorFlow.js
- * engine (any config, any tfjs backend) and the WebAssembly-SIMD kernel engines (fused kernels for the one-block
- * patch-MLP, general Mixer kernels for every other config; fast, optionally data-parallel over worker threads).
+ * engine (any config, any tfjs backend) and the WebAssembly-SIMD kernel engine (one kernels module for every config;
+ * fast, optionally data-parallel over worker threads).
  *
  * Parameters travel as a {@link ParamSet}: named Float32Arrays in the documented layout (Linear weights `[in, out]`,
  * so `y = x @ W + b`), the same names as in the safetensors checkpoint.

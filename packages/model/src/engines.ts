@@ -3,11 +3,10 @@ import { type BackendName, loadTfjs, type TfjsBackendName } from './backend';
 import type { ModelConfig } from './config';
 import type { ParamSet, TrainEngine } from './engine';
 import { FmnistModelError } from './errors';
-import { isPatchMlp } from './kernels/patch-mlp-model';
 
 /**
- * True when the WebAssembly-SIMD kernels can train this config: every valid config with 10 classes (the patch-MLP on
- * its fused kernels, anything else, e.g. the MLP-Mixer presets, on the general Mixer kernels).
+ * True when the WebAssembly-SIMD kernels can train this config: every valid config with 10 classes (the patch-MLP and
+ * the MLP-Mixer presets run on the same kernels).
  *
  * @param config - a full config
  * @returns whether `backend: 'kernels'` can train it
@@ -44,14 +43,8 @@ export async function createEngine(config: ModelConfig, params: ParamSet, option
         `backend 'kernels' supports only 10 classes (got numClasses ${config.numClasses}); use backend 'auto', 'wasm', 'cpu' or 'tensorflow' for this config.`,
       );
     }
-    const { createKernelEngine, createMixerKernelEngine, createParallelKernelEngine } = await import('./kernels');
-    if (!isPatchMlp(config)) return createMixerKernelEngine({ config, threads, maxBatch: options.maxBatch, params });
-    const engine =
-      threads > 1
-        ? await createParallelKernelEngine({ threads, maxBatch: options.maxBatch })
-        : await createKernelEngine({ maxBatch: options.maxBatch });
-    engine.setParams(params);
-    return engine;
+    const { createMixerKernelEngine } = await import('./kernels');
+    return createMixerKernelEngine({ config, threads, maxBatch: options.maxBatch, params });
   }
   if (!['auto', 'tensorflow', 'wasm', 'cpu'].includes(backend)) {
     throw new FmnistModelError('E_BACKEND', `Unknown backend '${backend}'. Choose auto, kernels, tensorflow, wasm or cpu.`);

@@ -25,7 +25,7 @@ function maxAbsDiff(a: Float32Array, b: Float32Array): number {
 }
 
 const CONFIGS: [string, ModelConfig][] = [
-  ['patch-mlp (fused kernels)', resolveConfig('patch-mlp')],
+  ['patch-mlp', resolveConfig('patch-mlp')],
   ['a small Mixer (LayerNorm, residuals)', resolveConfig({ preset: 'mixer-s', dim: 32, tokenHidden: 16, channelHidden: 64, blocks: 2 })],
   ['a one-block ReLU patch-MLP without norm (general kernels)', resolveConfig({ preset: 'patch-mlp', activation: 'relu', dim: 64 })],
 ];

@@ -3,7 +3,6 @@ import type { ParamSet } from './engine';
 import { FmnistModelError } from './errors';
 import { DEFAULT_MAX_BATCH, IMAGE_PIXELS, KernelCore, NUM_CLASSES, resolveMaxBatch } from './kernels/core';
 import { mixerModel } from './kernels/mixer-model';
-import { isPatchMlp, PATCH_MLP } from './kernels/patch-mlp-model';
 import { checkParams } from './model';
 
 /** Options of {@link createPredictor}. */
@@ -40,8 +39,8 @@ export interface Predictor {
 /**
  * Loads a model into the WebAssembly-SIMD kernels for inference in the calling thread — the same kernels `train()`
  * uses, without TensorFlow.js, workers or Node built-ins, so it runs in browsers and web workers too (for several
- * cores, create one predictor per worker and split the images). The one-block patch-MLP (`seed`, `patch-mlp`) runs
- * on its fused kernels, every other config on the general Mixer kernels.
+ * cores, create one predictor per worker and split the images). Every config, the patch-MLP included, runs on the
+ * same kernels module.
  *
  * @param model - a config and its parameters, e.g. an `FmnistModel`, a loaded checkpoint or `readOnnxWeights(bytes)`
  * @param options - `maxBatch`
@@ -70,7 +69,7 @@ export async function createPredictor(
   }
   checkParams(config, model.params, 'parameters');
   const maxBatch = resolveMaxBatch(options.maxBatch ?? DEFAULT_MAX_BATCH);
-  const core = isPatchMlp(config) ? await KernelCore.create(PATCH_MLP, maxBatch) : await KernelCore.create(mixerModel(config), maxBatch);
+  const core = await KernelCore.create(mixerModel(config), maxBatch);
   core.setParams(model.params);
   return {
     config,

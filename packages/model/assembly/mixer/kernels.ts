@@ -1,18 +1,30 @@
-// The general MLP-Mixer kernels: building blocks that src/kernels/mixer-model.ts sequences from JavaScript for any
-// config (patch size, widths, blocks, GELU / ReLU / none, LayerNorm, residuals).
+// The WebAssembly kernels of every model, the one-block patch-MLP (`seed`, `patch-mlp`) included: building blocks
+// that src/kernels/mixer-model.ts sequences from JavaScript for any config (patch size, widths, blocks,
+// GELU / ReLU / none, LayerNorm, residuals).
 //
-// The GEMM, GELU, residual add, column sums, head, softmax cross-entropy and Adam are the patch-MLP module's own,
-// re-exported below. What is here only the Mixer needs: ReLU, LayerNorm, patchify for any patch size, the patch mean,
-// and bias reductions fused with an activation's derivative. The last are general forms of the patch-MLP's fused
-// rowSum / geluBackward / geluMeanForward that sum in another order: sharing them would change one model's results in
-// the last bits, so each module keeps its own.
+// The GEMM (../gemm.ts) and the GELU, GELU + patch mean, residual add, column sums, head, softmax cross-entropy and
+// Adam (../ops.ts) are re-exported below. Here: ReLU, LayerNorm, patchify for any patch size, the patch mean, and bias
+// reductions fused with an activation's derivative.
+//
+// (Until 0.2 the patch-MLP had its own fused whole-model module; measured within a few percent of this one per
+// training step and per inference batch, it was removed: docs/kernels-one-module.md.)
 //
 // Pointers are byte addresses into linear memory; sizes and strides count f32 elements. Every kernel takes any size
 // (a SIMD body and a scalar tail).
 
 export { gemm, initGemm } from '../gemm';
 export { allocF32 } from '../memory';
-export { adam, addInto, colSum, correctCount, geluForward, headBackward, headForward, softmaxCrossEntropy } from '../ops';
+export {
+  adam,
+  addInto,
+  colSum,
+  correctCount,
+  geluForward,
+  geluMeanForward,
+  headBackward,
+  headForward,
+  softmaxCrossEntropy,
+} from '../ops';
 
 import { flushSubnormal, flushSubnormals } from '../flush';
 import { addInto, colSum } from '../ops';

@@ -1,13 +1,14 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { PRESETS } from '../config';
 import { KernelCore } from './core';
-import { KERNEL_PARAM_SHAPES, PATCH_MLP } from './patch-mlp-model';
-import { randomBatch, randomParams, referenceGradients, relativeL2, useCpuBackend } from './test-utils';
+import { mixerModel } from './mixer-model';
+import { KERNEL_PARAM_SHAPES, randomBatch, randomParams, referenceGradients, relativeL2, useCpuBackend } from './test-utils';
 
-describe('wasm kernels: loss and gradients match TensorFlow.js autodiff', () => {
+describe('wasm kernels, patch-MLP: loss and gradients match TensorFlow.js autodiff', () => {
   let core: KernelCore;
   beforeAll(async () => {
     await useCpuBackend();
-    core = await KernelCore.create(PATCH_MLP, 32);
+    core = await KernelCore.create(mixerModel(PRESETS['patch-mlp']), 32);
   });
 
   it.each([1, 7, 13, 32])('batch %i', (n) => {

@@ -58,8 +58,8 @@ export interface KernelModel<Exports = never, Shape extends { tensors: TensorSpe
   /** The model's dimensions; `tensors` lists the parameters in block order. */
   shape: Shape;
   /**
-   * Allocates the buffers for up to `capacity` images per call in the instance whose exports are `exports`.
-   * SELF-CONTAINED: workers embed its source (`toString()`), so it may reference nothing outside its body.
+   * Allocates the buffers for up to `capacity` images per call in the instance whose exports are `exports`. The
+   * workers (worker.ts) run the same function, found by `module`.
    */
   createCompute(exports: Exports, shape: Shape, capacity: number): KernelCompute;
 }
@@ -116,7 +116,7 @@ export function trainingBatchSize(x: Float32Array, y: Uint8Array, maxBatch: numb
 
 /**
  * Copies `count` images (and labels, if given) from image `start` of `x` (and `y`) into the input buffers of `c`, an
- * instance with memory `memory`. SELF-CONTAINED: the workers embed its source (so 784 is spelled out).
+ * instance with memory `memory` (also used by the workers, worker.ts).
  * @internal
  */
 export function copyInputs(
@@ -127,7 +127,7 @@ export function copyInputs(
   start: number,
   count: number,
 ): void {
-  new Float32Array(memory.buffer, c.imagesPtr, count * 784).set(x.subarray(start * 784, (start + count) * 784));
+  new Float32Array(memory.buffer, c.imagesPtr, count * IMAGE_PIXELS).set(x.subarray(start * IMAGE_PIXELS, (start + count) * IMAGE_PIXELS));
   if (y) new Uint8Array(memory.buffer, c.labelsPtr, count).set(y.subarray(start, start + count));
 }
 

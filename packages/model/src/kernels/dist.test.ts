@@ -5,10 +5,9 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import type { ModelConfig } from '../config';
+import { type ModelConfig, PRESETS } from '../config';
 import type { ParamSet, TrainEngine } from '../engine';
 import { createMixerKernelEngine } from './mixer-engine';
-import { createParallelKernelEngine } from './parallel-engine';
 import { ADAM, randomBatch, randomParams } from './test-utils';
 
 const esmEntry = new URL('../../dist/index.js', import.meta.url);
@@ -51,12 +50,14 @@ describe.skipIf(missingDist.length > 0)('kernel engines from dist/', () => {
     expect(engine.threads).toBe(2);
     const built = await twoStepsAndPredict(engine);
 
-    const fromSources = await twoStepsAndPredict(await createParallelKernelEngine({ threads: 2, maxBatch: 64, params }));
+    const fromSources = await twoStepsAndPredict(
+      await createMixerKernelEngine({ config: PRESETS['patch-mlp'], threads: 2, maxBatch: 64, params }),
+    );
     expect(built.logits).toEqual(fromSources.logits);
     for (const name of Object.keys(params)) expect(built.params[name], name).toEqual(fromSources.params[name]);
   });
 
-  it.each(['esm', 'cjs'])('%s bundle: the Mixer engine (workers run the embedded compute source) equals the sources', async (format) => {
+  it.each(['esm', 'cjs'])('%s bundle: a Mixer engine (workers started from dist/worker.*) equals the sources', async (format) => {
     const dist: Dist =
       format === 'esm' ? await import(/* @vite-ignore */ esmEntry.href) : createRequire(import.meta.url)(fileURLToPath(cjsEntry));
     const config = dist.resolveConfig({ preset: 'mixer-s', dim: 32, tokenHidden: 16, channelHidden: 64, blocks: 2 });

@@ -12,6 +12,7 @@ export interface MixerKernelExports {
   initGemm(): void;
   gemm(...args: number[]): void;
   geluForward(z: number, g: number, n: number): void;
+  geluMeanForward(z: number, mean: number, rows: number, r: number): void;
   reluForward(z: number, g: number, n: number): void;
   mulRowSum(dG: number, d: number, rows: number, cols: number, rsum: number): void;
   mulColSum(dG: number, d: number, rows: number, cols: number, csum: number): void;
@@ -92,9 +93,7 @@ function mixerShape(config: ModelConfig): MixerShape {
 /**
  * Allocates every buffer of an MLP-Mixer for batches of up to `capacity` images in the kernels instance `k` and
  * returns the functions that sequence the kernels: forward, forward + backward, gradient accumulation, Adam.
- *
- * SELF-CONTAINED: this function references nothing outside its body, because the engine's workers embed its source
- * text (`toString()`, see worker-pool.ts). Keep it that way (no imports, no module constants).
+ * The engine's workers (worker.ts) run it too, each on its own instance.
  *
  * Activations are patch-major: row `p*n + b` of a `[P*n, dim]` matrix is image b, patch p, so channel MLPs and
  * LayerNorm act on rows, token mixing is a left multiplication of the same memory viewed as `[P][n*dim]` (strided
@@ -117,6 +116,8 @@ export function createMixerCompute(k: MixerKernelExports, s: MixerShape, capacit
   const activate = act === 2 ? k.geluForward : k.reluForward;
   const res = s.residual;
   const meanFc2 = !ln && !res;
+  // The last channel GELU fused with the patch mean (the patch-MLP's case): gelu(CZ) is never stored.
+  const geluMean = meanFc2 && act === 2;
 
   const offsets: Record<string, number> = {};
   let blockLength = 0;
@@ -166,7 +167,7 @@ export function createMixerCompute(k: MixerKernelExports, s: MixerShape, capacit
     b.TG = act ? f4(Th * Rmax) : b.TZ;
     b.Hmid = f4(BPmax * D);
     b.CZ = f4(BPmax * Ch);
-    b.CG = act ? f4(BPmax * Ch) : b.CZ;
+    b.CG = act && !(i === s.blocks - 1 && geluMean) ? f4(BPmax * Ch) : b.CZ;
     b.Hout = i === s.blocks - 1 && meanFc2 ? 0 : f4(BPmax * D);
     blk.push(b);
   }
@@ -215,9 +216,13 @@ export function createMixerCompute(k: MixerKernelExports, s: MixerShape, capacit
         u = b.U2;
       }
       k.gemm(BP, Ch, D, u, D, 1, p(`${pre}channel_mlp.fc1.weight`), Ch, 1, b.CZ, Ch, 2, p(`${pre}channel_mlp.fc1.bias`));
-      if (act) activate(b.CZ, b.CG, BP * Ch);
+      if (last && geluMean) {
+        k.geluMeanForward(b.CZ, gbar, P, n * Ch);
+      } else if (act) {
+        activate(b.CZ, b.CG, BP * Ch);
+      }
       if (last && meanFc2) {
-        k.patchMean(b.CG, gbar, P, n * Ch, 1 / P);
+        if (!geluMean) k.patchMean(b.CG, gbar, P, n * Ch, 1 / P);
         k.gemm(n, D, Ch, gbar, Ch, 1, p(`${pre}channel_mlp.fc2.weight`), D, 1, hbar, D, 2, p(`${pre}channel_mlp.fc2.bias`));
       } else {
         k.gemm(BP, D, Ch, b.CG, Ch, 1, p(`${pre}channel_mlp.fc2.weight`), D, 1, b.Hout, D, 2, p(`${pre}channel_mlp.fc2.bias`));

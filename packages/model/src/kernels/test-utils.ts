@@ -1,9 +1,12 @@
 // Shared by the kernel tests: seeded data and a plain TensorFlow.js reference of the patch-MLP (cpu backend, autodiff).
 import * as tf from '@tensorflow/tfjs';
-import type { ModelConfig } from '../config';
-import { paramSpecs } from '../config';
+import { type ModelConfig, PRESETS, paramSpecs } from '../config';
 import type { ParamSet } from '../engine';
-import { KERNEL_PARAM_SHAPES } from './patch-mlp-model';
+
+/** The patch-MLP's parameters (`patch-mlp` and `seed`), in block order: Linear weights `[in, out]`. */
+export const KERNEL_PARAM_SHAPES: ReadonlyArray<readonly [name: string, shape: readonly number[]]> = paramSpecs(PRESETS['patch-mlp']).map(
+  ({ name, shape }) => [name, shape] as const,
+);
 
 /** Adam with PyTorch's defaults. */
 export const ADAM = { learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };

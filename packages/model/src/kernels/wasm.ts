@@ -1,17 +1,15 @@
 import { FmnistModelError } from '../errors';
-import { KERNELS_WASM_BASE64 } from './generated/kernels-wasm';
 import { MIXER_WASM_BASE64 } from './generated/mixer-wasm';
 
 /**
- * The two kernels modules: `patch-mlp` (assembly/index.ts, the fused one-block patch-MLP) and `mixer`
- * (assembly/mixer/kernels.ts, building blocks for any config).
+ * The kernels modules: `mixer` (assembly/mixer/kernels.ts, building blocks for every config, the patch-MLP included).
  * @internal
  */
-export type KernelsModule = 'patch-mlp' | 'mixer';
+export type KernelsModule = 'mixer';
 
-const BASE64: Record<KernelsModule, string> = { 'patch-mlp': KERNELS_WASM_BASE64, mixer: MIXER_WASM_BASE64 };
+const BASE64: Record<KernelsModule, string> = { mixer: MIXER_WASM_BASE64 };
 
-/** Imports both kernels modules expect (only `env.abort`, unreachable with the build flags used). @internal */
+/** Imports the kernels module expects (only `env.abort`, unreachable with the build flags used). @internal */
 export const KERNEL_IMPORTS = {
   env: {
     abort(): never {

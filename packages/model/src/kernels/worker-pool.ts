@@ -1,126 +1,24 @@
 import type { Worker } from 'node:worker_threads';
-import { copyInputs, IMAGE_PIXELS, type KernelCompute, type KernelModel, NUM_CLASSES, type TensorSpec } from './core';
+import { IMAGE_PIXELS, type KernelModel, type TensorSpec } from './core';
 import { compileKernels } from './wasm';
+import { COMMAND, CONTROL, type SharedLayout, type SharedViews, sharedLayout, sharedViews, type WorkerSetup } from './worker-protocol';
 
-// Words of the control block at the start of the shared buffer (an Int32Array; GRAD_SCALE is read as a Float32).
-// Shard w (thread w, 0 being the calling thread) starts at image ctl[SHARDS + 2w] and has ctl[SHARDS + 2w + 1] images.
-const CONTROL = { SEQ: 0, DONE: 1, COMMAND: 2, GRAD_SCALE: 3, SHARDS: 4 } as const;
-
-/** What {@link WorkerPool.dispatch} asks the workers to do with their shards. @internal */
-export const COMMAND = { TRAIN: 1, PREDICT: 2, QUIT: 3 } as const;
-
-/** A region of the shared buffer: its byte offset and its length in elements. */
-type Region = [byteOffset: number, length: number];
+export { COMMAND } from './worker-protocol';
 
 /**
- * The regions of the SharedArrayBuffer, each 64-byte aligned. Per-thread regions (gradient blocks, loss, correct) are
- * indexed by thread; slot 0 (the calling thread) is unused.
+ * Where the worker module is, relative to this module: the build defines `__FMNIST_WORKER_FILE__` (`./worker.js` in the
+ * ESM bundle, `./worker.cjs` in the CJS one, see tsup.config.ts); from the sources (vitest) it is the bundle that
+ * scripts/build-wasm.mjs writes into `generated/`.
  */
-interface SharedLayout {
-  /** f32s in one (padded) parameter or gradient block. */
-  blockLength: number;
-  control: Region;
-  params: Region;
-  grads: Region;
-  images: Region;
-  labels: Region;
-  loss: Region;
-  correct: Region;
-  logits: Region;
-  bytes: number;
-}
-
-function sharedLayout(blockLength: number, maxImages: number, threads: number): SharedLayout {
-  let bytes = 0;
-  const take = (length: number, bytesPerElement: number): Region => {
-    const at = bytes;
-    bytes += Math.ceil((length * bytesPerElement) / 64) * 64;
-    return [at, length];
-  };
-  return {
-    blockLength,
-    control: take(CONTROL.SHARDS + 2 * threads, 4),
-    params: take(blockLength, 4),
-    grads: take(blockLength * threads, 4),
-    images: take(IMAGE_PIXELS * maxImages, 4),
-    labels: take(maxImages, 1),
-    loss: take(threads, 8),
-    correct: take(threads, 4),
-    logits: take(NUM_CLASSES * maxImages, 4),
-    bytes,
-  };
-}
-
-/** Typed views of the shared buffer. SELF-CONTAINED: the workers embed its source. */
-function sharedViews(sab: SharedArrayBuffer, L: SharedLayout) {
-  const grads = new Float32Array(sab, ...L.grads);
-  return {
-    control: new Int32Array(sab, ...L.control),
-    controlF32: new Float32Array(sab, ...L.control),
-    params: new Float32Array(sab, ...L.params),
-    /** Thread `w`'s gradient block. */
-    grads: (w: number) => grads.subarray(w * L.blockLength, (w + 1) * L.blockLength),
-    images: new Float32Array(sab, ...L.images),
-    labels: new Uint8Array(sab, ...L.labels),
-    loss: new Float64Array(sab, ...L.loss),
-    correct: new Int32Array(sab, ...L.correct),
-    logits: new Float32Array(sab, ...L.logits),
-  };
-}
-
-type SharedViews = ReturnType<typeof sharedViews>;
+declare const __FMNIST_WORKER_FILE__: string | undefined;
+const WORKER_FILE = typeof __FMNIST_WORKER_FILE__ === 'string' ? __FMNIST_WORKER_FILE__ : './generated/worker.mjs';
 
 /**
- * The source of a worker: plain CommonJS run with `new Worker(source, { eval: true })`, so that it starts the same way
- * from the TypeScript sources and from any bundle, embedding the sources of {@link sharedViews}, {@link copyInputs}
- * and the model's `createCompute`. `workerData`: the compiled kernels `module`, `sab` and its `layout`, this worker's
- * thread `index`, the images per shard `capacity` and the model's `shape`.
- *
- * Loop: wait for `SEQ` to change; for TRAIN or PREDICT copy the parameters and this shard's inputs from shared memory
- * into the worker's own wasm instance, run it, copy gradients, loss and correct count (or logits) back; then bump
- * `DONE`. QUIT ends the loop. An exception ends the worker, which the pool sees as an `error` event.
+ * The URL of the worker module (see `worker.ts`).
+ * @internal
  */
-function workerSource(createCompute: (exports: never, shape: never, capacity: number) => KernelCompute): string {
-  return `'use strict';
-const { parentPort, workerData } = require('node:worker_threads');
-const { module, sab, layout, index, capacity, shape } = workerData;
-const CONTROL = ${JSON.stringify(CONTROL)};
-const COMMAND = ${JSON.stringify(COMMAND)};
-const copyInputs = (${copyInputs});
-const shared = (${sharedViews})(sab, layout);
-const k = new WebAssembly.Instance(module, { env: { abort() { throw new Error('wasm kernels aborted'); } } }).exports;
-const c = (${createCompute})(k, shape, capacity);
-const n = layout.blockLength;
-const grads = shared.grads(index);
-const f32 = (ptr, length) => new Float32Array(k.memory.buffer, ptr, length);
-
-function run(command, start, count) {
-  f32(c.paramsPtr, n).set(shared.params);
-  if (command === COMMAND.TRAIN) {
-    copyInputs(k.memory, c, shared.images, shared.labels, start, count);
-    const { lossSum, correct } = c.forwardBackward(count, shared.controlF32[CONTROL.GRAD_SCALE]);
-    shared.loss[index] = lossSum;
-    shared.correct[index] = correct;
-    grads.set(f32(c.gradsPtr, n));
-  } else {
-    copyInputs(k.memory, c, shared.images, undefined, start, count);
-    c.forward(count);
-    shared.logits.set(f32(c.logitsPtr, count * ${NUM_CLASSES}), start * ${NUM_CLASSES});
-  }
-}
-
-parentPort.postMessage('ready');
-for (let seen = 0; ; ) {
-  Atomics.wait(shared.control, CONTROL.SEQ, seen);
-  seen = Atomics.load(shared.control, CONTROL.SEQ);
-  const command = Atomics.load(shared.control, CONTROL.COMMAND);
-  if (command === COMMAND.QUIT) break;
-  const count = shared.control[CONTROL.SHARDS + 2 * index + 1];
-  if (count > 0) run(command, shared.control[CONTROL.SHARDS + 2 * index], count);
-  Atomics.add(shared.control, CONTROL.DONE, 1);
-  Atomics.notify(shared.control, CONTROL.DONE);
-}
-`;
+export function workerUrl(): URL {
+  return new URL(WORKER_FILE, import.meta.url);
 }
 
 type WaitAsync = (array: Int32Array, index: number, value: number) => { async: boolean; value: Promise<string> | string };
@@ -188,16 +86,11 @@ export class WorkerPool {
     const layout = sharedLayout(blockLength, maxBatch, threads);
     const sab = new SharedArrayBuffer(layout.bytes);
     const module = await compileKernels(model.module);
-    const source = workerSource(model.createCompute);
-    const workers = Array.from(
-      { length: threads - 1 },
-      (_, i) =>
-        new Worker(source, {
-          eval: true,
-          name: `wasm-simd ${model.module} ${i + 1}`,
-          workerData: { module, sab, layout, index: i + 1, capacity, shape: model.shape },
-        }),
-    );
+    const url = workerUrl();
+    const workers = Array.from({ length: threads - 1 }, (_, i) => {
+      const workerData: WorkerSetup = { module, kind: model.module, sab, layout, index: i + 1, capacity, shape: model.shape };
+      return new Worker(url, { name: `wasm-simd ${model.module} ${i + 1}`, workerData });
+    });
     try {
       await Promise.all(
         workers.map(

@@ -1,10 +1,25 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+// The patch-MLP (`patch-mlp`, `seed`) on the kernel engine, against a TensorFlow.js autodiff reference written as the
+// coursework states the model (per-patch head, logits averaged), on 1 and 2 threads.
+import { PRESETS } from '../config';
 import type { ParamSet, TrainEngine } from '../engine';
 import { splitBatch } from './engine-impl';
-import { createKernelEngine } from './kernel-engine';
-import { createParallelKernelEngine } from './parallel-engine';
-import { KERNEL_PARAM_SHAPES } from './patch-mlp-model';
-import { ADAM, randomBatch, randomParams, referenceGradients, referencePredict, relativeL2, useCpuBackend } from './test-utils';
+import { createMixerKernelEngine } from './mixer-engine';
+import {
+  ADAM,
+  KERNEL_PARAM_SHAPES,
+  randomBatch,
+  randomParams,
+  referenceGradients,
+  referencePredict,
+  relativeL2,
+  useCpuBackend,
+} from './test-utils';
+
+/** The patch-MLP on `threads` threads. */
+const createKernelEngine = (options: { maxBatch?: number; threads?: number }) =>
+  createMixerKernelEngine({ config: PRESETS['patch-mlp'], ...options });
+const createParallelKernelEngine = (options: { maxBatch?: number; threads: number }) => createKernelEngine(options);
 
 const MAX_BATCH = 128;
 /** Three steps: even, uneven over two threads (48 + 49), and small enough for one thread. */
@@ -31,7 +46,7 @@ describe('splitBatch', () => {
   });
 });
 
-describe('kernel engines', () => {
+describe('the patch-MLP on the kernel engine, 1 and 2 threads', () => {
   let single: TrainEngine;
   let parallel: TrainEngine;
   const params = randomParams(7);
