@@ -21,6 +21,10 @@ export interface RunSettings {
   lrSchedule: 'constant' | 'cosine';
   weightDecay: number;
   augment: AugmentSpec;
+  /** `adam` (also AdamW) or `sgd`; absent in runs written before SGD: Adam. */
+  optimizer?: 'adam' | 'sgd';
+  /** SGD's momentum (absent for Adam). */
+  momentum?: number;
 }
 
 /** `config.json` of a run. */
@@ -43,10 +47,11 @@ export interface RunConfig {
 }
 
 /** What runs written before these settings existed used. */
-export const OLD_RUN_DEFAULTS: Pick<RunSettings, 'lrSchedule' | 'weightDecay' | 'augment'> = {
+export const OLD_RUN_DEFAULTS: Pick<RunSettings, 'lrSchedule' | 'weightDecay' | 'augment' | 'optimizer'> = {
   lrSchedule: 'constant',
   weightDecay: 0,
   augment: null,
+  optimizer: 'adam',
 };
 
 const MAX = 100_000_000;
@@ -75,6 +80,8 @@ export const RUN_CONFIG_SCHEMA: Schema = s.obj({
     lrSchedule: s.opt(s.str({ values: ['constant', 'cosine'] })),
     weightDecay: s.opt(s.num(0, 1000)),
     augment: s.opt(s.obj({ shift: s.opt(s.int(0, 27)), flip: s.opt(s.bool()), erase: s.opt(s.num(0, 1)) }, { nullable: true })),
+    optimizer: s.opt(s.str({ values: ['adam', 'sgd'] })),
+    momentum: s.opt(s.num(0, 1, { refine: (m: number) => (m >= 1 ? 'must be below 1' : undefined) })),
   }),
   training: s.obj({}),
   environment: s.obj({}),
@@ -161,6 +168,7 @@ export function settingsFromCheckpoint(meta: StoredCheckpointMeta, evalEveryDefa
     lrSchedule: t.lrSchedule ?? 'constant',
     weightDecay: t.weightDecay ?? 0,
     augment: t.augment ?? null,
+    ...(t.optimizer === 'sgd' ? { optimizer: 'sgd' as const, momentum: t.momentum } : {}),
   };
 }
 
@@ -196,6 +204,8 @@ export function checkConfigAgainstCheckpoint(
     ['settings.lrSchedule', settings.lrSchedule, 'training.lrSchedule', t.lrSchedule ?? 'constant'],
     ['settings.weightDecay', settings.weightDecay, 'training.weightDecay', t.weightDecay ?? 0],
     ['settings.augment', normalizeAugment(settings.augment), 'training.augment', normalizeAugment(t.augment)],
+    ['settings.optimizer', settings.optimizer, 'training.optimizer', t.optimizer === 'sgd' ? 'sgd' : 'adam'],
+    ['settings.momentum', settings.momentum ?? null, 'training.momentum', t.momentum ?? null],
     ['model.config', config.model.config, 'config', meta.config],
   ];
   for (const [field, value, ckptField, recorded] of pairs) {

@@ -2,10 +2,11 @@ import { type Augmentation, batches, createRng, type ExampleSet, type RngState }
 import type { BackendName } from './backend';
 import type { CheckpointMeta, EpochRecord, StoredCheckpointMeta, TrainingRecord } from './checkpoint';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint-node';
-import type { AdamOptions, AdamState, TrainEngine } from './engine';
+import type { OptimizerState, TrainEngine, UpdateOptions } from './engine';
 import { createEngine } from './engines';
 import { FmnistModelError } from './errors';
 import { checkParams, type FmnistModel } from './model';
+import { type OptimizerOptions, recordedOptimizerKind, recordOptimizer, resolveOptimizer } from './optimizer';
 import { type Evaluation, flipAveragedLogits, scoreLogits } from './score';
 
 /** Live numbers after each batch. */
@@ -46,17 +47,25 @@ export interface TrainOptions {
   epochs: number;
   /** @defaultValue 256 */
   batchSize?: number;
-  /** Adam learning rate. @defaultValue 0.001 */
+  /**
+   * The optimizer: `{ kind: 'adam', beta1?, beta2?, epsilon? }` (PyTorch's `Adam`/`AdamW`) or
+   * `{ kind: 'sgd', momentum?, dampening?, nesterov? }` (PyTorch's `SGD`, momentum 0.9 unless given); see
+   * {@link OptimizerOptions}. Recorded in the checkpoint; a resumed run must use the checkpoint's optimizer.
+   * @defaultValue Adam
+   */
+  optimizer?: OptimizerOptions;
+  /** Learning rate (the peak with a schedule). @defaultValue 0.001 */
   learningRate?: number;
-  /** Adam β1. @defaultValue 0.9 */
+  /** Adam β1 (also `optimizer.beta1`). @defaultValue 0.9 */
   beta1?: number;
-  /** Adam β2. @defaultValue 0.999 */
+  /** Adam β2 (also `optimizer.beta2`). @defaultValue 0.999 */
   beta2?: number;
-  /** Adam ε, PyTorch's default (tfjs's own default is 1e-7). @defaultValue 1e-8 */
+  /** Adam ε, PyTorch's default (tfjs's own default is 1e-7) (also `optimizer.epsilon`). @defaultValue 1e-8 */
   epsilon?: number;
   /**
-   * Decoupled weight decay (AdamW, PyTorch semantics) on the Linear weight matrices; biases and LayerNorm parameters
-   * are not decayed. @defaultValue 0
+   * Weight decay on the Linear weight matrices (biases and LayerNorm parameters are not decayed), with PyTorch's
+   * semantics for each optimizer: decoupled for Adam (`torch.optim.AdamW`: weights scaled by `1 − lr·wd` before the
+   * update), coupled for SGD (`torch.optim.SGD`'s `weight_decay`: `wd·p` added to the gradient). @defaultValue 0
    */
   weightDecay?: number;
   /** Seed of the batch order (and of the augmentation). @defaultValue 0 */
@@ -204,13 +213,7 @@ export async function train(options: TrainOptions): Promise<History> {
   positiveInt('evalEvery', evalEvery);
   const weightDecay = options.weightDecay ?? 0;
   if (!(weightDecay >= 0) || !Number.isFinite(weightDecay)) throw new RangeError(`'weightDecay' must be ≥ 0, got ${weightDecay}.`);
-  const adam: AdamOptions = {
-    learningRate: options.learningRate ?? 1e-3,
-    beta1: options.beta1 ?? 0.9,
-    beta2: options.beta2 ?? 0.999,
-    epsilon: options.epsilon ?? 1e-8,
-    weightDecay,
-  };
+  const adam: UpdateOptions = resolveOptimizer({ ...options, learningRate: options.learningRate ?? 1e-3, weightDecay });
   if (options.checkpointEvery !== undefined) {
     positiveInt('checkpointEvery', options.checkpointEvery);
     if (!options.checkpointDir) throw new TypeError(`'checkpointEvery' needs 'checkpointDir' (where to write the checkpoints).`);
@@ -230,12 +233,19 @@ export async function train(options: TrainOptions): Promise<History> {
   let partial = { lossSum: 0, correct: 0, seen: 0, timeMs: 0 };
   let history: EpochRecord[] = [];
   let params = model.params;
-  let optimizerState: AdamState | undefined;
+  let optimizerState: OptimizerState | undefined;
   if (options.resume) {
     const ckpt = await loadCheckpoint(options.checkpointDir as string);
     checkParams(model.config, ckpt.params, `checkpoint in ${options.checkpointDir}`);
     params = ckpt.params;
     optimizerState = ckpt.optimizer;
+    const recorded = recordedOptimizerKind(ckpt.meta.training);
+    if (recorded !== (adam.kind ?? 'adam')) {
+      throw new FmnistModelError(
+        'E_CHECKPOINT_MISMATCH',
+        `checkpoint in ${options.checkpointDir} was trained with ${recorded}; this run asks for ${adam.kind ?? 'adam'}. Resume with the checkpoint's optimizer (optimizer: { kind: '${recorded}' }).`,
+      );
+    }
     startEpoch = ckpt.meta.epoch;
     history = ckpt.meta.history;
     rng.setState(ckpt.meta.rng);
@@ -255,10 +265,11 @@ export async function train(options: TrainOptions): Promise<History> {
   }
 
   const engine = await createEngine(model.config, params, { backend: options.backend, threads: options.threads, maxBatch: batchSize });
-  const { weightDecay: _, ...adamRecord } = adam;
+  const { weightDecay: _wd, ...optimizerRecord } = recordOptimizer(adam);
   const training: TrainingRecord = {
-    optimizer: weightDecay ? 'adamw' : 'adam',
-    ...adamRecord,
+    optimizer: optimizerRecord.optimizer,
+    learningRate: adam.learningRate,
+    ...optimizerRecord,
     ...(weightDecay ? { weightDecay } : {}),
     batchSize,
     epochs,
@@ -272,8 +283,8 @@ export async function train(options: TrainOptions): Promise<History> {
   };
   const stepsPerEpoch = Math.ceil(data.train.count / batchSize);
   const totalSteps = stepsPerEpoch * epochs;
-  /** Adam options for the update that follows `done` updates. */
-  const adamAt = (done: number): AdamOptions =>
+  /** Optimizer options for the update that follows `done` updates. */
+  const adamAt = (done: number): UpdateOptions =>
     lrSchedule === 'cosine'
       ? { ...adam, learningRate: adam.learningRate * 0.5 * (1 + Math.cos((Math.PI * Math.min(done, totalSteps)) / totalSteps)) }
       : adam;

@@ -38,6 +38,8 @@ interface TrainFlags {
   lrSchedule?: 'constant' | 'cosine';
   weightDecay?: number;
   augment?: AugmentSpec;
+  optimizer?: 'adam' | 'sgd';
+  momentum?: number;
   checkpointEvery?: number;
   seed: number;
   backend: BackendName;
@@ -132,6 +134,7 @@ async function trainRun(
     lrSchedule: flags.lrSchedule ?? recipe.lrSchedule,
     weightDecay: flags.weightDecay ?? recipe.weightDecay,
     augment: flags.augment !== undefined ? flags.augment : recipe.augment,
+    ...optimizerSettings(flags, resuming),
   };
   let previous: RunConfig | undefined;
   const hasCheckpoint = existsSync(ckptJson);
@@ -162,6 +165,8 @@ async function trainRun(
       ['lrSchedule', 'lr-schedule', flags.lrSchedule],
       ['weightDecay', 'weight-decay', flags.weightDecay],
       ['augment', 'augment', flags.augment],
+      ['optimizer', 'optimizer', flags.optimizer],
+      ['momentum', 'momentum', flags.momentum],
       ['seed', 'seed', flags.seed],
       ...(rebuilt ? [] : ([['subset', 'subset', flags.subset]] as [keyof RunSettings, string, unknown][])),
     ];
@@ -235,12 +240,16 @@ async function trainRun(
     model: { preset: settings.preset, parameters: countParameters(model.config), config: model.config },
     settings,
     training: {
-      optimizer: settings.weightDecay ? 'adamw' : 'adam',
-      learningRate: settings.learningRate,
-      lrSchedule: settings.lrSchedule,
-      beta1: 0.9,
-      beta2: 0.999,
-      epsilon: 1e-8,
+      ...(settings.optimizer === 'sgd'
+        ? { optimizer: 'sgd', learningRate: settings.learningRate, lrSchedule: settings.lrSchedule, momentum: settings.momentum }
+        : {
+            optimizer: settings.weightDecay ? 'adamw' : 'adam',
+            learningRate: settings.learningRate,
+            lrSchedule: settings.lrSchedule,
+            beta1: 0.9,
+            beta2: 0.999,
+            epsilon: 1e-8,
+          }),
       weightDecay: settings.weightDecay,
       augment: settings.augment,
       batchSize: settings.batchSize,
@@ -307,6 +316,7 @@ async function trainRun(
       learningRate: settings.learningRate,
       lrSchedule: settings.lrSchedule,
       weightDecay: settings.weightDecay,
+      ...(settings.optimizer === 'sgd' ? { optimizer: { kind: 'sgd' as const, momentum: settings.momentum } } : {}),
       ...(settings.augment ? { augment: settings.augment } : {}),
       seed: settings.seed,
       evalEvery: settings.evalEvery,
@@ -324,7 +334,7 @@ async function trainRun(
           log(
             `${colors.bold(`Training ${settings.preset}`)} (${config.model.parameters.toLocaleString('en-US')} parameters) on ${trainSet.count.toLocaleString('en-US')} images, ` +
               `${plural(settings.epochs, 'epoch')}, batch ${settings.batchSize}, lr ${settings.learningRate}${settings.lrSchedule === 'cosine' ? ' (cosine)' : ''}` +
-              `${settings.weightDecay ? `, weight decay ${settings.weightDecay}` : ''}${settings.augment ? `, augment ${describeAugmentation(settings.augment)}` : ''}, seed ${settings.seed} — ${backend} × ${threads} thread${threads > 1 ? 's' : ''}`,
+              `${settings.optimizer === 'sgd' ? `, sgd momentum ${settings.momentum}` : ''}${settings.weightDecay ? `, weight decay ${settings.weightDecay}` : ''}${settings.augment ? `, augment ${describeAugmentation(settings.augment)}` : ''}, seed ${settings.seed} — ${backend} × ${threads} thread${threads > 1 ? 's' : ''}`,
           );
           if (startEpoch > 0 || (resuming && hasCheckpoint)) {
             const batch = resumePoint?.epoch === startEpoch ? resumePoint.batch : undefined;
@@ -506,4 +516,23 @@ async function trainRun(
     );
   if (flags.json) printJson(summary);
   if (interrupted) process.exitCode = EXIT.interrupted;
+}
+
+/**
+ * The optimizer settings of a new run from its flags: Adam (nothing recorded) unless `--optimizer sgd` (momentum 0.9 unless
+ * `--momentum`); `--momentum` without SGD is a usage error (on `--resume` the run's own settings are compared instead).
+ */
+function optimizerSettings(
+  flags: Pick<TrainFlags, 'optimizer' | 'momentum'>,
+  resuming: boolean,
+): Pick<RunSettings, 'optimizer' | 'momentum'> {
+  if (flags.optimizer !== 'sgd') {
+    if (flags.momentum !== undefined && !resuming) {
+      throw new UsageError(
+        `--momentum ${flags.momentum} is an SGD setting; add --optimizer sgd, or drop --momentum (Adam has β1 instead).`,
+      );
+    }
+    return {}; // Adam: recorded as before SGD existed (no `optimizer` in the settings)
+  }
+  return { optimizer: 'sgd', momentum: flags.momentum ?? 0.9 };
 }
