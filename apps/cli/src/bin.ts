@@ -11,6 +11,7 @@ import {
   benchSecondsOption,
   epochsOption,
   learningRateOption,
+  momentumOption,
   parseAugment,
   parseDuration,
   positiveInt,
@@ -97,9 +98,11 @@ function createProgram(): Command {
     .option('--batch-size <n>', 'images per step, 1 to 1024 and at most the training images', batchSizeOption, 256)
     .option(
       '--lr <rate>',
-      `Adam learning rate, the peak with a schedule (default: the preset's — ${recipeHelp('learningRate')})`,
+      `learning rate, the peak with a schedule (default: the preset's — ${recipeHelp('learningRate')})`,
       learningRateOption,
     )
+    .addOption(new Option('--optimizer <name>', "optimizer: adam (PyTorch's Adam/AdamW) or sgd (torch.optim.SGD)").choices(['adam', 'sgd']))
+    .option('--momentum <m>', 'SGD momentum, 0 ≤ m < 1 (needs --optimizer sgd; default 0.9)', momentumOption)
     .addOption(
       new Option('--lr-schedule <name>', `learning-rate schedule (default: the preset's — ${recipeHelp('lrSchedule')})`).choices([
         'constant',
@@ -108,7 +111,7 @@ function createProgram(): Command {
     )
     .option(
       '--weight-decay <wd>',
-      `AdamW's decoupled weight decay on Linear weights (default: the preset's — ${recipeHelp('weightDecay')})`,
+      `weight decay on Linear weights: decoupled (AdamW) with adam, coupled (L2) with sgd (default: the preset's — ${recipeHelp('weightDecay')})`,
       weightDecayOption,
     )
     .option(
@@ -137,6 +140,7 @@ function createProgram(): Command {
         ['fmnist train --preset mixer-s', 'an MLP-Mixer, 30 epochs with its recipe: ≈ 90.4 % in ≈ 40 min on 2 cores'],
         ['fmnist train --preset mixer-l', 'the 8-block Mixer, 30 epochs: ≈ 91.1 % in ≈ 2 h 40 min on 2 cores'],
         ['fmnist train --time-budget 10m --epochs 100', 'as many epochs as fit in 10 minutes'],
+        ['fmnist train --optimizer sgd --momentum 0.9 --lr 0.05', 'SGD with momentum instead of Adam'],
         ['fmnist train --resume runs/coursework', 'continue after Ctrl-C or a crash'],
         ['fmnist train --subset 5000 --epochs 1 --no-export', 'a quick smoke run'],
       ]),

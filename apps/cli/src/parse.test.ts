@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { metricsCsv, metricsJsonl, parseMetricsCsv, toMetricsRows } from './metrics';
 import {
   formatDuration,
+  labelSmoothingOption,
+  momentumOption,
   nonNegativeInt,
   nonNegativeNumber,
   parseAugment,
@@ -36,6 +38,17 @@ describe('flag parsers', () => {
     expect(parseDuration('250ms')).toBe(250);
     for (const bad of ['', 'ten', '10x', '0', '5m junk', '-3m']) expect(() => parseDuration(bad)).toThrow(InvalidArgumentError);
   });
+  it('--momentum and --label-smoothing: 0 ≤ x < 1, 1 itself refused, the range stated', () => {
+    for (const parse of [momentumOption, labelSmoothingOption]) {
+      expect(parse('0')).toBe(0);
+      expect(parse('0.9')).toBe(0.9);
+      expect(parse('.999')).toBe(0.999);
+      for (const bad of ['1', '1.0', '1.5', '-0.1', '0x1', 'NaN', ''])
+        expect(() => parse(bad), bad).toThrow(/expected a number ≥ 0 and < 1, such as 0\.\d/);
+    }
+    expect(() => momentumOption('1')).toThrow("expected a number ≥ 0 and < 1, such as 0.9, got '1' (too large).");
+  });
+
   it('parses numbers strictly', () => {
     expect(positiveInt('12')).toBe(12);
     expect(() => positiveInt('0')).toThrow(/an integer ≥ 1/);

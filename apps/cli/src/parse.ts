@@ -12,6 +12,8 @@ export interface NumberBounds {
   minInclusive?: boolean;
   /** Largest allowed value. @defaultValue `Number.MAX_SAFE_INTEGER` for integers, else the largest finite number */
   max?: number;
+  /** Whether `max` itself is allowed. @defaultValue true */
+  maxInclusive?: boolean;
   /** Why `max` is the limit, appended to the message, e.g. `the training set size`. */
   maxReason?: string;
   /** An example of a good value, e.g. `0.001 or 1e-3`. */
@@ -32,12 +34,13 @@ export function describeBounds(bounds: NumberBounds): string {
   const maxDefault = bounds.integer ? Number.MAX_SAFE_INTEGER : Number.MAX_VALUE;
   const max = bounds.max ?? maxDefault;
   const low = bounds.minInclusive === false ? `> ${fmtBound(min)}` : `≥ ${fmtBound(min)}`;
+  const high = bounds.maxInclusive === false ? `< ${fmtBound(max)}` : `≤ ${fmtBound(max)}`;
   let text =
     max === maxDefault
       ? `${kind} ${low}`
-      : bounds.integer && bounds.minInclusive !== false
+      : bounds.integer && bounds.minInclusive !== false && bounds.maxInclusive !== false
         ? `${kind} from ${fmtBound(min)} to ${fmtBound(max)}`
-        : `${kind} ${low} and ≤ ${fmtBound(max)}`;
+        : `${kind} ${low} and ${high}`;
   if (bounds.maxReason && max !== maxDefault) text += ` (${bounds.maxReason})`;
   if (bounds.example) text += `, such as ${bounds.example}`;
   return text;
@@ -79,7 +82,7 @@ export function parseDecimal(value: string, bounds: NumberBounds = {}): number {
   const min = bounds.min ?? 0;
   const max = bounds.max ?? (bounds.integer ? Number.MAX_SAFE_INTEGER : Number.MAX_VALUE);
   if (n < min || (bounds.minInclusive === false && n === min)) throw bad(n === 0 && min === 0 ? ' (too small)' : '');
-  if (n > max) throw bad(' (too large)');
+  if (n > max || (bounds.maxInclusive === false && n === max)) throw bad(' (too large)');
   return n;
 }
 
@@ -104,8 +107,14 @@ export const nonNegativeNumber = decimalOption({ min: 0, example: '0.05' });
 /** Commander parser for `--lr`: more than 0, at most 10 (Adam diverges long before). */
 export const learningRateOption = decimalOption({ min: 0, minInclusive: false, max: 10, example: '0.001 or 1e-3' });
 
-/** Commander parser for `--weight-decay`: 0 to 10 (AdamW's decoupled decay; recipes use 0 to 0.1). */
+/** Commander parser for `--weight-decay`: 0 to 10 (AdamW's decoupled decay, SGD's coupled L2; recipes use 0 to 0.1). */
 export const weightDecayOption = decimalOption({ min: 0, max: 10, example: '0.05' });
+
+/** Commander parser for `--momentum` (SGD): 0 ≤ m < 1, as PyTorch's `torch.optim.SGD` and `@fmnist/model` accept. */
+export const momentumOption = decimalOption({ min: 0, max: 1, maxInclusive: false, example: '0.9' });
+
+/** Commander parser for `--label-smoothing`: 0 ≤ ε < 1 (PyTorch's `CrossEntropyLoss(label_smoothing=ε)`). */
+export const labelSmoothingOption = decimalOption({ min: 0, max: 1, maxInclusive: false, example: '0.1' });
 
 /**
  * Most worker threads `--threads` accepts: the machine's cores, but at least 64 (each worker holds its own WebAssembly

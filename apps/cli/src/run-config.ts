@@ -27,6 +27,10 @@ export interface RunSettings {
   lrSchedule: 'constant' | 'cosine';
   weightDecay: number;
   augment: AugmentSpec;
+  /** `adam` (also AdamW) or `sgd`; absent in runs written before SGD: Adam. */
+  optimizer?: 'adam' | 'sgd';
+  /** SGD's momentum (absent for Adam). */
+  momentum?: number;
 }
 
 /** `config.json` of a run. */
@@ -49,12 +53,13 @@ export interface RunConfig {
 }
 
 /** What runs written before these settings existed used. */
-export const OLD_RUN_DEFAULTS: Pick<RunSettings, 'lrSchedule' | 'weightDecay' | 'augment' | 'initSeed'> = {
+export const OLD_RUN_DEFAULTS: Pick<RunSettings, 'lrSchedule' | 'weightDecay' | 'augment' | 'initSeed' | 'optimizer'> = {
   lrSchedule: 'constant',
   weightDecay: 0,
   augment: null,
   // `--seed` used to seed only the batch order: every run's weights came from the preset's seed, 0.
   initSeed: 0,
+  optimizer: 'adam',
 };
 
 const MAX = 100_000_000;
@@ -84,6 +89,8 @@ export const RUN_CONFIG_SCHEMA: Schema = s.obj({
     lrSchedule: s.opt(s.str({ values: ['constant', 'cosine'] })),
     weightDecay: s.opt(s.num(0, 1000)),
     augment: s.opt(s.obj({ shift: s.opt(s.int(0, 27)), flip: s.opt(s.bool()), erase: s.opt(s.num(0, 1)) }, { nullable: true })),
+    optimizer: s.opt(s.str({ values: ['adam', 'sgd'] })),
+    momentum: s.opt(s.num(0, 1, { refine: (m: number) => (m >= 1 ? 'must be below 1' : undefined) })),
   }),
   training: s.obj({}),
   environment: s.obj({}),
@@ -171,6 +178,7 @@ export function settingsFromCheckpoint(meta: StoredCheckpointMeta, evalEveryDefa
     lrSchedule: t.lrSchedule ?? 'constant',
     weightDecay: t.weightDecay ?? 0,
     augment: t.augment ?? null,
+    ...(t.optimizer === 'sgd' ? { optimizer: 'sgd' as const, momentum: t.momentum } : {}),
   };
 }
 
@@ -207,6 +215,8 @@ export function checkConfigAgainstCheckpoint(
     ['settings.lrSchedule', settings.lrSchedule, 'training.lrSchedule', t.lrSchedule ?? 'constant'],
     ['settings.weightDecay', settings.weightDecay, 'training.weightDecay', t.weightDecay ?? 0],
     ['settings.augment', normalizeAugment(settings.augment), 'training.augment', normalizeAugment(t.augment)],
+    ['settings.optimizer', settings.optimizer, 'training.optimizer', t.optimizer === 'sgd' ? 'sgd' : 'adam'],
+    ['settings.momentum', settings.momentum ?? null, 'training.momentum', t.momentum ?? null],
     ['model.config', config.model.config, 'config', meta.config],
   ];
   for (const [field, value, ckptField, recorded] of pairs) {

@@ -237,3 +237,29 @@ export function adam(p: usize, g: usize, m: usize, v: usize, n: i32, lr: f32, b1
     v128.store(p + off, flushSubnormals(f32x4.sub(v128.load(p + off), f32x4.mul(vlr, step))));
   }
 }
+
+// ---------------------------------------------------------------- SGD with momentum
+
+/**
+ * One SGD update with PyTorch semantics (`torch.optim.SGD`; coupled weight decay is added to g by the caller):
+ * with momentum 0, p -= lr g; else buf = g on the first step (first != 0) and buf = momentum buf + (1 - dampening) g
+ * after, then p -= lr (g + momentum buf) with Nesterov (nesterov != 0) or p -= lr buf without. `undamped` is
+ * 1 - dampening, computed by the caller in float64 and rounded once. n is a multiple of 4.
+ */
+export function sgd(p: usize, g: usize, buf: usize, n: i32, lr: f32, momentum: f32, undamped: f32, nesterov: i32, first: i32): void {
+  const vlr = f32x4.splat(lr);
+  const vmom = f32x4.splat(momentum);
+  const keep = f32x4.splat(undamped);
+  for (let i = 0; i < n; i += 4) {
+    const off = <usize>(i * 4);
+    const gg = flushSubnormals(v128.load(g + off));
+    let d = gg;
+    if (momentum != 0) {
+      // A buffer whose gradients stay (near) 0 decays geometrically: flushed once it leaves the normal range.
+      const b = first != 0 ? gg : flushSubnormals(f32x4.add(f32x4.mul(vmom, v128.load(buf + off)), f32x4.mul(keep, gg)));
+      v128.store(buf + off, b);
+      d = nesterov != 0 ? f32x4.add(gg, f32x4.mul(vmom, b)) : b;
+    }
+    v128.store(p + off, flushSubnormals(f32x4.sub(v128.load(p + off), f32x4.mul(vlr, d))));
+  }
+}

@@ -13,7 +13,9 @@ import {
   parseMeta,
   type StoredCheckpointMeta,
 } from './checkpoint';
+import { OPTIMIZER_SLOTS, type ParamSet } from './engine';
 import { FmnistModelError } from './errors';
+import { recordedOptimizerKind } from './optimizer';
 
 /** File names inside a checkpoint directory. */
 export const CHECKPOINT_FILES = { meta: 'checkpoint.json', weights: 'model.safetensors', optimizer: 'optimizer.safetensors' } as const;
@@ -240,8 +242,14 @@ export async function loadCheckpoint(path: string): Promise<Checkpoint> {
   if (meta.files?.optimizer) {
     const optimizerPath = await confined(dir, meta.files.optimizer, 'files.optimizer', metaPath);
     optimizer = decodeOptimizer(meta.config, await readRegularFile(optimizerPath, MAX_TENSOR_FILE_BYTES), optimizerPath);
-    checkFinite(optimizer.m, optimizerPath);
-    checkFinite(optimizer.v, optimizerPath);
+    for (const slot of OPTIMIZER_SLOTS[optimizer.kind ?? 'adam']) checkFinite(optimizer[slot] as ParamSet, optimizerPath);
+    const kind = recordedOptimizerKind(meta.training);
+    if ((optimizer.kind ?? 'adam') !== kind) {
+      throw new FmnistModelError(
+        'E_CHECKPOINT_CORRUPT',
+        `${metaPath}: field 'training.optimizer' is ${JSON.stringify(meta.training.optimizer ?? 'adam')}, but ${optimizerPath} holds ${optimizer.kind ?? 'adam'} state; the files come from different checkpoints. Use another checkpoint.`,
+      );
+    }
     if (optimizer.step !== meta.step) {
       throw new FmnistModelError(
         'E_CHECKPOINT_CORRUPT',

@@ -114,6 +114,15 @@ describe('checkpoint.json: values that are valid alone but inconsistent', () => 
     ['a config with a negative dim', (m) => Object.assign(m.config, { dim: -4 }), 'config'],
     ['a config of 10^12 parameters', (m) => Object.assign(m.config, { dim: 1_000_000, channelHidden: 1_000_000 }), 'config'],
     ['an unknown preset', (m) => Object.assign(m, { preset: 'tiny' }), 'preset'],
+    ['Adam without beta2', (m) => delete m.training.beta2, 'training'],
+    ['Adam with SGD momentum', (m) => Object.assign(m.training, { momentum: 0.9 }), 'training'],
+    ['SGD with Adam betas', (m) => Object.assign(m.training, { optimizer: 'sgd', momentum: 0.9 }), 'training'],
+    [
+      'SGD without momentum',
+      (m) => Object.assign(m.training, { optimizer: 'sgd', beta1: undefined, beta2: undefined, epsilon: undefined }),
+      'training',
+    ],
+    ['SGD momentum 1', (m) => Object.assign(m.training, { optimizer: 'sgd', momentum: 1 }), 'training.momentum'],
   ];
   for (const [name, damage, field] of damaged) {
     it(`${name} → E_CHECKPOINT_CORRUPT naming '${field}'`, async () => {
@@ -133,6 +142,32 @@ describe('checkpoint.json: values that are valid alone but inconsistent', () => 
     doc.step = 12;
     await writeFile(file, JSON.stringify(doc));
     await expectCode(loadCheckpoint(dir), 'E_CHECKPOINT_CORRUPT', /field 'step' is 12.*saved at step 13/);
+  });
+
+  it('training.optimizer "sgd" over an Adam optimizer file → E_CHECKPOINT_CORRUPT naming both files', async () => {
+    const dir = await freshCheckpoint();
+    const file = join(dir, 'checkpoint.json');
+    const doc = JSON.parse(await readFile(file, 'utf8'));
+    const { beta1: _1, beta2: _2, epsilon: _3, ...rest } = doc.training;
+    doc.training = { ...rest, optimizer: 'sgd', momentum: 0.9 };
+    await writeFile(file, JSON.stringify(doc));
+    await expectCode(
+      loadCheckpoint(dir),
+      'E_CHECKPOINT_CORRUPT',
+      /field 'training\.optimizer' is "sgd", but .*optimizer\.step13\.safetensors holds adam state/,
+    );
+  });
+
+  it('a checkpoint of an older release without training.optimizer is Adam, and its state loads as Adam', async () => {
+    const dir = await freshCheckpoint();
+    const file = join(dir, 'checkpoint.json');
+    const doc = JSON.parse(await readFile(file, 'utf8'));
+    delete doc.training.optimizer;
+    await writeFile(file, JSON.stringify(doc));
+    const back = await loadCheckpoint(dir);
+    expect(back.meta.training.optimizer).toBeUndefined();
+    expect(back.optimizer?.kind).toBe('adam');
+    expect(Object.keys(back.optimizer ?? {}).sort()).toEqual(['kind', 'm', 'step', 'v']);
   });
 
   it('not JSON, an array, or another format → E_CHECKPOINT_CORRUPT', async () => {

@@ -1,7 +1,8 @@
 import type { Augmentation, RngState } from '@fmnist/data';
 import { countParameters, type ModelConfig, PRESETS, type PresetName, paramSpecs, validateConfig } from './config';
-import type { AdamState, ParamSet } from './engine';
+import { OPTIMIZER_SLOTS, type OptimizerState, type ParamSet } from './engine';
 import { FmnistModelError } from './errors';
+import type { OptimizerRecord } from './optimizer';
 import { decodeSafetensors, encodeSafetensors, type SafeTensor } from './safetensors';
 import { checkSchema, formatViolation, type Schema, s, showValue } from './schema';
 
@@ -23,16 +24,15 @@ export interface EpochRecord {
   imagesPerSecond: number;
 }
 
-/** Hyperparameters and environment of a training run (the coursework's "all training specifics"). */
-export interface TrainingRecord {
-  /** `adamw` when `weightDecay` is set. */
-  optimizer: 'adam' | 'adamw';
+/**
+ * Hyperparameters and environment of a training run (the coursework's "all training specifics"). The optimizer's
+ * fields ({@link OptimizerRecord}): `optimizer` (`adam`, `adamw` for Adam with weight decay, or `sgd`; absent in older
+ * checkpoints: Adam), Adam's `beta1`, `beta2`, `epsilon` or SGD's `momentum`, `dampening`, `nesterov`, and
+ * `weightDecay`.
+ */
+export interface TrainingRecord extends OptimizerRecord {
+  /** The peak learning rate (with a schedule). */
   learningRate: number;
-  beta1: number;
-  beta2: number;
-  epsilon: number;
-  /** AdamW's decoupled weight decay (absent: none). */
-  weightDecay?: number;
   batchSize: number;
   /** Epochs asked for. */
   epochs: number;
@@ -63,7 +63,7 @@ export interface CheckpointMeta {
   config: ModelConfig;
   /** Epochs completed. */
   epoch: number;
-  /** Adam updates applied. */
+  /** Optimizer updates applied. */
   step: number;
   /** The trainer's RNG state after `epoch` (batch order of the next epoch follows from it). */
   rng: RngState;
@@ -80,7 +80,8 @@ export interface CheckpointMeta {
 export interface Checkpoint {
   meta: CheckpointMeta;
   params: ParamSet;
-  optimizer?: AdamState;
+  /** The optimizer's state (its `kind` matches `meta.training.optimizer`). */
+  optimizer?: OptimizerState;
 }
 
 const tensorsOf = (config: ModelConfig, set: ParamSet, prefix = ''): Record<string, SafeTensor> =>
@@ -100,9 +101,16 @@ export function encodeWeights(config: ModelConfig, params: ParamSet, preset?: Pr
   });
 }
 
-/** Encodes Adam's moments as safetensors (`m.<name>`, `v.<name>`). @internal */
-export function encodeOptimizer(config: ModelConfig, state: AdamState): Uint8Array {
-  return encodeSafetensors({ ...tensorsOf(config, state.m, 'm.'), ...tensorsOf(config, state.v, 'v.') }, { step: String(state.step) });
+/**
+ * Encodes an optimizer's state as safetensors: one tensor per parameter and slot ({@link OPTIMIZER_SLOTS}), named
+ * `<slot>.<name>` (Adam: `m.…`, `v.…`; SGD: `momentum.…`), the step count (and, for SGD, the kind) in the metadata.
+ * @internal
+ */
+export function encodeOptimizer(config: ModelConfig, state: OptimizerState): Uint8Array {
+  const kind = state.kind ?? 'adam';
+  const tensors: Record<string, SafeTensor> = {};
+  for (const slot of OPTIMIZER_SLOTS[kind]) Object.assign(tensors, tensorsOf(config, state[slot] as ParamSet, `${slot}.`));
+  return encodeSafetensors(tensors, { step: String(state.step), ...(kind === 'adam' ? {} : { optimizer: kind }) });
 }
 
 function pick(config: ModelConfig, tensors: Record<string, SafeTensor>, prefix: string, file: string): ParamSet {
@@ -147,6 +155,19 @@ export const MAX_CHECKPOINT_PARAMETERS = 100_000_000;
 export const CHECKPOINT_FILE_NAME = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,199}$/;
 
 const finite = (min: number, max = Number.MAX_VALUE) => s.num(min, max);
+
+const ADAM_FIELDS = ['beta1', 'beta2', 'epsilon'] as const;
+const SGD_FIELDS = ['momentum', 'dampening', 'nesterov'] as const;
+
+/** A run's `training` holds its optimizer's fields and no other optimizer's (no `optimizer`: Adam). */
+function checkOptimizerFields(t: Record<string, unknown>): string | undefined {
+  const optimizer = (t.optimizer as string | undefined) ?? 'adam';
+  const [own, other] = optimizer === 'sgd' ? [['momentum'], ADAM_FIELDS] : [ADAM_FIELDS, SGD_FIELDS];
+  const missing = own.find((k) => t[k] === undefined);
+  if (missing) return `must hold '${missing}' for optimizer '${optimizer}'`;
+  const foreign = other.find((k) => t[k] !== undefined);
+  return foreign ? `holds '${foreign}', which optimizer '${optimizer}' does not have` : undefined;
+}
 const fileName = s.str({ maxLength: 200, pattern: CHECKPOINT_FILE_NAME, patternText: 'a file name inside the checkpoint directory' });
 
 const stepsPerEpochOf = (root: unknown): number | undefined => {
@@ -188,24 +209,30 @@ export const CHECKPOINT_SCHEMA: Schema = s.obj({
   rng: s.arr(s.int(0, 0xffffffff), 4, 4, {
     refine: (rng: number[]) => (rng.every((v) => v === 0) ? 'must not be all zero (the RNG would be stuck)' : undefined),
   }),
-  training: s.obj({
-    optimizer: s.str({ values: ['adam', 'adamw'] }),
-    learningRate: s.num(0, 1000, { exclusiveMin: true }),
-    beta1: finite(0, 1),
-    beta2: finite(0, 1),
-    epsilon: s.num(0, 1, { exclusiveMin: true }),
-    weightDecay: s.opt(finite(0, 1000)),
-    batchSize: s.int(1, MAX_EXAMPLES),
-    epochs: s.int(1, MAX_EPOCHS),
-    seed: s.int(-Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER),
-    initSeed: s.opt(s.int(-Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER)),
-    backend: s.str({ maxLength: 100 }),
-    threads: s.int(1, 4096),
-    normalization: s.lit('unit'),
-    trainExamples: s.int(1, MAX_EXAMPLES),
-    lrSchedule: s.opt(s.str({ values: ['constant', 'cosine'] })),
-    augment: s.opt(s.obj({ shift: s.opt(s.int(0, 27)), flip: s.opt(s.bool()), erase: s.opt(finite(0, 1)) })),
-  }),
+  training: s.obj(
+    {
+      optimizer: s.opt(s.str({ values: ['adam', 'adamw', 'sgd'] })),
+      learningRate: s.num(0, 1000, { exclusiveMin: true }),
+      beta1: s.opt(finite(0, 1)),
+      beta2: s.opt(finite(0, 1)),
+      epsilon: s.opt(s.num(0, 1, { exclusiveMin: true })),
+      momentum: s.opt(s.num(0, 1, { refine: (m: number) => (m >= 1 ? 'must be below 1' : undefined) })),
+      dampening: s.opt(finite(0, 1)),
+      nesterov: s.opt(s.bool()),
+      weightDecay: s.opt(finite(0, 1000)),
+      batchSize: s.int(1, MAX_EXAMPLES),
+      epochs: s.int(1, MAX_EPOCHS),
+      seed: s.int(-Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER),
+      initSeed: s.opt(s.int(-Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER)),
+      backend: s.str({ maxLength: 100 }),
+      threads: s.int(1, 4096),
+      normalization: s.lit('unit'),
+      trainExamples: s.int(1, MAX_EXAMPLES),
+      lrSchedule: s.opt(s.str({ values: ['constant', 'cosine'] })),
+      augment: s.opt(s.obj({ shift: s.opt(s.int(0, 27)), flip: s.opt(s.bool()), erase: s.opt(finite(0, 1)) })),
+    },
+    { refine: checkOptimizerFields },
+  ),
   history: s.arr(
     s.obj({
       epoch: s.int(1, MAX_EPOCHS),
@@ -334,10 +361,19 @@ export function decodeWeights(config: ModelConfig, bytes: Uint8Array, file: stri
   return pick(config, decodeSafetensors(bytes, file).tensors, '', file);
 }
 
-/** Decodes Adam state against a config. @internal */
-export function decodeOptimizer(config: ModelConfig, bytes: Uint8Array, file: string): AdamState {
+/** Decodes an optimizer's state against a config (no `optimizer` metadata: Adam, as before 0.2). @internal */
+export function decodeOptimizer(config: ModelConfig, bytes: Uint8Array, file: string): OptimizerState {
   const { tensors, metadata } = decodeSafetensors(bytes, file);
   const step = Number(metadata.step);
   if (!Number.isInteger(step) || step < 0) throw new FmnistModelError('E_CHECKPOINT_CORRUPT', `${file}: missing or bad 'step' metadata.`);
-  return { step, m: pick(config, tensors, 'm.', file), v: pick(config, tensors, 'v.', file) };
+  const kind = metadata.optimizer ?? 'adam';
+  if (kind !== 'adam' && kind !== 'sgd') {
+    throw new FmnistModelError(
+      'E_CHECKPOINT_CORRUPT',
+      `${file}: metadata 'optimizer' is ${JSON.stringify(kind)}; expected 'sgd' or none (Adam). The file is damaged or from a newer release.`,
+    );
+  }
+  const state: OptimizerState = { kind, step };
+  for (const slot of OPTIMIZER_SLOTS[kind]) state[slot] = pick(config, tensors, `${slot}.`, file);
+  return state;
 }

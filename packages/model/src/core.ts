@@ -37,9 +37,22 @@ export {
   type TrainingRecipe,
   validateConfig,
 } from './config';
-export type { AdamOptions, AdamState, ParamSet, StepResult, TrainEngine } from './engine';
+export {
+  type AdamOptions,
+  type AdamState,
+  type LossOptions,
+  OPTIMIZER_SLOTS,
+  type OptimizerKind,
+  type OptimizerState,
+  type ParamSet,
+  type SgdOptions,
+  type StepResult,
+  type TrainEngine,
+  type UpdateOptions,
+} from './engine';
 export { FmnistModelError, type FmnistModelErrorCode } from './errors';
 export { checkParams, cloneParams, createModel, type FmnistModel, initParams, modelFromParams } from './model';
+export type { OptimizerOptions, OptimizerRecord } from './optimizer';
 export { createPredictor, type Predictor, type PredictorOptions } from './predictor';
 export { decodeSafetensors, encodeSafetensors, SAFETENSORS_HEADER_SCHEMA, type SafeTensor } from './safetensors';
 export {

@@ -5,7 +5,7 @@ import { FmnistError } from '@fmnist/data';
  *
  * | code | meaning |
  * | --- | --- |
- * | `E_CONFIG` | an unknown preset or an invalid model config value |
+ * | `E_CONFIG` | an unknown preset, an invalid model config value, or an invalid optimizer or loss setting (`optimizer.momentum` outside [0, 1), …; the message names the value and its range), or an engine asked to continue another optimizer's state |
  * | `E_CHECKPOINT_MISSING` | no checkpoint at the given path |
  * | `E_CHECKPOINT_CORRUPT` | a checkpoint file that cannot be parsed or breaks its schema (truncated, not safetensors, bad JSON, a field out of range — the message names the file, the field and the value), a non-regular file, or a file reference outside the checkpoint directory |
  * | `E_CHECKPOINT_MISMATCH` | tensors missing, extra, or of the wrong shape for the config |

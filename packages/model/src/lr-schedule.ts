@@ -1,11 +1,11 @@
-/** Learning-rate schedules: the Adam options of every optimizer step. */
-import type { AdamOptions } from './engine';
+/** Learning-rate schedules: the optimizer options of every optimizer step. */
+import type { UpdateOptions } from './engine';
 
 /** The schedules `train({ lrSchedule })` accepts. */
 export type LrScheduleName = 'constant' | 'cosine';
 
 /**
- * The Adam options for the update that follows `done` updates: `constant` keeps `adam` as it is; `cosine` anneals the
+ * The optimizer options for the update that follows `done` updates: `constant` keeps `adam` as it is; `cosine` anneals the
  * learning rate per step from `adam.learningRate` to 0 over `totalSteps` (`lr · ½ · (1 + cos(π · done / total))`,
  * PyTorch's `CosineAnnealingLR` with `eta_min` 0 stepped every batch), staying at 0 past the end.
  *
@@ -21,7 +21,7 @@ export type LrScheduleName = 'constant' | 'cosine';
  * at(50).learningRate; // 0.0005
  * ```
  */
-export function createLrSchedule(schedule: LrScheduleName, adam: AdamOptions, totalSteps: number): (done: number) => AdamOptions {
+export function createLrSchedule<U extends UpdateOptions>(schedule: LrScheduleName, adam: U, totalSteps: number): (done: number) => U {
   if (schedule === 'constant') return () => adam;
   return (done) => ({
     ...adam,

@@ -1,6 +1,19 @@
 import type { TfjsBackendName } from './backend';
 import { IMAGE_SIZE, type ModelConfig, numPatches, paramSpecs } from './config';
-import type { AdamOptions, AdamState, ParamSet, StepResult, TrainEngine } from './engine';
+import {
+  type AdamOptions,
+  type LossOptions,
+  OPTIMIZER_SLOTS,
+  type OptimizerKind,
+  type OptimizerState,
+  optimizerKind,
+  type ParamSet,
+  type SgdOptions,
+  type StepResult,
+  type TrainEngine,
+  type UpdateOptions,
+} from './engine';
+import { FmnistModelError } from './errors';
 import { tf, useTfjsBackend } from './tfjs-backend';
 
 type T2 = tf.Tensor2D;
@@ -93,8 +106,8 @@ export interface TfjsEngineOptions {
 }
 
 /**
- * A training engine on TensorFlow.js: any config, any tfjs backend, Adam written out with tensor ops so its state can
- * be saved and restored exactly.
+ * A training engine on TensorFlow.js: any config, any tfjs backend, the optimizers (Adam, SGD with momentum) written
+ * out with tensor ops so their state can be saved and restored exactly.
  *
  * @param config - the model config
  * @param params - initial parameters
@@ -115,13 +128,20 @@ export async function createTfjsEngine(config: ModelConfig, params: ParamSet, op
   const forward = createTfjsForward(config, backend === 'wasm');
   const specs = paramSpecs(config);
   const vars: Record<string, tf.Variable> = {};
-  const m: Record<string, tf.Variable> = {};
-  const v: Record<string, tf.Variable> = {};
-  for (const s of specs) {
-    vars[s.name] = tf.variable(tf.tensor(params[s.name] as Float32Array, s.shape), true, `p/${s.name}`);
-    m[s.name] = tf.variable(tf.zeros(s.shape), false, `m/${s.name}`);
-    v[s.name] = tf.variable(tf.zeros(s.shape), false, `v/${s.name}`);
-  }
+  // The optimizer's state: one variable per parameter in each of its slots (OPTIMIZER_SLOTS), made when first needed.
+  let kind: OptimizerKind = 'adam';
+  const slots: Partial<Record<'m' | 'v' | 'momentum', Record<string, tf.Variable>>> = {};
+  const slot = (name: 'm' | 'v' | 'momentum'): Record<string, tf.Variable> => {
+    let set = slots[name];
+    if (!set) {
+      set = {};
+      for (const s of specs) set[s.name] = tf.variable(tf.zeros(s.shape), false, `${name}/${s.name}`);
+      slots[name] = set;
+    }
+    return set;
+  };
+  for (const s of specs) vars[s.name] = tf.variable(tf.tensor(params[s.name] as Float32Array, s.shape), true, `p/${s.name}`);
+  for (const name of OPTIMIZER_SLOTS.adam) slot(name); // the default optimizer's; others when first used (never inside a tidy)
   let step = 0;
   const varList = specs.map((s) => vars[s.name] as tf.Variable);
   const read = (set: Record<string, tf.Variable>): ParamSet =>
@@ -133,23 +153,70 @@ export async function createTfjsEngine(config: ModelConfig, params: ParamSet, op
     if (x.length % (IMAGE_SIZE * IMAGE_SIZE) !== 0) throw new RangeError(`'x' length must be a multiple of 784, got ${x.length}.`);
     return x.length / (IMAGE_SIZE * IMAGE_SIZE);
   };
+  /** Adam (PyTorch semantics, AdamW weight decay) on one parameter, inside a tidy. */
+  const adamUpdate = (name: string, isWeight: boolean, g: tf.Tensor, adam: AdamOptions) => {
+    const bc1 = 1 - adam.beta1 ** step;
+    const bc2 = 1 - adam.beta2 ** step;
+    const m = slot('m')[name] as tf.Variable;
+    const v = slot('v')[name] as tf.Variable;
+    const mi = tf.add(tf.mul(m, adam.beta1), tf.mul(g, 1 - adam.beta1));
+    const vi = tf.add(tf.mul(v, adam.beta2), tf.mul(tf.square(g), 1 - adam.beta2));
+    m.assign(mi);
+    v.assign(vi);
+    const denom = tf.add(tf.div(tf.sqrt(vi), Math.sqrt(bc2)), adam.epsilon);
+    const p = vars[name] as tf.Variable;
+    const decayed = isWeight && adam.weightDecay ? tf.mul(p, 1 - adam.learningRate * adam.weightDecay) : p;
+    p.assign(tf.sub(decayed, tf.mul(tf.div(mi, denom), adam.learningRate / bc1)));
+  };
+  /** SGD with momentum (PyTorch semantics, coupled weight decay) on one parameter, inside a tidy. */
+  const sgdUpdate = (name: string, isWeight: boolean, grad: tf.Tensor, sgd: SgdOptions) => {
+    const p = vars[name] as tf.Variable;
+    const g = isWeight && sgd.weightDecay ? tf.add(grad, tf.mul(p, sgd.weightDecay)) : grad;
+    let d = g;
+    if (sgd.momentum !== 0) {
+      const buf = slot('momentum')[name] as tf.Variable;
+      const next = step === 1 ? g : tf.add(tf.mul(buf, sgd.momentum), tf.mul(g, 1 - (sgd.dampening ?? 0)));
+      buf.assign(next);
+      d = sgd.nesterov ? tf.add(g, tf.mul(next, sgd.momentum)) : next;
+    }
+    p.assign(tf.sub(p, tf.mul(d, sgd.learningRate)));
+  };
 
   return {
     name: `tfjs-${backend}`,
     threads: 1,
     setParams: (p) => write(vars, p),
     getParams: () => read(vars),
-    getOptimizerState: () => ({ step, m: read(m), v: read(v) }),
-    setOptimizerState(state: AdamState) {
-      step = state.step;
-      write(m, state.m);
-      write(v, state.v);
+    getOptimizerState(): OptimizerState {
+      const state: OptimizerState = { kind, step };
+      for (const name of OPTIMIZER_SLOTS[kind]) state[name] = read(slot(name));
+      return state;
     },
-    async trainStep(x: Float32Array, y: Uint8Array, adam: AdamOptions): Promise<StepResult> {
+    setOptimizerState(state: OptimizerState) {
+      const next = state.kind ?? 'adam';
+      if (!Object.hasOwn(OPTIMIZER_SLOTS, next)) throw new RangeError(`unknown optimizer kind '${next}'; expected adam or sgd`);
+      for (const name of OPTIMIZER_SLOTS[next]) {
+        const values = state[name];
+        if (!values) throw new RangeError(`${next} optimizer state is missing its '${name}' tensors`);
+        write(slot(name), values);
+      }
+      kind = next;
+      step = state.step;
+    },
+    async trainStep(x: Float32Array, y: Uint8Array, update: UpdateOptions, _loss?: LossOptions): Promise<StepResult> {
       const B = checkX(x);
+      const next = optimizerKind(update);
+      if (next !== kind) {
+        if (step > 0) {
+          throw new FmnistModelError(
+            'E_CONFIG',
+            `this engine's optimizer state holds ${step} ${kind} steps; a ${next} step cannot continue it. Train on with '${kind}', or start a new run (or call setOptimizerState with a ${next} state).`,
+          );
+        }
+        for (const name of OPTIMIZER_SLOTS[next]) for (const t of Object.values(slot(name))) tf.tidy(() => t.assign(tf.zerosLike(t)));
+        kind = next;
+      }
       step++;
-      const bc1 = 1 - adam.beta1 ** step;
-      const bc2 = 1 - adam.beta2 ** step;
       const [lossT, correctT] = tf.tidy(() => {
         const xs = tf.tensor2d(x, [B, IMAGE_SIZE * IMAGE_SIZE]);
         const labels = tf.tensor1d(Int32Array.from(y), 'int32');
@@ -164,14 +231,8 @@ export async function createTfjsEngine(config: ModelConfig, params: ParamSet, op
         (logits as tf.Tensor).dispose();
         for (const s of specs) {
           const g = grads[`p/${s.name}`] as tf.Tensor;
-          const mi = tf.add(tf.mul(m[s.name] as tf.Variable, adam.beta1), tf.mul(g, 1 - adam.beta1));
-          const vi = tf.add(tf.mul(v[s.name] as tf.Variable, adam.beta2), tf.mul(tf.square(g), 1 - adam.beta2));
-          (m[s.name] as tf.Variable).assign(mi);
-          (v[s.name] as tf.Variable).assign(vi);
-          const denom = tf.add(tf.div(tf.sqrt(vi), Math.sqrt(bc2)), adam.epsilon);
-          const p = vars[s.name] as tf.Variable;
-          const decayed = s.kind === 'weight' && adam.weightDecay ? tf.mul(p, 1 - adam.learningRate * adam.weightDecay) : p;
-          p.assign(tf.sub(decayed, tf.mul(tf.div(mi, denom), adam.learningRate / bc1)));
+          if (update.kind === 'sgd') sgdUpdate(s.name, s.kind === 'weight', g, update);
+          else adamUpdate(s.name, s.kind === 'weight', g, update);
         }
         return [value, correct];
       });
@@ -192,7 +253,7 @@ export async function createTfjsEngine(config: ModelConfig, params: ParamSet, op
       return out;
     },
     async dispose() {
-      for (const t of [...Object.values(vars), ...Object.values(m), ...Object.values(v)]) t.dispose();
+      for (const t of [...Object.values(vars), ...Object.values(slots).flatMap((set) => Object.values(set))]) t.dispose();
     },
   };
 }

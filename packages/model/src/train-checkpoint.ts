@@ -6,9 +6,10 @@
 import type { RngState } from '@fmnist/data';
 import type { CheckpointMeta, EpochRecord, StoredCheckpointMeta, TrainingRecord } from './checkpoint';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint-node';
-import type { AdamState, ParamSet, TrainEngine } from './engine';
+import type { OptimizerState, ParamSet, TrainEngine } from './engine';
 import { FmnistModelError } from './errors';
 import { checkParams, type FmnistModel } from './model';
+import { recordedOptimizerKind } from './optimizer';
 
 /** The running sums of an epoch in progress (what a mid-epoch checkpoint stores to continue the epoch's figures). */
 export interface EpochPartial {
@@ -27,7 +28,7 @@ export interface ResumeAt {
 /** What training starts from: a fresh model, or a checkpoint. @internal */
 export interface TrainStart {
   params: ParamSet;
-  optimizerState?: AdamState;
+  optimizerState?: OptimizerState;
   /** Epochs already completed. */
   startEpoch: number;
   /** Batches of epoch `startEpoch + 1` already trained (mid-epoch checkpoint), else 0. */
@@ -52,14 +53,15 @@ export const EMPTY_PARTIAL: Readonly<EpochPartial> = Object.freeze({ lossSum: 0,
  * checked against the model's config and, for a mid-epoch checkpoint, against this run's data and batch size.
  *
  * @param model - the model to train
- * @param options - `resume`, `checkpointDir`, the batch size and number of training examples of this run
- * @throws FmnistModelError `E_CHECKPOINT_MISMATCH` for a mid-epoch checkpoint of other data or batch size, and the
+ * @param options - `resume`, `checkpointDir`, the batch size, number of training examples and optimizer kind of this run
+ * @throws FmnistModelError `E_CHECKPOINT_MISMATCH` for a checkpoint of another optimizer or a mid-epoch checkpoint of other
+ *   data or batch size, and the
  *   checkpoint reader's errors
  * @internal
  */
 export async function loadTrainStart(
   model: FmnistModel,
-  options: { resume?: boolean; checkpointDir?: string; batchSize: number; trainExamples: number },
+  options: { resume?: boolean; checkpointDir?: string; batchSize: number; trainExamples: number; optimizer: 'adam' | 'sgd' },
 ): Promise<TrainStart> {
   const fresh: TrainStart = {
     params: model.params,
@@ -73,6 +75,13 @@ export async function loadTrainStart(
   const dir = options.checkpointDir as string;
   const ckpt = await loadCheckpoint(dir);
   checkParams(model.config, ckpt.params, `checkpoint in ${dir}`);
+  const recordedOptimizer = recordedOptimizerKind(ckpt.meta.training);
+  if (recordedOptimizer !== options.optimizer) {
+    throw new FmnistModelError(
+      'E_CHECKPOINT_MISMATCH',
+      `checkpoint in ${dir} was trained with ${recordedOptimizer}; this run asks for ${options.optimizer}. Resume with the checkpoint's optimizer (optimizer: { kind: '${recordedOptimizer}' }).`,
+    );
+  }
   const start: TrainStart = {
     ...fresh,
     params: ckpt.params,

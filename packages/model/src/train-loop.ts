@@ -5,7 +5,7 @@
  */
 import { batches, type ExampleSet, type Rng } from '@fmnist/data';
 import type { EpochRecord } from './checkpoint';
-import type { AdamOptions, ParamSet, TrainEngine } from './engine';
+import type { ParamSet, TrainEngine, UpdateOptions } from './engine';
 import { FmnistModelError } from './errors';
 import { evaluateWith } from './evaluate';
 import type { FinalEvaluation, History, TrainCallbacks, TrainOptions } from './train';
@@ -25,7 +25,7 @@ export interface TrainLoopContext {
   /** The base learning rate (for the NaN message). */
   learningRate: number;
   /** Adam's options for the update after `done` updates (the learning-rate schedule). */
-  adamAt: (done: number) => AdamOptions;
+  adamAt: (done: number) => UpdateOptions;
   rng: Rng;
   start: TrainStart;
   checkpoint: CheckpointWriter;

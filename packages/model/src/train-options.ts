@@ -1,7 +1,8 @@
 /** `train()`'s options checked and completed with their defaults, in one place, before anything is read or built. */
 import type { TrainingRecord } from './checkpoint';
-import type { AdamOptions } from './engine';
+import type { UpdateOptions } from './engine';
 import type { LrScheduleName } from './lr-schedule';
+import { recordOptimizer, resolveOptimizer } from './optimizer';
 import type { TrainOptions } from './train';
 
 /** {@link TrainOptions} with every default filled in and every value checked. @internal */
@@ -9,8 +10,8 @@ export interface ResolvedTrainOptions {
   batchSize: number;
   seed: number;
   evalEvery: number;
-  /** Adam's options before any schedule (`learningRate` is the base rate). */
-  adam: AdamOptions;
+  /** The optimizer's options before any schedule (`learningRate` is the base rate). */
+  adam: UpdateOptions;
   lrSchedule: LrScheduleName;
 }
 
@@ -36,13 +37,7 @@ export function resolveTrainOptions(options: TrainOptions): ResolvedTrainOptions
   positiveInt('evalEvery', evalEvery);
   const weightDecay = options.weightDecay ?? 0;
   if (!(weightDecay >= 0) || !Number.isFinite(weightDecay)) throw new RangeError(`'weightDecay' must be ≥ 0, got ${weightDecay}.`);
-  const adam: AdamOptions = {
-    learningRate: options.learningRate ?? 1e-3,
-    beta1: options.beta1 ?? 0.9,
-    beta2: options.beta2 ?? 0.999,
-    epsilon: options.epsilon ?? 1e-8,
-    weightDecay,
-  };
+  const adam: UpdateOptions = resolveOptimizer({ ...options, learningRate: options.learningRate ?? 1e-3, weightDecay });
   if (options.checkpointEvery !== undefined) {
     positiveInt('checkpointEvery', options.checkpointEvery);
     if (!options.checkpointDir) throw new TypeError(`'checkpointEvery' needs 'checkpointDir' (where to write the checkpoints).`);
@@ -73,10 +68,11 @@ export function trainingRecordOf(
   engine: { readonly name: string; readonly threads: number },
   initSeed: number,
 ): TrainingRecord {
-  const { weightDecay, ...adamRecord } = resolved.adam;
+  const { weightDecay, ...optimizerRecord } = recordOptimizer(resolved.adam);
   return {
-    optimizer: weightDecay ? 'adamw' : 'adam',
-    ...adamRecord,
+    optimizer: optimizerRecord.optimizer,
+    learningRate: resolved.adam.learningRate,
+    ...optimizerRecord,
     ...(weightDecay ? { weightDecay } : {}),
     batchSize: resolved.batchSize,
     epochs: options.epochs,

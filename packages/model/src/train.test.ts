@@ -87,6 +87,55 @@ describe('train() checkpoints, resume and guards', () => {
     }
   });
 
+  it.each<[string, BackendName, Parameters<typeof createModel>[0]]>([
+    ['tfjs cpu', 'cpu', tiny],
+    ['kernels', 'kernels', 'patch-mlp'],
+  ])(
+    '%s: SGD with momentum — recorded in the checkpoint, its momentum saved, resumed exactly; resuming as Adam is refused',
+    async (_, backend, preset) => {
+      const optimizer = { kind: 'sgd' as const, momentum: 0.9, nesterov: true };
+      const opts = { data, epochs: 2, batchSize: 64, seed: 5, backend, optimizer, learningRate: 0.05, weightDecay: 1e-3 };
+      const full = createModel(preset);
+      const fullHistory = await train({ ...opts, model: full });
+      expect(fullHistory.training).toMatchObject({
+        optimizer: 'sgd',
+        learningRate: 0.05,
+        momentum: 0.9,
+        nesterov: true,
+        weightDecay: 1e-3,
+      });
+      expect(fullHistory.training).not.toHaveProperty('beta1');
+      expect(fullHistory.epochs[1]!.trainLoss).toBeLessThan(fullHistory.epochs[0]!.trainLoss);
+
+      const controller = new AbortController();
+      await train({
+        ...opts,
+        model: createModel(preset),
+        checkpointDir: dir,
+        signal: controller.signal,
+        callbacks: { onBatchEnd: (l) => void (l.epoch === 2 && l.batch === 2 && controller.abort()) },
+      });
+      const saved = await loadCheckpoint(dir);
+      expect(saved.meta.training.optimizer).toBe('sgd');
+      expect(saved.optimizer?.kind).toBe('sgd');
+      expect(saved.optimizer?.step).toBe(7);
+      expect(Object.keys(saved.optimizer ?? {}).sort()).toEqual(['kind', 'momentum', 'step']);
+
+      const asAdam = await train({ ...opts, optimizer: undefined, model: createModel(preset), checkpointDir: dir, resume: true }).catch(
+        (e) => e,
+      );
+      expect(asAdam).toBeInstanceOf(FmnistModelError);
+      expect(asAdam.code).toBe('E_CHECKPOINT_MISMATCH');
+      expect(asAdam.message).toMatch(/was trained with sgd; this run asks for adam/);
+
+      const resumed = createModel(preset);
+      const h = await train({ ...opts, model: resumed, checkpointDir: dir, resume: true });
+      expect(h.epochs.map((e) => e.trainLoss)).toEqual(fullHistory.epochs.map((e) => e.trainLoss));
+      for (const k of Object.keys(full.params))
+        expect(Array.from(resumed.params[k] as Float32Array), k).toEqual(Array.from(full.params[k] as Float32Array));
+    },
+  );
+
   it('checkpointEvery: a crash mid-epoch loses at most N steps, and resuming reproduces the uninterrupted run', async () => {
     const opts = { data, epochs: 3, batchSize: 64, seed: 4, backend: 'kernels' as const, weightDecay: 0.05 };
     const full = createModel('patch-mlp');

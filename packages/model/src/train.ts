@@ -6,9 +6,11 @@
 import { type Augmentation, createRng, type ExampleSet } from '@fmnist/data';
 import type { BackendName } from './backend';
 import type { CheckpointMeta, EpochRecord, TrainingRecord } from './checkpoint';
+import { optimizerKind } from './engine';
 import { createEngine } from './engines';
 import { createLrSchedule } from './lr-schedule';
 import type { FmnistModel } from './model';
+import type { OptimizerOptions } from './optimizer';
 import type { Evaluation } from './score';
 import { createCheckpointWriter, loadTrainStart } from './train-checkpoint';
 import { runTrainingLoop, type TrainLoopState } from './train-loop';
@@ -52,17 +54,25 @@ export interface TrainOptions {
   epochs: number;
   /** @defaultValue 256 */
   batchSize?: number;
-  /** Adam learning rate. @defaultValue 0.001 */
+  /**
+   * The optimizer: `{ kind: 'adam', beta1?, beta2?, epsilon? }` (PyTorch's `Adam`/`AdamW`) or
+   * `{ kind: 'sgd', momentum?, dampening?, nesterov? }` (PyTorch's `SGD`, momentum 0.9 unless given); see
+   * {@link OptimizerOptions}. Recorded in the checkpoint; a resumed run must use the checkpoint's optimizer.
+   * @defaultValue Adam
+   */
+  optimizer?: OptimizerOptions;
+  /** Learning rate (the peak with a schedule). @defaultValue 0.001 */
   learningRate?: number;
-  /** Adam β1. @defaultValue 0.9 */
+  /** Adam β1 (also `optimizer.beta1`). @defaultValue 0.9 */
   beta1?: number;
-  /** Adam β2. @defaultValue 0.999 */
+  /** Adam β2 (also `optimizer.beta2`). @defaultValue 0.999 */
   beta2?: number;
-  /** Adam ε, PyTorch's default (tfjs's own default is 1e-7). @defaultValue 1e-8 */
+  /** Adam ε, PyTorch's default (tfjs's own default is 1e-7) (also `optimizer.epsilon`). @defaultValue 1e-8 */
   epsilon?: number;
   /**
-   * Decoupled weight decay (AdamW, PyTorch semantics) on the Linear weight matrices; biases and LayerNorm parameters
-   * are not decayed. @defaultValue 0
+   * Weight decay on the Linear weight matrices (biases and LayerNorm parameters are not decayed), with PyTorch's
+   * semantics for each optimizer: decoupled for Adam (`torch.optim.AdamW`: weights scaled by `1 − lr·wd` before the
+   * update), coupled for SGD (`torch.optim.SGD`'s `weight_decay`: `wd·p` added to the gradient). @defaultValue 0
    */
   weightDecay?: number;
   /**
@@ -165,7 +175,12 @@ export async function train(options: TrainOptions): Promise<History> {
   const resolved = resolveTrainOptions(options);
   const { batchSize } = resolved;
   const rng = createRng(resolved.seed);
-  const start = await loadTrainStart(model, { ...options, batchSize, trainExamples: data.train.count });
+  const start = await loadTrainStart(model, {
+    ...options,
+    batchSize,
+    trainExamples: data.train.count,
+    optimizer: optimizerKind(resolved.adam),
+  });
   if (start.rng) rng.setState(start.rng);
   // A resumed run continues the checkpoint's RNG: without a `seed`, it records the checkpoint's.
   const seed = options.seed ?? start.seed ?? resolved.seed;

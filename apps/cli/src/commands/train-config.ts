@@ -39,12 +39,16 @@ export function createRunConfig(run: {
     model: { preset: settings.preset, parameters: run.parameters, config: run.model.config },
     settings,
     training: {
-      optimizer: settings.weightDecay ? 'adamw' : 'adam',
-      learningRate: settings.learningRate,
-      lrSchedule: settings.lrSchedule,
-      beta1: 0.9,
-      beta2: 0.999,
-      epsilon: 1e-8,
+      ...(settings.optimizer === 'sgd'
+        ? { optimizer: 'sgd', learningRate: settings.learningRate, lrSchedule: settings.lrSchedule, momentum: settings.momentum }
+        : {
+            optimizer: settings.weightDecay ? 'adamw' : 'adam',
+            learningRate: settings.learningRate,
+            lrSchedule: settings.lrSchedule,
+            beta1: 0.9,
+            beta2: 0.999,
+            epsilon: 1e-8,
+          }),
       weightDecay: settings.weightDecay,
       augment: settings.augment,
       batchSize: settings.batchSize,

@@ -29,6 +29,8 @@ export interface TrainFlags {
   lrSchedule?: 'constant' | 'cosine';
   weightDecay?: number;
   augment?: AugmentSpec;
+  optimizer?: 'adam' | 'sgd';
+  momentum?: number;
   checkpointEvery?: number;
   seed: number;
   backend: BackendName;
@@ -93,6 +95,7 @@ export async function resolveRunSettings(
     lrSchedule: flags.lrSchedule ?? recipe.lrSchedule,
     weightDecay: flags.weightDecay ?? recipe.weightDecay,
     augment: flags.augment !== undefined ? flags.augment : recipe.augment,
+    ...optimizerSettings(flags, resuming),
   };
   let previous: RunConfig | undefined;
   const hasCheckpoint = existsSync(ckptJson);
@@ -123,6 +126,8 @@ export async function resolveRunSettings(
       ['lrSchedule', 'lr-schedule', flags.lrSchedule],
       ['weightDecay', 'weight-decay', flags.weightDecay],
       ['augment', 'augment', flags.augment],
+      ['optimizer', 'optimizer', flags.optimizer],
+      ['momentum', 'momentum', flags.momentum],
       ['seed', 'seed', flags.seed],
       ...(rebuilt ? [] : ([['subset', 'subset', flags.subset]] as [keyof RunSettings, string, unknown][])),
     ];
@@ -158,4 +163,23 @@ export async function resolveRunSettings(
     }
   }
   return { settings, previous, ckptMeta, hasCheckpoint, rebuilt, priorEpochs, resumePoint };
+}
+
+/**
+ * The optimizer settings of a new run from its flags: Adam (nothing recorded) unless `--optimizer sgd` (momentum 0.9 unless
+ * `--momentum`); `--momentum` without SGD is a usage error (on `--resume` the run's own settings are compared instead).
+ */
+function optimizerSettings(
+  flags: Pick<TrainFlags, 'optimizer' | 'momentum'>,
+  resuming: boolean,
+): Pick<RunSettings, 'optimizer' | 'momentum'> {
+  if (flags.optimizer !== 'sgd') {
+    if (flags.momentum !== undefined && !resuming) {
+      throw new UsageError(
+        `--momentum ${flags.momentum} is an SGD setting; add --optimizer sgd, or drop --momentum (Adam has β1 instead).`,
+      );
+    }
+    return {}; // Adam: recorded as before SGD existed (no `optimizer` in the settings)
+  }
+  return { optimizer: 'sgd', momentum: flags.momentum ?? 0.9 };
 }

@@ -97,6 +97,7 @@ async function trainRun(
       learningRate: settings.learningRate,
       lrSchedule: settings.lrSchedule,
       weightDecay: settings.weightDecay,
+      ...(settings.optimizer === 'sgd' ? { optimizer: { kind: 'sgd' as const, momentum: settings.momentum } } : {}),
       ...(settings.augment ? { augment: settings.augment } : {}),
       seed: settings.seed,
       evalEvery: settings.evalEvery,

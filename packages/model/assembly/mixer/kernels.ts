@@ -2,8 +2,8 @@
 // that src/kernels/mixer-model.ts sequences from JavaScript for any config (patch size, widths, blocks,
 // GELU / ReLU / none, LayerNorm, residuals).
 //
-// The GEMM (../gemm.ts) and the GELU, GELU + patch mean, residual add, column sums, head, softmax cross-entropy and
-// Adam (../ops.ts) are re-exported below. Here: ReLU, LayerNorm, patchify for any patch size, the patch mean, and bias
+// The GEMM (../gemm.ts) and the GELU, GELU + patch mean, residual add, column sums, head, softmax cross-entropy, Adam
+// and SGD (../ops.ts) are re-exported below. Here: ReLU, LayerNorm, patchify for any patch size, the patch mean, and bias
 // reductions fused with an activation's derivative.
 //
 // (Until 0.2 the patch-MLP had its own fused whole-model module; measured within a few percent of this one per
@@ -23,6 +23,7 @@ export {
   geluMeanForward,
   headBackward,
   headForward,
+  sgd,
   softmaxCrossEntropy,
 } from '../ops';
 

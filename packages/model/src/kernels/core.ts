@@ -1,4 +1,16 @@
-import { type AdamOptions, type AdamState, decayWeights, type ParamSet } from '../engine';
+import {
+  type AdamOptions,
+  coupleWeightDecay,
+  decayWeights,
+  OPTIMIZER_SLOTS,
+  type OptimizerKind,
+  type OptimizerState,
+  optimizerKind,
+  type ParamSet,
+  type SgdOptions,
+  type UpdateOptions,
+} from '../engine';
+import { FmnistModelError } from '../errors';
 import { compileKernels, KERNEL_IMPORTS, type KernelsModule } from './wasm';
 
 /** Pixels of one 28×28 image. */
@@ -21,8 +33,8 @@ export interface TensorSpec {
 
 /**
  * What one kernels instance offers its core or worker once its buffers are allocated: byte addresses in its memory
- * (parameters, gradients, staging for another shard's gradients and Adam's moments share one padded block layout;
- * images are f32, labels u8) and the step functions.
+ * (parameters, gradients, staging for another shard's gradients and the optimizer's two state slots share one padded
+ * block layout; images are f32, labels u8) and the step functions.
  * @internal
  */
 export interface KernelCompute {
@@ -33,7 +45,9 @@ export interface KernelCompute {
   paramsPtr: number;
   gradsPtr: number;
   stagingPtr: number;
+  /** The optimizer's first state slot (Adam's `m`, SGD's `momentum`: {@link OPTIMIZER_SLOTS}). */
   mPtr: number;
+  /** The second state slot (Adam's `v`). */
   vPtr: number;
   imagesPtr: number;
   labelsPtr: number;
@@ -46,6 +60,8 @@ export interface KernelCompute {
   accumulate(): void;
   /** One Adam update of the parameters from the gradients (bias corrections `bc1 = 1 − β1ᵗ`, `bc2 = 1 − β2ᵗ`). */
   adam(lr: number, beta1: number, beta2: number, epsilon: number, bc1: number, bc2: number): void;
+  /** One SGD update (momentum buffer in slot 0; `undamped` = 1 − dampening; `first` 1 on the first step). */
+  sgd(lr: number, momentum: number, undamped: number, nesterov: number, first: number): void;
 }
 
 /**
@@ -132,13 +148,15 @@ export function copyInputs(
 }
 
 /**
- * One kernels instance of a {@link KernelModel} with its parameters, gradients and Adam state, on the calling thread:
- * the compute of the kernel engines (their workers run the model's `createCompute` directly).
+ * One kernels instance of a {@link KernelModel} with its parameters, gradients and optimizer state, on the calling
+ * thread: the compute of the kernel engines (their workers run the model's `createCompute` directly).
  * @internal
  */
 export class KernelCore {
-  /** Adam updates applied so far. */
+  /** Optimizer updates applied so far. */
   step = 0;
+  /** The optimizer whose state the slots hold. */
+  private kind: OptimizerKind = 'adam';
   /** `[offset, length]` of the Linear weight matrices (what AdamW's weight decay touches). */
   private readonly decayed: [number, number][];
 
@@ -222,17 +240,34 @@ export class KernelCore {
     return this.readSet(this.c.gradsPtr);
   }
 
-  /** Copies out Adam's state. */
-  getOptimizerState(): AdamState {
-    return { step: this.step, m: this.readSet(this.c.mPtr), v: this.readSet(this.c.vPtr) };
+  /** The pointers of the optimizer's state slots, in {@link OPTIMIZER_SLOTS} order. */
+  private slotPtrs(kind: OptimizerKind): number[] {
+    return OPTIMIZER_SLOTS[kind].map((_, i) => (i === 0 ? this.c.mPtr : this.c.vPtr));
   }
 
-  /** Replaces Adam's state. @throws RangeError for a bad step count or tensors */
-  setOptimizerState(state: AdamState): void {
+  /** Copies out the optimizer's state: `kind`, `step` and one tensor set per slot. */
+  getOptimizerState(): OptimizerState {
+    const state: OptimizerState = { kind: this.kind, step: this.step };
+    const ptrs = this.slotPtrs(this.kind);
+    OPTIMIZER_SLOTS[this.kind].forEach((slot, i) => {
+      state[slot] = this.readSet(ptrs[i]!);
+    });
+    return state;
+  }
+
+  /** Replaces the optimizer's state (its `kind`, default Adam, decides the slots). @throws RangeError for a bad step count or tensors */
+  setOptimizerState(state: OptimizerState): void {
     if (!Number.isInteger(state.step) || state.step < 0)
-      throw new RangeError(`Adam step must be a non-negative integer, got ${state.step}`);
-    this.writeSet(this.c.mPtr, state.m, 'Adam first-moment');
-    this.writeSet(this.c.vPtr, state.v, 'Adam second-moment');
+      throw new RangeError(`optimizer step must be a non-negative integer, got ${state.step}`);
+    const kind = state.kind ?? 'adam';
+    if (!Object.hasOwn(OPTIMIZER_SLOTS, kind)) throw new RangeError(`unknown optimizer kind '${kind}'; expected adam or sgd`);
+    const ptrs = this.slotPtrs(kind);
+    OPTIMIZER_SLOTS[kind].forEach((slot, i) => {
+      const set = state[slot];
+      if (!set) throw new RangeError(`${kind} optimizer state is missing its '${slot}' tensors`);
+      this.writeSet(ptrs[i]!, set, `${kind} '${slot}'`);
+    });
+    this.kind = kind;
     this.step = state.step;
   }
 
@@ -255,11 +290,37 @@ export class KernelCore {
     return this.f32(this.c.logitsPtr, n * NUM_CLASSES);
   }
 
-  /** One Adam update (PyTorch semantics, bias-corrected, AdamW weight decay) from the gradient block. */
-  adamUpdate(adam: AdamOptions): void {
+  /**
+   * One optimizer update from the gradient block: Adam (PyTorch semantics, bias-corrected, AdamW weight decay) or SGD
+   * (PyTorch semantics, coupled weight decay).
+   * @throws FmnistModelError `E_CONFIG` when the state holds another optimizer's steps
+   */
+  update(update: UpdateOptions): void {
+    const kind = optimizerKind(update);
+    if (kind !== this.kind) {
+      if (this.step > 0) {
+        throw new FmnistModelError(
+          'E_CONFIG',
+          `this engine's optimizer state holds ${this.step} ${this.kind} steps; a ${kind} step cannot continue it. Train on with '${this.kind}', or start a new run (or call setOptimizerState with a ${kind} state).`,
+        );
+      }
+      for (const ptr of this.slotPtrs('adam')) this.f32(ptr, this.blockLength).fill(0);
+      this.kind = kind;
+    }
     this.step++;
+    if (update.kind === 'sgd') this.sgdUpdate(update);
+    else this.adamUpdate(update);
+  }
+
+  private adamUpdate(adam: AdamOptions): void {
     decayWeights(this.paramBlock(), this.decayed, adam);
     const { learningRate, beta1, beta2, epsilon } = adam;
     this.c.adam(learningRate, beta1, beta2, epsilon, 1 - beta1 ** this.step, 1 - beta2 ** this.step);
+  }
+
+  private sgdUpdate(sgd: SgdOptions): void {
+    coupleWeightDecay(this.f32(this.c.gradsPtr, this.blockLength), this.paramBlock(), this.decayed, sgd.weightDecay ?? 0);
+    const undamped = Math.fround(1 - (sgd.dampening ?? 0));
+    this.c.sgd(sgd.learningRate, sgd.momentum, undamped, sgd.nesterov ? 1 : 0, this.step === 1 ? 1 : 0);
   }
 }

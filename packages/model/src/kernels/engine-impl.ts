@@ -1,4 +1,4 @@
-import type { AdamOptions, AdamState, ParamSet, StepResult, TrainEngine } from '../engine';
+import type { LossOptions, OptimizerState, ParamSet, StepResult, TrainEngine, UpdateOptions } from '../engine';
 import { IMAGE_PIXELS, imageCount, KernelCore, type KernelModel, NUM_CLASSES, type TensorSpec, trainingBatchSize } from './core';
 import { COMMAND, WorkerPool } from './worker-pool';
 
@@ -45,15 +45,15 @@ class KernelEngine implements TrainEngine {
     return this.core.getParams();
   }
 
-  getOptimizerState(): AdamState {
+  getOptimizerState(): OptimizerState {
     return this.core.getOptimizerState();
   }
 
-  setOptimizerState(state: AdamState): void {
+  setOptimizerState(state: OptimizerState): void {
     this.core.setOptimizerState(state);
   }
 
-  trainStep(x: Float32Array, y: Uint8Array, adam: AdamOptions): Promise<StepResult> {
+  trainStep(x: Float32Array, y: Uint8Array, update: UpdateOptions, _loss?: LossOptions): Promise<StepResult> {
     return this.exclusive(async () => {
       const n = trainingBatchSize(x, y, this.maxBatch);
       const counts = splitBatch(n, this.threads);
@@ -72,7 +72,7 @@ class KernelEngine implements TrainEngine {
           correct += pool.shared.correct[w]!;
         }
       }
-      this.core.adamUpdate(adam);
+      this.core.update(update);
       return { loss: lossSum / n, correct };
     });
   }
@@ -133,7 +133,7 @@ export interface KernelEngineSetup {
 
 /**
  * A kernel engine for `model`: each batch is split into one shard per thread (the calling thread computes the first,
- * workers the others), the shards' gradients are summed in a fixed order and ONE Adam update is applied, so all
+ * workers the others), the shards' gradients are summed in a fixed order and ONE optimizer update is applied, so all
  * threads always use the same weights and results are bit-identical run to run for a given thread count.
  * @internal
  */

@@ -40,6 +40,7 @@ export interface MixerKernelExports {
     bc1: number,
     bc2: number,
   ): void;
+  sgd(p: number, g: number, buf: number, n: number, lr: number, momentum: number, undamped: number, nesterov: number, first: number): void;
 }
 
 /** What the compute needs to know about a config (plain data, so it can be posted to a worker). @internal */
@@ -318,5 +319,7 @@ export function createMixerCompute(k: MixerKernelExports, s: MixerShape, capacit
     accumulate: () => k.addInto(gradsPtr, stagingPtr, blockLength),
     adam: (lr, beta1, beta2, epsilon, bc1, bc2) =>
       k.adam(paramsPtr, gradsPtr, mPtr, vPtr, blockLength, lr, beta1, beta2, epsilon, bc1, bc2),
+    sgd: (lr, momentum, undamped, nesterov, first) =>
+      k.sgd(paramsPtr, gradsPtr, mPtr, blockLength, lr, momentum, undamped, nesterov, first),
   };
 }
