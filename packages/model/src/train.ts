@@ -2,7 +2,7 @@ import { type Augmentation, batches, createRng, type ExampleSet, type RngState }
 import type { BackendName } from './backend';
 import type { CheckpointMeta, EpochRecord, StoredCheckpointMeta, TrainingRecord } from './checkpoint';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint-node';
-import type { OptimizerState, TrainEngine, UpdateOptions } from './engine';
+import type { LossOptions, OptimizerState, TrainEngine, UpdateOptions } from './engine';
 import { createEngine } from './engines';
 import { FmnistModelError } from './errors';
 import { checkParams, type FmnistModel } from './model';
@@ -68,6 +68,12 @@ export interface TrainOptions {
    * update), coupled for SGD (`torch.optim.SGD`'s `weight_decay`: `wd·p` added to the gradient). @defaultValue 0
    */
   weightDecay?: number;
+  /**
+   * Label smoothing ε in [0, 1) of the training loss, PyTorch's `CrossEntropyLoss(label_smoothing=ε)`: the target is
+   * `(1 − ε)·onehot + ε / classes`. The reported training loss is the smoothed one; test loss stays plain
+   * cross-entropy. Recorded in the checkpoint. @defaultValue 0
+   */
+  labelSmoothing?: number;
   /** Seed of the batch order (and of the augmentation). @defaultValue 0 */
   seed?: number;
   /**
@@ -214,6 +220,14 @@ export async function train(options: TrainOptions): Promise<History> {
   const weightDecay = options.weightDecay ?? 0;
   if (!(weightDecay >= 0) || !Number.isFinite(weightDecay)) throw new RangeError(`'weightDecay' must be ≥ 0, got ${weightDecay}.`);
   const adam: UpdateOptions = resolveOptimizer({ ...options, learningRate: options.learningRate ?? 1e-3, weightDecay });
+  const labelSmoothing = options.labelSmoothing ?? 0;
+  if (typeof labelSmoothing !== 'number' || !(labelSmoothing >= 0 && labelSmoothing < 1)) {
+    throw new FmnistModelError(
+      'E_CONFIG',
+      `'labelSmoothing' must be a number in [0, 1), got ${String(labelSmoothing)}. Use e.g. 0.1, or 0 for plain cross-entropy.`,
+    );
+  }
+  const lossOptions: LossOptions | undefined = labelSmoothing ? { labelSmoothing } : undefined;
   if (options.checkpointEvery !== undefined) {
     positiveInt('checkpointEvery', options.checkpointEvery);
     if (!options.checkpointDir) throw new TypeError(`'checkpointEvery' needs 'checkpointDir' (where to write the checkpoints).`);
@@ -279,6 +293,7 @@ export async function train(options: TrainOptions): Promise<History> {
     normalization: 'unit',
     trainExamples: data.train.count,
     lrSchedule,
+    ...(labelSmoothing ? { labelSmoothing } : {}),
     ...(options.augment ? { augment: options.augment } : {}),
   };
   const stepsPerEpoch = Math.ceil(data.train.count / batchSize);
@@ -331,7 +346,7 @@ export async function train(options: TrainOptions): Promise<History> {
         b++;
         if (b <= skipBatches) continue;
         const t0 = performance.now();
-        const { loss, correct: c } = await engine.trainStep(batch.x, batch.y, adamAt(stepsDone));
+        const { loss, correct: c } = await engine.trainStep(batch.x, batch.y, adamAt(stepsDone), lossOptions);
         stepsDone++;
         timeMs += performance.now() - t0;
         if (!Number.isFinite(loss)) {

@@ -40,6 +40,7 @@ interface TrainFlags {
   augment?: AugmentSpec;
   optimizer?: 'adam' | 'sgd';
   momentum?: number;
+  labelSmoothing?: number;
   checkpointEvery?: number;
   seed: number;
   backend: BackendName;
@@ -135,6 +136,7 @@ async function trainRun(
     weightDecay: flags.weightDecay ?? recipe.weightDecay,
     augment: flags.augment !== undefined ? flags.augment : recipe.augment,
     ...optimizerSettings(flags, resuming),
+    ...(flags.labelSmoothing ? { labelSmoothing: flags.labelSmoothing } : {}),
   };
   let previous: RunConfig | undefined;
   const hasCheckpoint = existsSync(ckptJson);
@@ -150,7 +152,7 @@ async function trainRun(
           `${configPath} ${read.why} and ${runDir} has no checkpoint yet, so there is nothing to resume. Start a new run with another --out (or delete ${runDir}).`,
         );
       }
-      before = settingsFromCheckpoint(ckptMeta, flags.evalEvery);
+      before = { ...OLD_RUN_DEFAULTS, ...settingsFromCheckpoint(ckptMeta, flags.evalEvery) };
       rebuilt = true;
       log(colors.yellow(`${configPath} ${read.why}: rebuilding it from the checkpoint's own record (${ckptJson}).`));
     } else {
@@ -167,6 +169,7 @@ async function trainRun(
       ['augment', 'augment', flags.augment],
       ['optimizer', 'optimizer', flags.optimizer],
       ['momentum', 'momentum', flags.momentum],
+      ['labelSmoothing', 'label-smoothing', flags.labelSmoothing],
       ['seed', 'seed', flags.seed],
       ...(rebuilt ? [] : ([['subset', 'subset', flags.subset]] as [keyof RunSettings, string, unknown][])),
     ];
@@ -251,6 +254,7 @@ async function trainRun(
             epsilon: 1e-8,
           }),
       weightDecay: settings.weightDecay,
+      labelSmoothing: settings.labelSmoothing ?? 0,
       augment: settings.augment,
       batchSize: settings.batchSize,
       epochs: settings.epochs,
@@ -317,6 +321,7 @@ async function trainRun(
       lrSchedule: settings.lrSchedule,
       weightDecay: settings.weightDecay,
       ...(settings.optimizer === 'sgd' ? { optimizer: { kind: 'sgd' as const, momentum: settings.momentum } } : {}),
+      ...(settings.labelSmoothing ? { labelSmoothing: settings.labelSmoothing } : {}),
       ...(settings.augment ? { augment: settings.augment } : {}),
       seed: settings.seed,
       evalEvery: settings.evalEvery,
@@ -334,7 +339,7 @@ async function trainRun(
           log(
             `${colors.bold(`Training ${settings.preset}`)} (${config.model.parameters.toLocaleString('en-US')} parameters) on ${trainSet.count.toLocaleString('en-US')} images, ` +
               `${plural(settings.epochs, 'epoch')}, batch ${settings.batchSize}, lr ${settings.learningRate}${settings.lrSchedule === 'cosine' ? ' (cosine)' : ''}` +
-              `${settings.optimizer === 'sgd' ? `, sgd momentum ${settings.momentum}` : ''}${settings.weightDecay ? `, weight decay ${settings.weightDecay}` : ''}${settings.augment ? `, augment ${describeAugmentation(settings.augment)}` : ''}, seed ${settings.seed} — ${backend} × ${threads} thread${threads > 1 ? 's' : ''}`,
+              `${settings.optimizer === 'sgd' ? `, sgd momentum ${settings.momentum}` : ''}${settings.weightDecay ? `, weight decay ${settings.weightDecay}` : ''}${settings.labelSmoothing ? `, label smoothing ${settings.labelSmoothing}` : ''}${settings.augment ? `, augment ${describeAugmentation(settings.augment)}` : ''}, seed ${settings.seed} — ${backend} × ${threads} thread${threads > 1 ? 's' : ''}`,
           );
           if (startEpoch > 0 || (resuming && hasCheckpoint)) {
             const batch = resumePoint?.epoch === startEpoch ? resumePoint.batch : undefined;
