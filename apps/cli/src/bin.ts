@@ -10,6 +10,7 @@ import {
   batchSizeOption,
   benchSecondsOption,
   epochsOption,
+  labelSmoothingOption,
   learningRateOption,
   momentumOption,
   parseAugment,
@@ -103,6 +104,11 @@ function createProgram(): Command {
     )
     .addOption(new Option('--optimizer <name>', "optimizer: adam (PyTorch's Adam/AdamW) or sgd (torch.optim.SGD)").choices(['adam', 'sgd']))
     .option('--momentum <m>', 'SGD momentum, 0 ≤ m < 1 (needs --optimizer sgd; default 0.9)', momentumOption)
+    .option(
+      '--label-smoothing <e>',
+      "label smoothing of the training loss, 0 ≤ ε < 1, as PyTorch's CrossEntropyLoss (default 0)",
+      labelSmoothingOption,
+    )
     .addOption(
       new Option('--lr-schedule <name>', `learning-rate schedule (default: the preset's — ${recipeHelp('lrSchedule')})`).choices([
         'constant',

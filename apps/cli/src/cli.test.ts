@@ -463,13 +463,14 @@ describe('interrupting and resuming', () => {
 });
 
 describe('recipes and step checkpoints', () => {
-  it('--optimizer sgd --momentum: recorded in config.json and the checkpoint, kept on resume; bad values are usage errors', async () => {
+  it('--optimizer sgd --momentum --label-smoothing: recorded in config.json and the checkpoint, kept on resume; bad values are usage errors', async () => {
     const run = join(work, 'runs', 'sgd');
     const args = ['--subset', '1200', '--no-export', '--no-report', '--out', run];
     const bad = await Promise.all([
       fmnist('train', ...args, '--optimizer', 'sgd', '--momentum', '1'),
       fmnist('train', ...args, '--momentum', '0.9'),
       fmnist('train', ...args, '--optimizer', 'rmsprop'),
+      fmnist('train', ...args, '--label-smoothing', '1'),
     ]);
     for (const r of bad) {
       expect(r.code, r.stderr).toBe(2);
@@ -478,17 +479,35 @@ describe('recipes and step checkpoints', () => {
     expect(bad[0]!.stderr).toMatch(/--momentum.*expected a number ≥ 0 and < 1, such as 0\.9, got '1' \(too large\)/);
     expect(bad[1]!.stderr).toMatch(/--momentum 0\.9 is an SGD setting; add --optimizer sgd/);
     expect(bad[2]!.stderr).toMatch(/--optimizer.*rmsprop.*adam, sgd/);
+    expect(bad[3]!.stderr).toMatch(/--label-smoothing.*expected a number ≥ 0 and < 1, such as 0\.1, got '1' \(too large\)/);
     expect(existsSync(run)).toBe(false);
 
-    const first = await fmnist('train', ...args, '--epochs', '1', '--optimizer', 'sgd', '--momentum', '0.8', '--lr', '0.05');
+    const first = await fmnist(
+      'train',
+      ...args,
+      '--epochs',
+      '1',
+      '--optimizer',
+      'sgd',
+      '--momentum',
+      '0.8',
+      '--lr',
+      '0.05',
+      '--label-smoothing',
+      '0.1',
+    );
     expect(first.code, first.stderr).toBe(0);
-    expect(first.stderr).toContain('lr 0.05, sgd momentum 0.8');
+    expect(first.stderr).toContain('lr 0.05, sgd momentum 0.8, label smoothing 0.1');
     const ckpt = JSON.parse(await readFile(join(run, 'checkpoint', 'checkpoint.json'), 'utf8'));
-    expect(ckpt.training).toMatchObject({ optimizer: 'sgd', learningRate: 0.05, momentum: 0.8 });
+    expect(ckpt.training).toMatchObject({ optimizer: 'sgd', learningRate: 0.05, momentum: 0.8, labelSmoothing: 0.1 });
     expect(ckpt.training).not.toHaveProperty('beta1');
     const config = JSON.parse(await readFile(join(run, 'config.json'), 'utf8'));
-    expect(config.settings).toMatchObject({ optimizer: 'sgd', momentum: 0.8 });
-    expect(config.training).toMatchObject({ optimizer: 'sgd', momentum: 0.8 });
+    expect(config.settings).toMatchObject({ optimizer: 'sgd', momentum: 0.8, labelSmoothing: 0.1 });
+    expect(config.training).toMatchObject({ optimizer: 'sgd', momentum: 0.8, labelSmoothing: 0.1 });
+
+    const otherSmoothing = await fmnist('train', '--resume', run, '--epochs', '2', '--label-smoothing', '0.2');
+    expect(otherSmoothing.code).toBe(2);
+    expect(otherSmoothing.stderr).toMatch(/--label-smoothing 0\.2 differs from the run's 0\.1/);
 
     const asAdam = await fmnist('train', '--resume', run, '--epochs', '2', '--optimizer', 'adam');
     expect(asAdam.code).toBe(2);
@@ -498,6 +517,7 @@ describe('recipes and step checkpoints', () => {
     expect(JSON.parse(await readFile(join(run, 'checkpoint', 'checkpoint.json'), 'utf8')).training).toMatchObject({
       optimizer: 'sgd',
       momentum: 0.8,
+      labelSmoothing: 0.1,
       epochs: 2,
     });
   });

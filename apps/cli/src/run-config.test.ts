@@ -166,6 +166,8 @@ describe('config.json: lost, special, or inconsistent with the checkpoint', () =
     ['weight decay', (c) => Object.assign(c.settings, { weightDecay: 0 }), /'settings\.weightDecay'/],
     ['augmentation', (c) => Object.assign(c.settings, { augment: null }), /'settings\.augment'/],
     ['model config', (c) => Object.assign(c.model, { config: resolveConfig('patch-mlp') }), /'model\.config'/],
+    ['optimizer', (c) => Object.assign(c.settings, { optimizer: 'sgd', momentum: 0.9 }), /'settings\.optimizer' is "sgd".*records "adam"/],
+    ['label smoothing', (c) => Object.assign(c.settings, { labelSmoothing: 0.1 }), /'settings\.labelSmoothing' is 0\.1.*records 0 /],
   ];
   for (const [name, edit, message] of mismatches) {
     it(`a ${name} other than the checkpoint's → E_RUN_MISMATCH naming both fields`, async () => {
@@ -187,6 +189,17 @@ describe('config.json: lost, special, or inconsistent with the checkpoint', () =
     expect(err.errorCode).toBe('E_RUN_MISMATCH');
     expect(err.message).toMatch(/'settings\.subset' gives 256.*trained on 512/);
     expect(() => checkSubsetAgainstCheckpoint(null, 512, meta(), files)).not.toThrow();
+  });
+
+  it('an SGD, label-smoothed checkpoint: settings rebuilt from it keep the optimizer, momentum and ε, and agree with it', () => {
+    const m = meta();
+    const { beta1: _1, beta2: _2, epsilon: _3, ...rest } = m.training;
+    m.training = { ...rest, optimizer: 'sgd', momentum: 0.8, labelSmoothing: 0.1 };
+    const rebuilt = settingsFromCheckpoint(m, 1);
+    expect(rebuilt).toMatchObject({ optimizer: 'sgd', momentum: 0.8, labelSmoothing: 0.1 });
+    expect(() => checkConfigAgainstCheckpoint({ ...config(), settings: rebuilt }, m, files)).not.toThrow();
+    const other = { ...config(), settings: { ...rebuilt, momentum: 0.9 } };
+    expect(() => checkConfigAgainstCheckpoint(other, m, files)).toThrow(/'settings\.momentum' is 0\.9.*records 0\.8/);
   });
 
   it('settings rebuilt from the checkpoint equal the ones it was trained with', () => {

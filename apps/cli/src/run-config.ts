@@ -31,6 +31,8 @@ export interface RunSettings {
   optimizer?: 'adam' | 'sgd';
   /** SGD's momentum (absent for Adam). */
   momentum?: number;
+  /** Label smoothing of the training loss (absent: 0). */
+  labelSmoothing?: number;
 }
 
 /** `config.json` of a run. */
@@ -53,13 +55,14 @@ export interface RunConfig {
 }
 
 /** What runs written before these settings existed used. */
-export const OLD_RUN_DEFAULTS: Pick<RunSettings, 'lrSchedule' | 'weightDecay' | 'augment' | 'initSeed' | 'optimizer'> = {
+export const OLD_RUN_DEFAULTS: Pick<RunSettings, 'lrSchedule' | 'weightDecay' | 'augment' | 'initSeed' | 'optimizer' | 'labelSmoothing'> = {
   lrSchedule: 'constant',
   weightDecay: 0,
   augment: null,
   // `--seed` used to seed only the batch order: every run's weights came from the preset's seed, 0.
   initSeed: 0,
   optimizer: 'adam',
+  labelSmoothing: 0,
 };
 
 const MAX = 100_000_000;
@@ -91,6 +94,7 @@ export const RUN_CONFIG_SCHEMA: Schema = s.obj({
     augment: s.opt(s.obj({ shift: s.opt(s.int(0, 27)), flip: s.opt(s.bool()), erase: s.opt(s.num(0, 1)) }, { nullable: true })),
     optimizer: s.opt(s.str({ values: ['adam', 'sgd'] })),
     momentum: s.opt(s.num(0, 1, { refine: (m: number) => (m >= 1 ? 'must be below 1' : undefined) })),
+    labelSmoothing: s.opt(s.num(0, 1, { refine: (e: number) => (e >= 1 ? 'must be below 1' : undefined) })),
   }),
   training: s.obj({}),
   environment: s.obj({}),
@@ -179,6 +183,7 @@ export function settingsFromCheckpoint(meta: StoredCheckpointMeta, evalEveryDefa
     weightDecay: t.weightDecay ?? 0,
     augment: t.augment ?? null,
     ...(t.optimizer === 'sgd' ? { optimizer: 'sgd' as const, momentum: t.momentum } : {}),
+    ...(t.labelSmoothing ? { labelSmoothing: t.labelSmoothing } : {}),
   };
 }
 
@@ -217,6 +222,7 @@ export function checkConfigAgainstCheckpoint(
     ['settings.augment', normalizeAugment(settings.augment), 'training.augment', normalizeAugment(t.augment)],
     ['settings.optimizer', settings.optimizer, 'training.optimizer', t.optimizer === 'sgd' ? 'sgd' : 'adam'],
     ['settings.momentum', settings.momentum ?? null, 'training.momentum', t.momentum ?? null],
+    ['settings.labelSmoothing', settings.labelSmoothing ?? 0, 'training.labelSmoothing', t.labelSmoothing ?? 0],
     ['model.config', config.model.config, 'config', meta.config],
   ];
   for (const [field, value, ckptField, recorded] of pairs) {

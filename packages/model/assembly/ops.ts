@@ -177,12 +177,15 @@ export function correctCount(): i32 {
 }
 
 /**
- * Softmax cross-entropy against u8 labels. Writes dLogits = (softmax - onehot) * gradScale and returns the SUM of the
- * per-example losses (f64); counts correct predictions for {@link correctCount}.
+ * Softmax cross-entropy against u8 labels, optionally label-smoothed (PyTorch's `CrossEntropyLoss(label_smoothing)`:
+ * the target is (1 - smoothing) onehot + smoothing / classes). Writes dLogits = (softmax - target) * gradScale and
+ * returns the SUM of the per-example losses (f64); counts correct predictions for {@link correctCount}. With
+ * smoothing 0 it is plain cross-entropy, computed exactly as before smoothing existed.
  */
-export function softmaxCrossEntropy(logits: usize, labels: usize, dLogits: usize, n: i32, classes: i32, gradScale: f32): f64 {
+export function softmaxCrossEntropy(logits: usize, labels: usize, dLogits: usize, n: i32, classes: i32, gradScale: f32, smoothing: f64): f64 {
   let total: f64 = 0;
   let correct: i32 = 0;
+  const uniform: f64 = smoothing / <f64>classes;
   for (let b = 0; b < n; b++) {
     const l = logits + <usize>(b * classes * 4);
     let best: i32 = 0;
@@ -198,12 +201,24 @@ export function softmaxCrossEntropy(logits: usize, labels: usize, dLogits: usize
     for (let k = 0; k < classes; k++) s += Math.exp(<f64>(load<f32>(l + <usize>(k * 4)) - mx));
     const y = <i32>load<u8>(labels + <usize>b);
     if (best == y) correct++;
-    total += Math.log(s) - <f64>(load<f32>(l + <usize>(y * 4)) - mx);
     const d = dLogits + <usize>(b * classes * 4);
-    for (let k = 0; k < classes; k++) {
-      let pr = <f32>(Math.exp(<f64>(load<f32>(l + <usize>(k * 4)) - mx)) / s);
-      if (k == y) pr -= 1;
-      store<f32>(d + <usize>(k * 4), flushSubnormal(flushSubnormal(pr) * gradScale));
+    if (smoothing == 0) {
+      total += Math.log(s) - <f64>(load<f32>(l + <usize>(y * 4)) - mx);
+      for (let k = 0; k < classes; k++) {
+        let pr = <f32>(Math.exp(<f64>(load<f32>(l + <usize>(k * 4)) - mx)) / s);
+        if (k == y) pr -= 1;
+        store<f32>(d + <usize>(k * 4), flushSubnormal(flushSubnormal(pr) * gradScale));
+      }
+    } else {
+      // loss = log s - sum_k target_k (l_k - mx); gradient softmax_k - target_k
+      let shifted: f64 = 0;
+      for (let k = 0; k < classes; k++) shifted += <f64>(load<f32>(l + <usize>(k * 4)) - mx);
+      total += Math.log(s) - (1 - smoothing) * <f64>(load<f32>(l + <usize>(y * 4)) - mx) - uniform * shifted;
+      for (let k = 0; k < classes; k++) {
+        const target: f64 = k == y ? 1 - smoothing + uniform : uniform;
+        const pr = <f32>(Math.exp(<f64>(load<f32>(l + <usize>(k * 4)) - mx)) / s - target);
+        store<f32>(d + <usize>(k * 4), flushSubnormal(flushSubnormal(pr) * gradScale));
+      }
     }
   }
   lastCorrect = correct;

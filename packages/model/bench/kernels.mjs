@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Training-step speed of the WebAssembly-SIMD kernel engines (from dist/: run `pnpm --filter @fmnist/model build`).
+// Training-step and inference speed of the WebAssembly-SIMD kernel engine (from dist/: run `pnpm --filter @fmnist/model build`).
 // usage: node bench/kernels.mjs [--batch 256] [--steps 20] [--threads N] [--model patch-mlp]
 //   N defaults to the available parallelism; --model is a preset name or a JSON config, e.g.
 //   '{"preset":"mixer-s","channelHidden":256,"blocks":2}'
@@ -41,12 +41,19 @@ for (const threads of [...new Set([1, parallelThreads])]) {
       await engine.trainStep(x, y, adam);
       times.push(performance.now() - t0);
     }
+    const predictTimes = [];
+    for (let i = 0; i < 3; i++) {
+      const t0 = performance.now();
+      await engine.predict(x);
+      predictTimes.push(performance.now() - t0);
+    }
+    const predictPerSecond = Math.round((batch * 1000) / median(predictTimes));
     const ms = median(times);
     const label = `${engine.name}, ${engine.threads} thread${engine.threads > 1 ? 's' : ''}`;
     console.log(
       `${label.padEnd(24)} ${ms.toFixed(1).padStart(7)} ms/step  ${Math.round((batch * 1000) / ms)
         .toString()
-        .padStart(6)} images/s  (min ${Math.min(...times).toFixed(1)} ms)`,
+        .padStart(6)} images/s  (min ${Math.min(...times).toFixed(1)} ms)  predict ${predictPerSecond.toString().padStart(6)} images/s`,
     );
   } finally {
     await engine.dispose();

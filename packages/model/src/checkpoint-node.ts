@@ -37,12 +37,24 @@ export const ATOMIC_TEMP_FILE = /^\..+\.\d+\.[0-9a-f]{8}\.tmp$/;
  * await writeFileAtomic('runs/a/config.json', JSON.stringify(config));
  * ```
  */
+/**
+ * Fault injection for the kill -9 tests: with `FMNIST_TEST_KILL_AT_WRITE=<prefix>` in the environment, the process
+ * kills itself with SIGKILL as soon as it has written a temporary file whose name starts with the prefix (e.g.
+ * `.report.html.`), before the rename — the moment a real `kill -9` is hardest on. A file-system watcher in the test
+ * cannot hit that moment reliably: the process may finish before the signal lands.
+ */
+function killIfAsked(temp: string): void {
+  const prefix = typeof process !== 'undefined' ? process.env.FMNIST_TEST_KILL_AT_WRITE : undefined;
+  if (prefix && basename(temp).startsWith(prefix)) process.kill(process.pid, 'SIGKILL');
+}
+
 export async function writeFileAtomic(path: string, bytes: Uint8Array | string): Promise<void> {
   const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   try {
     const handle = await open(temp, 'wx');
     try {
       await handle.writeFile(bytes);
+      killIfAsked(temp);
       await handle.sync();
     } finally {
       await handle.close();

@@ -48,6 +48,7 @@ function validMeta(): StoredCheckpointMeta {
       normalization: 'unit',
       trainExamples: 600,
       lrSchedule: 'cosine',
+      labelSmoothing: 0.1,
       augment: { shift: 1, flip: true, erase: 0.5 },
     },
     history: [{ epoch: 1, trainLoss: 0.5, trainAccuracy: 0.8, testLoss: 0.45, testAccuracy: 0.83, timeMs: 1000, imagesPerSecond: 600 }],
@@ -123,6 +124,7 @@ describe('checkpoint.json: values that are valid alone but inconsistent', () => 
       'training',
     ],
     ['SGD momentum 1', (m) => Object.assign(m.training, { optimizer: 'sgd', momentum: 1 }), 'training.momentum'],
+    ['label smoothing 1', (m) => Object.assign(m.training, { labelSmoothing: 1 }), 'training.labelSmoothing'],
   ];
   for (const [name, damage, field] of damaged) {
     it(`${name} → E_CHECKPOINT_CORRUPT naming '${field}'`, async () => {

@@ -51,6 +51,8 @@ export interface TrainingRecord extends OptimizerRecord {
   trainExamples: number;
   /** Learning-rate schedule (absent in older checkpoints: constant). */
   lrSchedule?: 'constant' | 'cosine';
+  /** Label smoothing ε of the training loss (absent: 0, plain cross-entropy). */
+  labelSmoothing?: number;
   /** Training-time augmentation, when used. */
   augment?: Augmentation;
 }
@@ -229,6 +231,7 @@ export const CHECKPOINT_SCHEMA: Schema = s.obj({
       normalization: s.lit('unit'),
       trainExamples: s.int(1, MAX_EXAMPLES),
       lrSchedule: s.opt(s.str({ values: ['constant', 'cosine'] })),
+      labelSmoothing: s.opt(s.num(0, 1, { refine: (e: number) => (e >= 1 ? 'must be below 1' : undefined) })),
       augment: s.opt(s.obj({ shift: s.opt(s.int(0, 27)), flip: s.opt(s.bool()), erase: s.opt(finite(0, 1)) })),
     },
     { refine: checkOptimizerFields },

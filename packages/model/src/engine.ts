@@ -42,6 +42,13 @@ export type OptimizerKind = 'adam' | 'sgd';
 /**
  * The state slots of each optimizer, in the order the kernels keep them: the one place the state layout is defined
  * (engines, checkpoints and the kernels read it from here). A slot holds one tensor per parameter.
+ *
+ * @example
+ * ```ts
+ * OPTIMIZER_SLOTS.sgd; // ['momentum']
+ * const state = engine.getOptimizerState(); // { kind: 'adam', step, m, v }
+ * for (const slot of OPTIMIZER_SLOTS[state.kind ?? 'adam']) console.log(slot, Object.keys(state[slot]!).length);
+ * ```
  */
 export const OPTIMIZER_SLOTS: Readonly<Record<OptimizerKind, readonly ('m' | 'v' | 'momentum')[]>> = Object.freeze({
   adam: Object.freeze(['m', 'v'] as const),
@@ -86,7 +93,15 @@ export interface SgdOptions {
   weightDecay?: number;
 }
 
-/** One update's optimizer and hyperparameters: the seam between the trainer and the engines. */
+/**
+ * One update's optimizer and hyperparameters: the seam between the trainer and the engines.
+ *
+ * @example
+ * ```ts
+ * await engine.trainStep(x, y, { kind: 'sgd', learningRate: 0.05, momentum: 0.9 });
+ * await engine.trainStep(x, y, { learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 }, { labelSmoothing: 0.1 });
+ * ```
+ */
 export type UpdateOptions = AdamOptions | SgdOptions;
 
 /** The optimizer of `update` (`'adam'` when `kind` is left out). @internal */

@@ -2,8 +2,13 @@ import type { AdamOptions, SgdOptions, UpdateOptions } from './engine';
 import { FmnistModelError } from './errors';
 
 /**
- * The optimizer of a training run, as {@link TrainOptions}`.optimizer` takes it: Adam (the default) or SGD with
- * momentum. Values left out take the defaults below (Adam's from the top-level `beta1`, `beta2`, `epsilon` when set).
+ * The optimizer of a training run, as `TrainOptions.optimizer` takes it: Adam (the default) or SGD with momentum.
+ * Values left out take the defaults below (Adam's from the top-level `beta1`, `beta2`, `epsilon` when set).
+ *
+ * @example
+ * ```ts
+ * await train({ model, data, epochs: 10, optimizer: { kind: 'sgd', momentum: 0.9, nesterov: true }, learningRate: 0.05 });
+ * ```
  */
 export type OptimizerOptions =
   | {

@@ -203,7 +203,7 @@ export async function createTfjsEngine(config: ModelConfig, params: ParamSet, op
       kind = next;
       step = state.step;
     },
-    async trainStep(x: Float32Array, y: Uint8Array, update: UpdateOptions, _loss?: LossOptions): Promise<StepResult> {
+    async trainStep(x: Float32Array, y: Uint8Array, update: UpdateOptions, loss?: LossOptions): Promise<StepResult> {
       const B = checkX(x);
       const next = optimizerKind(update);
       if (next !== kind) {
@@ -217,6 +217,7 @@ export async function createTfjsEngine(config: ModelConfig, params: ParamSet, op
         kind = next;
       }
       step++;
+      const smoothing = loss?.labelSmoothing ?? 0;
       const [lossT, correctT] = tf.tidy(() => {
         const xs = tf.tensor2d(x, [B, IMAGE_SIZE * IMAGE_SIZE]);
         const labels = tf.tensor1d(Int32Array.from(y), 'int32');
@@ -225,7 +226,9 @@ export async function createTfjsEngine(config: ModelConfig, params: ParamSet, op
         const { value, grads } = tf.variableGrads(() => {
           const out = forward(xs, vars);
           logits = tf.keep(out);
-          return tf.neg(tf.mean(tf.sum(tf.mul(onehot, tf.logSoftmax(out)), 1))) as tf.Scalar;
+          // PyTorch's label_smoothing: target (1 − ε)·onehot + ε / classes (ε 0: the plain expression, as before)
+          const target = smoothing ? tf.add(tf.mul(onehot, 1 - smoothing), smoothing / config.numClasses) : onehot;
+          return tf.neg(tf.mean(tf.sum(tf.mul(target, tf.logSoftmax(out)), 1))) as tf.Scalar;
         }, varList);
         const correct = tf.sum(tf.cast(tf.equal(tf.argMax(logits as tf.Tensor, 1), labels), 'int32'));
         (logits as tf.Tensor).dispose();
@@ -236,10 +239,10 @@ export async function createTfjsEngine(config: ModelConfig, params: ParamSet, op
         }
         return [value, correct];
       });
-      const [loss, correct] = await Promise.all([lossT.data(), correctT.data()]);
+      const [lossValue, correct] = await Promise.all([lossT.data(), correctT.data()]);
       lossT.dispose();
       correctT.dispose();
-      return { loss: loss[0] as number, correct: correct[0] as number };
+      return { loss: lossValue[0] as number, correct: correct[0] as number };
     },
     async predict(x: Float32Array): Promise<Float32Array> {
       const B = checkX(x);

@@ -5,7 +5,7 @@
  */
 import { batches, type ExampleSet, type Rng } from '@fmnist/data';
 import type { EpochRecord } from './checkpoint';
-import type { ParamSet, TrainEngine, UpdateOptions } from './engine';
+import type { LossOptions, ParamSet, TrainEngine, UpdateOptions } from './engine';
 import { FmnistModelError } from './errors';
 import { evaluateWith } from './evaluate';
 import type { FinalEvaluation, History, TrainCallbacks, TrainOptions } from './train';
@@ -26,6 +26,8 @@ export interface TrainLoopContext {
   learningRate: number;
   /** Adam's options for the update after `done` updates (the learning-rate schedule). */
   adamAt: (done: number) => UpdateOptions;
+  /** The loss options of every step (absent: plain cross-entropy). */
+  loss?: LossOptions;
   rng: Rng;
   start: TrainStart;
   checkpoint: CheckpointWriter;
@@ -73,7 +75,7 @@ export async function runTrainingLoop(ctx: TrainLoopContext, state: TrainLoopSta
       b++;
       if (b <= skipBatches) continue;
       const t0 = performance.now();
-      const { loss, correct: c } = await engine.trainStep(batch.x, batch.y, ctx.adamAt(stepsDone));
+      const { loss, correct: c } = await engine.trainStep(batch.x, batch.y, ctx.adamAt(stepsDone), ctx.loss);
       stepsDone++;
       timeMs += performance.now() - t0;
       if (!Number.isFinite(loss)) {

@@ -1,6 +1,7 @@
 /** `train()`'s options checked and completed with their defaults, in one place, before anything is read or built. */
 import type { TrainingRecord } from './checkpoint';
-import type { UpdateOptions } from './engine';
+import type { LossOptions, UpdateOptions } from './engine';
+import { FmnistModelError } from './errors';
 import type { LrScheduleName } from './lr-schedule';
 import { recordOptimizer, resolveOptimizer } from './optimizer';
 import type { TrainOptions } from './train';
@@ -12,6 +13,8 @@ export interface ResolvedTrainOptions {
   evalEvery: number;
   /** The optimizer's options before any schedule (`learningRate` is the base rate). */
   adam: UpdateOptions;
+  /** The loss options of every step (absent: plain cross-entropy). */
+  loss?: LossOptions;
   lrSchedule: LrScheduleName;
 }
 
@@ -38,6 +41,13 @@ export function resolveTrainOptions(options: TrainOptions): ResolvedTrainOptions
   const weightDecay = options.weightDecay ?? 0;
   if (!(weightDecay >= 0) || !Number.isFinite(weightDecay)) throw new RangeError(`'weightDecay' must be ≥ 0, got ${weightDecay}.`);
   const adam: UpdateOptions = resolveOptimizer({ ...options, learningRate: options.learningRate ?? 1e-3, weightDecay });
+  const labelSmoothing = options.labelSmoothing ?? 0;
+  if (typeof labelSmoothing !== 'number' || !(labelSmoothing >= 0 && labelSmoothing < 1)) {
+    throw new FmnistModelError(
+      'E_CONFIG',
+      `'labelSmoothing' must be a number in [0, 1), got ${String(labelSmoothing)}. Use e.g. 0.1, or 0 for plain cross-entropy.`,
+    );
+  }
   if (options.checkpointEvery !== undefined) {
     positiveInt('checkpointEvery', options.checkpointEvery);
     if (!options.checkpointDir) throw new TypeError(`'checkpointEvery' needs 'checkpointDir' (where to write the checkpoints).`);
@@ -50,7 +60,7 @@ export function resolveTrainOptions(options: TrainOptions): ResolvedTrainOptions
   }
   if (options.resume && !options.checkpointDir) throw new TypeError(`'resume' needs 'checkpointDir' (where the checkpoint to resume is).`);
   if (data.train.count === 0) throw new RangeError(`'data.train' is empty.`);
-  return { batchSize, seed, evalEvery, adam, lrSchedule };
+  return { batchSize, seed, evalEvery, adam, lrSchedule, ...(labelSmoothing ? { loss: { labelSmoothing } } : {}) };
 }
 
 /**
@@ -83,6 +93,7 @@ export function trainingRecordOf(
     normalization: 'unit',
     trainExamples: options.data.train.count,
     lrSchedule: resolved.lrSchedule,
+    ...(resolved.loss ? { labelSmoothing: resolved.loss.labelSmoothing } : {}),
     ...(options.augment ? { augment: options.augment } : {}),
   };
 }

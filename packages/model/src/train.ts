@@ -76,6 +76,12 @@ export interface TrainOptions {
    */
   weightDecay?: number;
   /**
+   * Label smoothing ε in [0, 1) of the training loss, PyTorch's `CrossEntropyLoss(label_smoothing=ε)`: the target is
+   * `(1 − ε)·onehot + ε / classes`. The reported training loss is the smoothed one; test loss stays plain
+   * cross-entropy. Recorded in the checkpoint. @defaultValue 0
+   */
+  labelSmoothing?: number;
+  /**
    * Seed of the batch order (and of the augmentation). The initial weights are the model's: `createModel` draws them
    * from its config's `seed`, so to seed a whole run with one number, as `torch.manual_seed(n)` does, create the model
    * with `createModel({ preset, seed: n })`; `train()` then uses that same `n` for the batch order unless `seed` says
@@ -208,6 +214,7 @@ export async function train(options: TrainOptions): Promise<History> {
         augment: options.augment,
         learningRate: resolved.adam.learningRate,
         adamAt: createLrSchedule(resolved.lrSchedule, resolved.adam, totalSteps),
+        ...(resolved.loss ? { loss: resolved.loss } : {}),
         rng,
         start,
         checkpoint: createCheckpointWriter({

@@ -50,6 +50,7 @@ export function createRunConfig(run: {
             epsilon: 1e-8,
           }),
       weightDecay: settings.weightDecay,
+      labelSmoothing: settings.labelSmoothing ?? 0,
       augment: settings.augment,
       batchSize: settings.batchSize,
       epochs: settings.epochs,

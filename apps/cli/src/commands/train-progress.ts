@@ -86,7 +86,7 @@ export function progressCallbacks(ctx: ProgressContext): TrainCallbacks {
       log(
         `${colors.bold(`Training ${settings.preset}`)} (${config.model.parameters.toLocaleString('en-US')} parameters) on ${ctx.trainExamples.toLocaleString('en-US')} images, ` +
           `${plural(settings.epochs, 'epoch')}, batch ${settings.batchSize}, lr ${settings.learningRate}${settings.lrSchedule === 'cosine' ? ' (cosine)' : ''}` +
-          `${settings.optimizer === 'sgd' ? `, sgd momentum ${settings.momentum}` : ''}${settings.weightDecay ? `, weight decay ${settings.weightDecay}` : ''}${settings.augment ? `, augment ${describeAugmentation(settings.augment)}` : ''}, seed ${settings.seed}${settings.initSeed !== settings.seed ? ` (initial weights: seed ${settings.initSeed})` : ''} — ${backend} × ${threads} thread${threads > 1 ? 's' : ''}`,
+          `${settings.optimizer === 'sgd' ? `, sgd momentum ${settings.momentum}` : ''}${settings.weightDecay ? `, weight decay ${settings.weightDecay}` : ''}${settings.labelSmoothing ? `, label smoothing ${settings.labelSmoothing}` : ''}${settings.augment ? `, augment ${describeAugmentation(settings.augment)}` : ''}, seed ${settings.seed}${settings.initSeed !== settings.seed ? ` (initial weights: seed ${settings.initSeed})` : ''} — ${backend} × ${threads} thread${threads > 1 ? 's' : ''}`,
       );
       if (startEpoch > 0 || (ctx.resuming && ctx.hasCheckpoint)) {
         const batch = ctx.resumePoint?.epoch === startEpoch ? ctx.resumePoint.batch : undefined;

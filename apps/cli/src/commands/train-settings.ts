@@ -31,6 +31,7 @@ export interface TrainFlags {
   augment?: AugmentSpec;
   optimizer?: 'adam' | 'sgd';
   momentum?: number;
+  labelSmoothing?: number;
   checkpointEvery?: number;
   seed: number;
   backend: BackendName;
@@ -96,6 +97,7 @@ export async function resolveRunSettings(
     weightDecay: flags.weightDecay ?? recipe.weightDecay,
     augment: flags.augment !== undefined ? flags.augment : recipe.augment,
     ...optimizerSettings(flags, resuming),
+    ...(flags.labelSmoothing ? { labelSmoothing: flags.labelSmoothing } : {}),
   };
   let previous: RunConfig | undefined;
   const hasCheckpoint = existsSync(ckptJson);
@@ -111,7 +113,7 @@ export async function resolveRunSettings(
           `${configPath} ${read.why} and ${runDir} has no checkpoint yet, so there is nothing to resume. Start a new run with another --out (or delete ${runDir}).`,
         );
       }
-      before = settingsFromCheckpoint(ckptMeta, flags.evalEvery);
+      before = { ...OLD_RUN_DEFAULTS, ...settingsFromCheckpoint(ckptMeta, flags.evalEvery) };
       rebuilt = true;
       log(colors.yellow(`${configPath} ${read.why}: rebuilding it from the checkpoint's own record (${ckptJson}).`));
     } else {
@@ -128,6 +130,7 @@ export async function resolveRunSettings(
       ['augment', 'augment', flags.augment],
       ['optimizer', 'optimizer', flags.optimizer],
       ['momentum', 'momentum', flags.momentum],
+      ['labelSmoothing', 'label-smoothing', flags.labelSmoothing],
       ['seed', 'seed', flags.seed],
       ...(rebuilt ? [] : ([['subset', 'subset', flags.subset]] as [keyof RunSettings, string, unknown][])),
     ];

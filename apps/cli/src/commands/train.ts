@@ -98,6 +98,8 @@ async function trainRun(
       lrSchedule: settings.lrSchedule,
       weightDecay: settings.weightDecay,
       ...(settings.optimizer === 'sgd' ? { optimizer: { kind: 'sgd' as const, momentum: settings.momentum } } : {}),
+      ...(settings.labelSmoothing ? { labelSmoothing: settings.labelSmoothing } : {}),
+      ...(settings.labelSmoothing ? { labelSmoothing: settings.labelSmoothing } : {}),
       ...(settings.augment ? { augment: settings.augment } : {}),
       seed: settings.seed,
       evalEvery: settings.evalEvery,

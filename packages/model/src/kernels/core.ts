@@ -54,8 +54,11 @@ export interface KernelCompute {
   logitsPtr: number;
   /** Logits of the first `n` loaded images, into `logitsPtr`. */
   forward(n: number): void;
-  /** Forward and backward over the first `n` loaded images: gradients of `gradScale × Σ loss` replace the gradients. */
-  forwardBackward(n: number, gradScale: number): { lossSum: number; correct: number };
+  /**
+   * Forward and backward over the first `n` loaded images: gradients of `gradScale × Σ loss` replace the gradients.
+   * `labelSmoothing` (default 0) smooths the cross-entropy's target as PyTorch's `label_smoothing`.
+   */
+  forwardBackward(n: number, gradScale: number, labelSmoothing?: number): { lossSum: number; correct: number };
   /** Adds the staging block into the gradients. */
   accumulate(): void;
   /** One Adam update of the parameters from the gradients (bias corrections `bc1 = 1 − β1ᵗ`, `bc2 = 1 − β2ᵗ`). */
@@ -277,11 +280,12 @@ export class KernelCore {
   }
 
   /**
-   * Forward and backward over the `n` loaded images: the gradients of `gradScale × Σ loss` replace the gradient block.
+   * Forward and backward over the `n` loaded images: the gradients of `gradScale × Σ loss` replace the gradient block
+   * (the loss label-smoothed by `labelSmoothing`, a float32 value so that every thread uses the same one).
    * @returns the summed loss and the count of correct predictions
    */
-  forwardBackward(n: number, gradScale: number): { lossSum: number; correct: number } {
-    return this.c.forwardBackward(n, gradScale);
+  forwardBackward(n: number, gradScale: number, labelSmoothing = 0): { lossSum: number; correct: number } {
+    return this.c.forwardBackward(n, gradScale, labelSmoothing);
   }
 
   /** Logits of the `n` loaded images, a live view valid until the next call. */

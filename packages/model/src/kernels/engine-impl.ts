@@ -53,15 +53,17 @@ class KernelEngine implements TrainEngine {
     this.core.setOptimizerState(state);
   }
 
-  trainStep(x: Float32Array, y: Uint8Array, update: UpdateOptions, _loss?: LossOptions): Promise<StepResult> {
+  trainStep(x: Float32Array, y: Uint8Array, update: UpdateOptions, loss?: LossOptions): Promise<StepResult> {
     return this.exclusive(async () => {
       const n = trainingBatchSize(x, y, this.maxBatch);
       const counts = splitBatch(n, this.threads);
       const gradScale = 1 / n;
+      // float32, as the workers read it from shared memory
+      const smoothing = Math.fround(loss?.labelSmoothing ?? 0);
       // the pool, if it took shards
-      const pool = this.pool?.dispatch(COMMAND.TRAIN, counts, this.core.paramBlock(), x, y, gradScale) ? this.pool : undefined;
+      const pool = this.pool?.dispatch(COMMAND.TRAIN, counts, this.core.paramBlock(), x, y, gradScale, smoothing) ? this.pool : undefined;
       this.core.loadInputs(x, y, 0, counts[0]!);
-      let { lossSum, correct } = this.core.forwardBackward(counts[0]!, gradScale);
+      let { lossSum, correct } = this.core.forwardBackward(counts[0]!, gradScale, smoothing);
       if (pool) {
         await pool.wait();
         // in thread order, so that the sum (and the step) is the same on every run

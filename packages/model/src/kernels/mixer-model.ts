@@ -24,7 +24,15 @@ export interface MixerKernelExports {
   layerNormForward(...args: number[]): void;
   layerNormBackward(...args: number[]): void;
   headForward(h: number, w: number, bias: number, out: number, n: number, dim: number, classes: number): void;
-  softmaxCrossEntropy(logits: number, labels: number, dLogits: number, n: number, classes: number, gradScale: number): number;
+  softmaxCrossEntropy(
+    logits: number,
+    labels: number,
+    dLogits: number,
+    n: number,
+    classes: number,
+    gradScale: number,
+    smoothing: number,
+  ): number;
   correctCount(): number;
   headBackward(h: number, w: number, dl: number, dW: number, db: number, dh: number, n: number, dim: number, classes: number): void;
   adam(
@@ -242,14 +250,14 @@ export function createMixerCompute(k: MixerKernelExports, s: MixerShape, capacit
     k.headForward(hbar, p('head.weight'), p('head.bias'), logitsPtr, n, D, NC);
   }
 
-  function forwardBackward(n: number, gradScale: number): { lossSum: number; correct: number } {
+  function forwardBackward(n: number, gradScale: number, labelSmoothing = 0): { lossSum: number; correct: number } {
     forward(n);
     const BP = n * P;
     const R = n * D;
     // LayerNorm `norm` backward from dU into dH, added to dH (the residual path's gradient) when `accumulate`
     const normBackward = (norm: string, x: number, mean: number, rstd: number, accumulate: boolean) =>
       k.layerNormBackward(x, dU, p(`${norm}.weight`), mean, rstd, dH, g(`${norm}.weight`), g(`${norm}.bias`), BP, D, accumulate ? 1 : 0);
-    const lossSum = k.softmaxCrossEntropy(logitsPtr, labelsPtr, dLogits, n, NC, gradScale);
+    const lossSum = k.softmaxCrossEntropy(logitsPtr, labelsPtr, dLogits, n, NC, gradScale, labelSmoothing);
     const correct = k.correctCount();
     k.headBackward(hbar, p('head.weight'), dLogits, g('head.weight'), g('head.bias'), dHbar, n, D, NC);
     if (meanFc2) {

@@ -123,6 +123,40 @@ describe('no kernel writes a subnormal float', () => {
       expect([...f32(m, n)]).toEqual([0, 0, 0, 0]); // 0.9^1200 × 1e-4 underflowed: flushed
     });
 
+    it('sgd: a momentum buffer whose gradient is 0 decays to exactly 0, never through subnormals', async () => {
+      const { k, f32 } = await mixer();
+      const n = 4;
+      const [p, g, buf] = [0, 1, 2].map(() => k.allocF32(n)) as [number, number, number];
+      f32(p, n).set([1, -1, 0.5, 2]);
+      f32(g, n).set([1e-3, -1e-10, 1e-30, 1e-38]);
+      k.sgd(p, g, buf, n, 0.1, 0.9, 1, 0, 1);
+      f32(g, n).fill(0);
+      const seen: number[] = [];
+      for (let t = 2; t <= 1000; t++) {
+        k.sgd(p, g, buf, n, 0.1, 0.9, 1, t % 2, 0); // plain and Nesterov
+        seen.push(...f32(buf, n), ...f32(p, n));
+      }
+      expect(seen.filter(isSubnormal)).toEqual([]);
+      expect([...f32(buf, n)]).toEqual([0, 0, 0, 0]); // 0.9^1000 × 1e-3 underflowed: flushed
+    });
+
+    it('softmaxCrossEntropy with label smoothing: the far classes get exactly −ε/K (no subnormals), the loss PyTorch’s', async () => {
+      const { k, f32 } = await mixer();
+      const logits = k.allocF32(10);
+      const dLogits = k.allocF32(10);
+      const labels = k.allocF32(1); // label 0
+      const l = [0, -88, -90, -95, -100, -103, -200, -1e4, -87, -10];
+      f32(logits, 10).set(l);
+      const eps = Math.fround(0.1);
+      const loss = k.softmaxCrossEntropy(logits, labels, dLogits, 1, 10, 1, eps);
+      const d = [...f32(dLogits, 10)];
+      expect(d.filter(isSubnormal)).toEqual([]);
+      for (const i of [1, 2, 3, 4, 5, 6, 7]) expect(d[i]).toBe(Math.fround(-eps / 10));
+      const lse = Math.log(l.reduce((a, v) => a + Math.exp(v), 0));
+      const want = lse - (1 - eps) * l[0]! - (eps / 10) * l.reduce((a, v) => a + v, 0);
+      expect(loss / want).toBeCloseTo(1, 6);
+    });
+
     it('softmaxCrossEntropy: gradients of classes far below the winner are exactly 0', async () => {
       const { k, f32 } = await mixer();
       const logits = k.allocF32(10);
@@ -130,7 +164,7 @@ describe('no kernel writes a subnormal float', () => {
       const labels = k.allocF32(1); // label 0 (u8 in the first byte)
       // logit gaps whose softmax lands in the f32 subnormal range (e^-88 … e^-103) and below it
       f32(logits, 10).set([0, -88, -90, -95, -100, -103, -200, -1e4, -87, -10]);
-      const loss = k.softmaxCrossEntropy(logits, labels, dLogits, 1, 10, 1);
+      const loss = k.softmaxCrossEntropy(logits, labels, dLogits, 1, 10, 1, 0);
       const d = [...f32(dLogits, 10)];
       expect(d.filter(isSubnormal)).toEqual([]);
       expect(d.slice(1, 8)).toEqual([0, 0, 0, 0, 0, 0, 0]);

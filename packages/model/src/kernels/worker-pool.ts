@@ -127,6 +127,7 @@ export class WorkerPool {
     x: Float32Array,
     y: Uint8Array | undefined,
     gradScale: number,
+    labelSmoothing = 0,
   ): boolean {
     const first = counts[0]!;
     const n = counts.reduce((a, b) => a + b, 0);
@@ -140,6 +141,7 @@ export class WorkerPool {
       control[CONTROL.SHARDS + 2 * w + 1] = counts[w]!;
     }
     controlF32[CONTROL.GRAD_SCALE] = gradScale;
+    controlF32[CONTROL.LABEL_SMOOTHING] = labelSmoothing;
     Atomics.store(control, CONTROL.DONE, 0);
     this.signal(command);
     return true;

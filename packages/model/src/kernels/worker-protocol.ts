@@ -7,11 +7,12 @@ import { IMAGE_PIXELS, NUM_CLASSES } from './core';
  */
 
 /**
- * Words of the control block at the start of the shared buffer (an Int32Array; GRAD_SCALE is read as a Float32).
+ * Words of the control block at the start of the shared buffer (an Int32Array; GRAD_SCALE and LABEL_SMOOTHING are
+ * read as Float32s).
  * Shard w (thread w, 0 being the calling thread) starts at image ctl[SHARDS + 2w] and has ctl[SHARDS + 2w + 1] images.
  * @internal
  */
-export const CONTROL = { SEQ: 0, DONE: 1, COMMAND: 2, GRAD_SCALE: 3, SHARDS: 4 } as const;
+export const CONTROL = { SEQ: 0, DONE: 1, COMMAND: 2, GRAD_SCALE: 3, LABEL_SMOOTHING: 4, SHARDS: 5 } as const;
 
 /** What the pool asks the workers to do with their shards. @internal */
 export const COMMAND = { TRAIN: 1, PREDICT: 2, QUIT: 3 } as const;

@@ -30,7 +30,11 @@ function run(command: number, start: number, count: number): void {
   f32(c.paramsPtr, n).set(shared.params);
   if (command === COMMAND.TRAIN) {
     copyInputs(k.memory, c, shared.images, shared.labels, start, count);
-    const { lossSum, correct } = c.forwardBackward(count, shared.controlF32[CONTROL.GRAD_SCALE]!);
+    const { lossSum, correct } = c.forwardBackward(
+      count,
+      shared.controlF32[CONTROL.GRAD_SCALE]!,
+      shared.controlF32[CONTROL.LABEL_SMOOTHING]!,
+    );
     shared.loss[index] = lossSum;
     shared.correct[index] = correct;
     grads.set(f32(c.gradsPtr, n));
