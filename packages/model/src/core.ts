@@ -41,7 +41,14 @@ export type { AdamOptions, AdamState, ParamSet, StepResult, TrainEngine } from '
 export { FmnistModelError, type FmnistModelErrorCode } from './errors';
 export { checkParams, cloneParams, createModel, type FmnistModel, initParams, modelFromParams } from './model';
 export { createPredictor, type Predictor, type PredictorOptions } from './predictor';
-export { decodeSafetensors, encodeSafetensors, SAFETENSORS_HEADER_SCHEMA, type SafeTensor } from './safetensors';
+export {
+  decodeSafetensors,
+  type EncodeSafetensorsOptions,
+  encodeSafetensors,
+  SAFETENSORS_HEADER_SCHEMA,
+  type SafeTensor,
+  type SafetensorsDtype,
+} from './safetensors';
 export {
   checkSchema,
   describeSchema,
