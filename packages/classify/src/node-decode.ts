@@ -55,9 +55,23 @@ export function importSharp(): Promise<Sharp> {
     (m) => (m as unknown as { default?: Sharp }).default ?? (m as unknown as Sharp),
     (err) => {
       sharpModule = undefined;
+      // Not installed: ERR_MODULE_NOT_FOUND (ESM) / MODULE_NOT_FOUND (CJS), here or in a wrapped cause.
+      let missing = false;
+      for (
+        let e = err as { code?: unknown; message?: unknown; cause?: unknown } | undefined, depth = 0;
+        e && depth < 5;
+        e = e.cause as typeof e, depth++
+      ) {
+        if (
+          e.code === 'ERR_MODULE_NOT_FOUND' ||
+          e.code === 'MODULE_NOT_FOUND' ||
+          /cannot find (package|module) 'sharp'/i.test(String(e.message))
+        )
+          missing = true;
+      }
       throw new FmnistClassifyError(
         'E_SHARP_MISSING',
-        `Decoding image files and encoded images needs the optional peer dependency sharp, which ${/cannot find|not found/i.test(String((err as Error)?.message)) ? 'is not installed' : `did not load (${String((err as Error)?.message).split('\n')[0]})`}. Install it: npm i sharp (or pass decoded pixels { data, width, height }).`,
+        `Decoding image files and encoded images needs the optional peer dependency sharp, which ${missing ? 'is not installed' : `did not load (${String((err as Error)?.message).split('\n')[0]})`}. Install it: npm i sharp (or pass decoded pixels { data, width, height }).`,
         { cause: err },
       );
     },

@@ -6,6 +6,7 @@
  *
  * @packageDocumentation
  */
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import {
   type BitmapLike,
@@ -73,8 +74,23 @@ async function decodeNodeInput(image: unknown): Promise<PixelInput> {
   );
 }
 
-/** The bundled model file's path: beside this module (`dist/fmnist-classify.safetensors`). */
-export const bundledModelPath = (): string => fileURLToPath(new URL(`./${BUNDLED_MODEL_FILE}`, import.meta.url));
+/**
+ * The bundled model file's path: beside this module (`dist/fmnist-classify.safetensors`; in the source tree, where
+ * the tests run, `model/fmnist-classify.safetensors`).
+ *
+ * @returns an absolute path
+ *
+ * @example
+ * ```ts
+ * import { bundledModelPath } from '@fmnist/classify/node';
+ *
+ * bundledModelPath(); // '/…/node_modules/@fmnist/classify/dist/fmnist-classify.safetensors'
+ * ```
+ */
+export function bundledModelPath(): string {
+  const beside = fileURLToPath(new URL(`./${BUNDLED_MODEL_FILE}`, import.meta.url));
+  return existsSync(beside) ? beside : fileURLToPath(new URL(`../model/${BUNDLED_MODEL_FILE}`, import.meta.url));
+}
 
 const nodeAdapter: EntryAdapter<NodeImageInput> = {
   decode: decodeNodeInput,
