@@ -45,8 +45,11 @@ export async function decodeBrowserInput(image: unknown): Promise<PixelInput> {
   );
 }
 
-/** The bundled model's URL: beside this module. @internal */
-export const bundledModelUrl = (): URL => new URL(`./${BUNDLED_MODEL_FILE}`, import.meta.url);
+/**
+ * The bundled model's URL: beside this module. A literal string, so bundlers (Vite, webpack, Parcel) see one asset
+ * (a template literal would make Vite copy every file of `dist/` as a glob). @internal
+ */
+export const bundledModelUrl = (): URL => new URL('./fmnist-classify.safetensors', import.meta.url);
 
 /** The browser adapter. @internal */
 export const browserAdapter: EntryAdapter<ImageInput> = {

@@ -18,7 +18,6 @@ import {
   isCanvasLike,
   isImageBitmap,
 } from './browser-decode';
-import { BUNDLED_MODEL_FILE } from './browser-entry';
 import {
   type Classifier,
   type ClassifierOptions,
@@ -88,8 +87,8 @@ async function decodeNodeInput(image: unknown): Promise<PixelInput> {
  * ```
  */
 export function bundledModelPath(): string {
-  const beside = fileURLToPath(new URL(`./${BUNDLED_MODEL_FILE}`, import.meta.url));
-  return existsSync(beside) ? beside : fileURLToPath(new URL(`../model/${BUNDLED_MODEL_FILE}`, import.meta.url));
+  const beside = fileURLToPath(new URL('./fmnist-classify.safetensors', import.meta.url));
+  return existsSync(beside) ? beside : fileURLToPath(new URL('../model/fmnist-classify.safetensors', import.meta.url));
 }
 
 const nodeAdapter: EntryAdapter<NodeImageInput> = {
