@@ -422,9 +422,10 @@ export function invertPixels(pixels: Uint8Array): Uint8Array {
  *
  * @example
  * ```ts
- * const photo = { data: new Uint8ClampedArray(60 * 40 * 4).fill(255), width: 60, height: 40 }; // a white page
- * prepareImage(photo).empty; // true: nothing but background
- * prepareImage(photo, { invert: false, crop: false }).pixels[0]; // 0 (black padding) — row 0 is padding here
+ * const page = { data: new Uint8ClampedArray(60 * 40 * 4).fill(255), width: 60, height: 40 }; // a blank white page
+ * prepareImage(page); // { inverted: true, cropped: false, empty: true, pixels: 784 zeros }
+ * const { data, width, height } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
+ * const { pixels } = prepareImage({ data, width, height }, { invert: false }); // white strokes on a black pad
  * ```
  */
 export function prepareImage(image: RgbaImage | GrayImage, options: PrepareOptions = {}): PreparedImage {

@@ -68,7 +68,7 @@ export function setupUploadView(app: App): void {
     const mode: InvertMode = invert.value === 'auto' ? 'auto' : invert.value === 'invert';
     const prepared = prepareImage(image, { invert: mode, crop: true }); // crop to the garment, as `fmnist predict` does
     drawPixels(input, prepared.pixels);
-    note.textContent = `${name}: ${image.width}×${image.height} → 28×28 grayscale${prepared.inverted ? ', inverted' : ''}${mode === 'auto' ? ` (auto: ${prepared.inverted ? 'light background found' : 'dark background found'})` : ''}`;
+    note.textContent = `${name}: ${image.width}×${image.height} → 28×28 grayscale${prepared.cropped ? ', cropped' : ''}${prepared.inverted ? ', inverted' : ''}${mode === 'auto' ? ` (auto: ${prepared.inverted ? 'light background found' : 'dark background found'})` : ''}`;
     try {
       const p = await engine.run(toModelInput(prepared.pixels), 1);
       const names = engine.model.metadata.classNames;
