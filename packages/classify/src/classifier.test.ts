@@ -169,6 +169,10 @@ describe('model from a URL (local server)', () => {
       if (req.url === '/model.safetensors') {
         res.writeHead(200, { 'content-type': 'application/octet-stream' });
         res.end(Buffer.from(model));
+      } else if (req.url === '/huge') {
+        res.writeHead(200, { 'content-length': String(2 ** 30) });
+        res.write('x'); // the headers go out; the body never comes
+        setTimeout(() => res.destroy(), 100);
       } else if (req.url === '/page.html') {
         res.writeHead(200, { 'content-type': 'text/html' });
         res.end('<!doctype html><title>not a model</title>');
@@ -200,6 +204,11 @@ describe('model from a URL (local server)', () => {
       /could not be fetched \(fetch failed: .*ECONNREFUSED/,
     );
     await expectCode(() => createClassifier({ model: `${base}/page.html` }), 'E_MODEL', /page\.html: not an fmnist classifier model/);
+    await expectCode(
+      () => createClassifier({ model: `${base}/huge` }),
+      'E_MODEL',
+      /announces 1073741824 bytes, more than the 268435456.*not downloaded/,
+    );
   });
   it('refuses a model source of the wrong type', async () => {
     await expect(createClassifier({ model: 42 as never })).rejects.toThrow(TypeError);

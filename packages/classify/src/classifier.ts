@@ -7,7 +7,7 @@ import { IMAGE_PIXELS } from '@fmnist/data';
 import { createPredictor, type ModelConfig, type Predictor } from '@fmnist/model/core';
 import { FmnistClassifyError } from './errors';
 import { type PixelInput, readPixels } from './image-input';
-import { type ModelInfo, parseModelFile } from './model-file';
+import { MAX_MODEL_BYTES, type ModelInfo, parseModelFile } from './model-file';
 import { type InvertMode, type PreparedImage, prepareImage, toModelInput } from './preprocess';
 
 /**
@@ -144,6 +144,13 @@ export async function fetchModel(url: string, fetchOptions?: ModelFetchOptions):
     throw new FmnistClassifyError(
       'E_MODEL_FETCH',
       `${url}: the server answered HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''} for the model. Check the URL, or pass the file's bytes.`,
+    );
+  }
+  const declared = Number(response.headers.get('content-length') ?? Number.NaN);
+  if (declared > MAX_MODEL_BYTES) {
+    throw new FmnistClassifyError(
+      'E_MODEL',
+      `${url}: the server announces ${declared} bytes, more than the ${MAX_MODEL_BYTES} a model file may have; not downloaded. Check the URL.`,
     );
   }
   return new Uint8Array(await response.arrayBuffer());
