@@ -179,6 +179,18 @@ describe('prepareImage', () => {
     expect(plain.pixels[0]).toBe(250);
   });
 
+  it('takes grey bytes (one value per pixel) as well as RGBA and float grey images', () => {
+    const bytes = Uint8Array.from({ length: 784 }, (_, i) => (i * 11) % 256);
+    const fromBytes = prepareImage({ data: bytes, width: 28, height: 28 }, { invert: false, crop: false });
+    expect(Array.from(fromBytes.pixels)).toEqual(Array.from(bytes));
+    expect(prepareImage({ data: Float32Array.from(bytes), width: 28, height: 28 }, { invert: false, crop: false })).toEqual(fromBytes);
+    const rgbaOf = rgba(28, 28, (x, y) => {
+      const v = bytes[y * 28 + x] as number;
+      return [v, v, v, 255];
+    });
+    expect(prepareImage(rgbaOf, { invert: false, crop: false })).toEqual(fromBytes);
+  });
+
   it('does not auto-invert a light garment on a dark background', () => {
     const lightOnDark = rgba(84, 84, (x, y) => (x >= 21 && x < 63 && y >= 21 && y < 63 ? [240, 240, 240, 255] : [0, 0, 0, 255]));
     const auto = prepareImage(lightOnDark, { invert: 'auto', crop: false });

@@ -415,7 +415,7 @@ export function invertPixels(pixels: Uint8Array): Uint8Array {
  * flattened onto white) is above {@link AUTO_INVERT_THRESHOLD}: a light background, so a dark garment on it.
  * Cropping keeps the pixels that differ from that border colour by more than {@link DEFAULT_CONTENT_THRESHOLD}.
  *
- * @param image - RGBA pixels (bytes) or a grayscale image (floats 0–255) of any size
+ * @param image - RGBA bytes (`width × height × 4`), grey bytes (`width × height`) or a grayscale image (floats 0–255)
  * @param options - `invert` (`'auto'`), `crop` (true)
  * @returns 784 bytes and what was done
  * @throws FmnistClassifyError `E_IMAGE_SIZE` / `E_IMAGE_DATA` when the size and the data disagree
@@ -434,9 +434,15 @@ export function prepareImage(image: RgbaImage | GrayImage, options: PrepareOptio
   if (invert !== true && invert !== false && invert !== 'auto') {
     throw new TypeError(`'invert' must be true, false or 'auto', got ${JSON.stringify(invert)}.`);
   }
-  const isGray = image.data instanceof Float32Array;
-  const grayOn = (background: number): GrayImage => (isGray ? (image as GrayImage) : toGrayscale(image as RgbaImage, background));
+  // One grey channel: floats 0–255 (a GrayImage), or bytes when there is one value per pixel; else RGBA bytes.
+  const isGray = image.data instanceof Float32Array || image.data.length === image.width * image.height;
   if (isGray) checkImageSize(image.width, image.height, image.data.length, 1, 'image');
+  const grayImage: GrayImage | undefined = !isGray
+    ? undefined
+    : image.data instanceof Float32Array
+      ? (image as GrayImage)
+      : { data: Float32Array.from(image.data), width: image.width, height: image.height };
+  const grayOn = (background: number): GrayImage => grayImage ?? toGrayscale(image as RgbaImage, background);
   // The background as the picture shows it (transparency counted as white, as on a page).
   const onWhite = grayOn(255);
   const border = borderMean(onWhite);
