@@ -4,7 +4,7 @@
 // types.
 //
 // usage: node scripts/check-readme-examples.mjs [projectDir]
-//   projectDir: a project where @fmnist/*, typescript, @types/node, @tensorflow/tfjs and onnxruntime-node are installed
+//   projectDir: a project where @fmnist/*, typescript, @types/node, @tensorflow/tfjs, onnxruntime-node and sharp are installed
 //   (the pack smoke test passes its consumer project). Without it, a temp project linking the workspace's packages is
 //   made (build first) and removed afterwards.
 import { spawnSync } from 'node:child_process';
@@ -40,7 +40,10 @@ export function extractExamples(root = ROOT) {
 function linkWorkspace(dir) {
   const req = createRequire(join(ROOT, 'packages/data/package.json'));
   const reqOnnx = createRequire(join(ROOT, 'packages/onnx/package.json'));
+  const reqClassify = createRequire(join(ROOT, 'packages/classify/package.json'));
   const links = {
+    '@fmnist/classify': join(ROOT, 'packages/classify'),
+    sharp: dirname(dirname(reqClassify.resolve('sharp'))), // sharp exports no ./package.json: its folder from dist/index.cjs
     '@fmnist/data': join(ROOT, 'packages/data'),
     '@fmnist/model': join(ROOT, 'packages/model'),
     '@fmnist/onnx': join(ROOT, 'packages/onnx'),

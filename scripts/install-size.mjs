@@ -4,7 +4,8 @@
 // projects under the system temp folder (with @fmnist/data's tarball beside them, since it is not on the registry),
 // then print the node_modules size, whether a @tensorflow folder exists and the cold `import('@fmnist/model')` time,
 // beside the same time for `import('@fmnist/model/tfjs')` in a project that also installs the TensorFlow.js peers
-// (from the npm registry). Prints figures only; scripts/pack-smoke.mjs asserts the sizes.
+// (from the npm registry), and the same for `npm i @fmnist/classify` (with its bundled model). Prints figures only;
+// scripts/pack-smoke.mjs asserts the sizes.
 //
 // usage: node scripts/install-size.mjs [--keep]
 import { spawnSync } from 'node:child_process';
@@ -16,10 +17,12 @@ import { fileURLToPath } from 'node:url';
 import {
   coldImportMs,
   consumerEnv,
+  formatClassifyInstall,
   formatLeanInstalls,
   installInto,
   leanInstallProblems,
   MAX_INSTALL_MB,
+  measureClassifyInstall,
   measureLeanInstalls,
   NO_TFJS_SCRIPT,
 } from './lib/install-size.mjs';
@@ -28,6 +31,7 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const PACKAGES = [
   { name: '@fmnist/data', dir: 'packages/data' },
   { name: '@fmnist/model', dir: 'packages/model' },
+  { name: '@fmnist/classify', dir: 'packages/classify' },
   { name: '@fmnist/onnx', dir: 'packages/onnx' },
 ];
 const keep = process.argv.includes('--keep');
@@ -52,7 +56,7 @@ try {
   const tfjsVersion = createRequire(join(ROOT, 'packages/model/package.json'))('@tensorflow/tfjs/package.json').version;
   const withTfjs = installInto(
     tfjsDir,
-    packed.filter((p) => p.name !== '@fmnist/onnx').map((p) => p.file),
+    packed.filter((p) => p.name === '@fmnist/data' || p.name === '@fmnist/model').map((p) => p.file),
     [`@tensorflow/tfjs@${tfjsVersion}`, `@tensorflow/tfjs-backend-wasm@${tfjsVersion}`],
   );
   const tfjsMs = coldImportMs(tfjsDir, '@fmnist/model/tfjs');
@@ -64,7 +68,13 @@ try {
   writeFileSync(join(lean.model.dir, 'no-tfjs.mjs'), NO_TFJS_SCRIPT);
   const r = spawnSync(process.execPath, ['no-tfjs.mjs'], { cwd: lean.model.dir, env: consumerEnv(), encoding: 'utf8' });
   console.log(r.status === 0 ? r.stdout.trim() : `no-TensorFlow.js check failed:\n${r.stdout}${r.stderr}`);
-  const problems = [...leanInstallProblems('npm i @fmnist/model', lean.model), ...leanInstallProblems('npm i @fmnist/onnx', lean.onnx)];
+  const classify = measureClassifyInstall(packed, work);
+  console.log(formatClassifyInstall(classify));
+  const problems = [
+    ...leanInstallProblems('npm i @fmnist/model', lean.model),
+    ...leanInstallProblems('npm i @fmnist/onnx', lean.onnx),
+    ...leanInstallProblems('npm i @fmnist/classify', classify),
+  ];
   console.log(
     problems.length ? `over target:\n${problems.join('\n')}` : `targets: ≤ ${MAX_INSTALL_MB} MB and no @tensorflow folder, both met`,
   );

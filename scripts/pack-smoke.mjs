@@ -12,11 +12,14 @@
 //    moduleResolution node16 (ESM + CJS), bundler and a CommonJS project, and every README example
 //    (scripts/check-readme-examples.mjs); run the installed `fmnist --help`,
 //    `fmnist --version`, `fmnist data` and `fmnist-data`; bundle a browser consumer of @fmnist/data and @fmnist/onnx
-//    with esbuild (platform: browser) and fail on any Node built-in (or TensorFlow.js) in it.
+//    with esbuild (platform: browser) and fail on any Node built-in (or TensorFlow.js) in it; run @fmnist/classify's
+//    bundled model on real test images and on photo-like PNGs (a test image enlarged onto a white page, through crop
+//    and auto-invert), and `fmnist predict` with it, results on stdout.
 // 4. lean installs (scripts/lib/install-size.mjs): `npm i @fmnist/model` and `npm i @fmnist/onnx` each in its own fresh
 //    project stay ≤ 10 MB with no @tensorflow folder (asserted; the cold import time is printed, not asserted), the
 //    kernels engine runs there and a TensorFlow.js backend fails with E_BACKEND_UNAVAILABLE; `@fmnist/model/tfjs`
-//    runs in the full project, where the CLI brings TensorFlow.js.
+//    runs in the full project, where the CLI brings TensorFlow.js; `npm i @fmnist/classify` likewise (size printed and
+//    ≤ 10 MB, no @tensorflow, sharp not installed: it is an optional peer).
 //
 // usage: node scripts/pack-smoke.mjs [--keep]   (build first: `pnpm test:pack` does both; --keep leaves the temp project)
 // The dataset is found as @fmnist/data finds it (FMNIST_DATA_DIR, the cache, /usr/share/datasets/fashion-mnist):
@@ -31,9 +34,11 @@ import { checkReadmeExamples } from './check-readme-examples.mjs';
 import { createChecks } from './lib/checks.mjs';
 import {
   coldImportMs,
+  formatClassifyInstall,
   formatLeanInstalls,
   leanInstallProblems,
   MAX_INSTALL_MB,
+  measureClassifyInstall,
   measureLeanInstalls,
   NO_TFJS_SCRIPT,
 } from './lib/install-size.mjs';
@@ -44,6 +49,7 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const PACKAGES = [
   { name: '@fmnist/data', dir: 'packages/data' },
   { name: '@fmnist/model', dir: 'packages/model' },
+  { name: '@fmnist/classify', dir: 'packages/classify' },
   { name: '@fmnist/onnx', dir: 'packages/onnx' },
   { name: '@fmnist/cli', dir: 'apps/cli' },
 ];
@@ -244,6 +250,46 @@ for (let i = 0; i < 4; i++) {
 }
 console.log(\`test split: \${test.count} images from \${source} (\${location}); trained 1 epoch on 1,024 images with \${history.backend} × \${history.threads}, loss \${history.loss[0].toFixed(3)}; ONNX \${bytes.length} bytes, int8 from checkpoint \${readFileSync(path).length} bytes, onnxruntime-node ran it\`);
 `,
+    // @fmnist/classify: the bundled model on real test images (its recorded accuracy on a slice) and on photo-like PNGs
+    // (a test image enlarged 10× onto a 600×400 white page, encoded with sharp, which the CLI brings) through crop and
+    // auto-invert; the browser entry's preprocessing and hostile inputs.
+    'classify.mjs': `import assert from 'node:assert/strict';
+import { getImage, loadFashionMnist } from '@fmnist/data';
+import { createClassifier, FmnistClassifyError } from '@fmnist/classify';
+import * as browser from '@fmnist/classify/browser';
+import sharp from 'sharp';
+
+const { test } = await loadFashionMnist({ splits: ['test'], download: false });
+const classifier = await createClassifier();
+assert.ok(classifier.info.accuracy >= 0.9, \`recorded accuracy \${classifier.info.accuracy}\`);
+const n = 1000;
+const ranked = await classifier.classifyPixels(test.images.subarray(0, n * 784), { topK: 1 });
+const correct = ranked.filter((r, i) => r[0].index === test.labels[i]).length;
+assert.ok(correct / n >= 0.88, \`\${correct} / \${n} of the first test images\`);
+const first = await classifier.classify({ data: getImage(test, 0), width: 28, height: 28 }, { topK: 3 });
+assert.equal(first[0].label, 'Ankle boot');
+assert.equal(first.length, 3);
+
+const photos = [];
+for (const i of [0, 1, 2, 3, 4, 5, 6, 7]) {
+  const garment = await sharp(Buffer.from(getImage(test, i).map((v) => 255 - v)), { raw: { width: 28, height: 28, channels: 1 } })
+    .resize(280, 280, { kernel: 'lanczos3' }).png().toBuffer();
+  const png = await sharp({ create: { width: 600, height: 400, channels: 3, background: '#ffffff' } })
+    .composite([{ input: garment, left: 160, top: 60 }]).png().toBuffer();
+  photos.push({ png, label: test.labels[i] });
+}
+const results = await classifier.classify(photos.map((p) => p.png), { topK: 1 });
+const right = results.filter((r, k) => r[0].index === photos[k].label).length;
+assert.ok(right >= 7, \`photo-like pictures: \${right} / \${photos.length} right\`);
+const prepared = await classifier.prepare(photos[0].png);
+assert.ok(prepared.cropped && prepared.inverted, 'cropped and inverted');
+
+await assert.rejects(classifier.classify({ data: new Uint8Array(5), width: 28, height: 28 }), (e) => e instanceof FmnistClassifyError && e.code === 'E_IMAGE_DATA');
+await assert.rejects(classifier.classify(new TextEncoder().encode('not an image')), (e) => e.code === 'E_IMAGE_DECODE');
+assert.equal(browser.prepareImage({ data: getImage(test, 0), width: 28, height: 28 }, { crop: false }).pixels.length, 784);
+classifier.dispose();
+console.log(\`bundled model (\${classifier.info.preset}, recorded \${(classifier.info.accuracy * 100).toFixed(2)} %): \${correct} / \${n} of the first test images; photo-like PNGs (600×400, crop + auto-invert): \${right} / \${photos.length}\`);
+`,
     // CJS: require() every entry, load the real data, export a model.
     'cjs.cjs': `const assert = require('node:assert/strict');
 const data = require('@fmnist/data');
@@ -252,9 +298,11 @@ const model = require('@fmnist/model');
 const core = require('@fmnist/model/core');
 const onnx = require('@fmnist/onnx');
 const browserOnnx = require('@fmnist/onnx/browser');
+const classify = require('@fmnist/classify');
+const classifyNode = require('@fmnist/classify/node');
 
 (async () => {
-  for (const [name, fn] of Object.entries({ 'data.loadFashionMnist': data.loadFashionMnist, 'data/browser.loadFashionMnist': browserData.loadFashionMnist, 'model.train': model.train, 'core.createModel': core.createModel, 'onnx.exportOnnxFile': onnx.exportOnnxFile, 'onnx/browser.exportOnnx': browserOnnx.exportOnnx }))
+  for (const [name, fn] of Object.entries({ 'data.loadFashionMnist': data.loadFashionMnist, 'data/browser.loadFashionMnist': browserData.loadFashionMnist, 'model.train': model.train, 'core.createModel': core.createModel, 'onnx.exportOnnxFile': onnx.exportOnnxFile, 'onnx/browser.exportOnnx': browserOnnx.exportOnnx, 'classify.createClassifier': classify.createClassifier, 'classify/node.readImage': classifyNode.readImage }))
     assert.equal(typeof fn, 'function', name);
   const { test, source } = await data.loadFashionMnist({ download: false });
   assert.equal(test.count, 10000);
@@ -334,7 +382,8 @@ assert.ok(diff <= 1e-5, \`ORT vs kernels logits differ by \${diff}\`);
 console.log(\`splits ['test']: requests per file (train images, train labels, test images, test labels) 0 0 1 1 in Node and the browser entry; toTfDataset: \${shapes.join(', ')}; toModelInput → ORT [4, 10], max |logit diff| vs kernels \${diff.toExponential(1)}\`);
 `,
     // TypeScript consumers. The @ts-expect-error lines fail the check if the types silently degrade to \`any\`.
-    'ts/esm.mts': `import { CLASS_NAMES, type FashionMnistSplit, loadFashionMnist } from '@fmnist/data';
+    'ts/esm.mts': `import { type Classification, createClassifier, readImage } from '@fmnist/classify/node';
+import { CLASS_NAMES, type FashionMnistSplit, loadFashionMnist } from '@fmnist/data';
 import { loadFashionMnist as loadFromUrls } from '@fmnist/data/browser';
 import { createModel, type FmnistModel, type History, train } from '@fmnist/model';
 import { PRESETS } from '@fmnist/model/core';
@@ -350,7 +399,12 @@ const history: History = await train({ model, data: { train: test }, epochs: 1 }
 const meta: OnnxMetadata = readOnnxMetadata(exportOnnx(model, { history, quantize: 'int8' }));
 // @ts-expect-error not a quantization
 exportOnnx(model, { quantize: 'int4' });
-export { CLASS_NAMES, PRESETS, count, exportOnnxFile, loadFromUrls, meta, source, wrong };
+const classifier = await createClassifier();
+const top: Classification[] = await classifier.classify('shoe.png', { topK: 3, invert: 'auto', crop: true });
+const batch: Classification[][] = await classifier.classify([new Uint8Array(8), { data: new Uint8Array(784), width: 28, height: 28 }]);
+// @ts-expect-error invert is a boolean or 'auto'
+await classifier.classify('shoe.png', { invert: 'yes' });
+export { CLASS_NAMES, PRESETS, batch, count, exportOnnxFile, loadFromUrls, meta, readImage, source, top, wrong };
 `,
     // The explicit subpaths and the adapters' types, in each of the three setups (node16 ESM, node16 CommonJS, bundler).
     'ts/subpaths.mts': SUBPATHS_TS,
@@ -375,7 +429,8 @@ export { CLASS_NAMES, PRESETS, count, exportOnnxFile, loadFromUrls, meta, source
       null,
       2,
     )}\n`,
-    'ts/cjs.cts': `import { loadFashionMnist } from '@fmnist/data';
+    'ts/cjs.cts': `import { createClassifier } from '@fmnist/classify';
+import { loadFashionMnist } from '@fmnist/data';
 import { createModel } from '@fmnist/model';
 import { exportOnnx } from '@fmnist/onnx';
 
@@ -383,10 +438,12 @@ export async function main(): Promise<number> {
   const { test } = await loadFashionMnist({ download: false });
   // @ts-expect-error labels is a typed array, not a string
   const wrong: string = test.labels;
-  return exportOnnx(createModel('patch-mlp')).length + test.count + wrong.length;
+  const [best] = await (await createClassifier()).classify({ data: new Uint8Array(784), width: 28, height: 28 }, { topK: 1 });
+  return exportOnnx(createModel('patch-mlp')).length + test.count + wrong.length + (best?.score ?? 0);
 }
 `,
-    'ts/bundler.ts': `import { CLASS_NAMES, loadFashionMnist } from '@fmnist/data';
+    'ts/bundler.ts': `import { type Classification, createClassifier, type FmnistClassifyErrorCode } from '@fmnist/classify';
+import { CLASS_NAMES, loadFashionMnist } from '@fmnist/data';
 import { createModel, PRESETS } from '@fmnist/model/core';
 import { exportOnnx, readOnnxMetadata } from '@fmnist/onnx';
 
@@ -395,7 +452,11 @@ export async function main(): Promise<string> {
   const bytes: Uint8Array = exportOnnx(createModel('patch-mlp'), { quantize: 'fp16' });
   // @ts-expect-error preset names are checked
   createModel('no-such-preset');
-  return \`\${CLASS_NAMES[test.labels[0] ?? 0]} \${readOnnxMetadata(bytes).preset} \${Object.keys(PRESETS).length}\`;
+  const top: Classification[] = await (await createClassifier()).classify(new OffscreenCanvas(28, 28), { topK: 3 });
+  const code: FmnistClassifyErrorCode = 'E_IMAGE_DATA';
+  // @ts-expect-error topK is a number
+  await (await createClassifier()).classify(new OffscreenCanvas(28, 28), { topK: '3' });
+  return top.length + code + \`\${CLASS_NAMES[test.labels[0] ?? 0]} \${readOnnxMetadata(bytes).preset} \${Object.keys(PRESETS).length}\`;
 }
 `,
     'ts/tsconfig.node16.json': `${JSON.stringify(
@@ -433,7 +494,8 @@ export async function main(): Promise<string> {
       2,
     )}\n`,
     // Browser consumer: the default entries under the browser conditions, bundled by esbuild.
-    'browser/entry.mjs': `import { batches, CLASS_NAMES, loadFashionMnist, normalize, patchify } from '@fmnist/data';
+    'browser/entry.mjs': `import { createClassifier, prepareImage } from '@fmnist/classify';
+import { batches, CLASS_NAMES, loadFashionMnist, normalize, patchify } from '@fmnist/data';
 import { exportOnnx, readOnnxMetadata, readOnnxWeights } from '@fmnist/onnx';
 import { createModel, createPredictor } from '@fmnist/model/core';
 
@@ -442,7 +504,9 @@ export async function main(baseUrl) {
   const bytes = exportOnnx(createModel('patch-mlp'), { quantize: 'int8' });
   const predictor = await createPredictor(readOnnxWeights(bytes));
   const logits = predictor.predict(normalize(test.images.subarray(0, 784)), 1);
-  return { meta: readOnnxMetadata(bytes), first: CLASS_NAMES[test.labels[0]], logits, batches, patchify };
+  const classifier = await createClassifier({ model: new URL('./fmnist-classify.safetensors', baseUrl) });
+  const top = await classifier.classify(new OffscreenCanvas(28, 28), { topK: 3 });
+  return { meta: readOnnxMetadata(bytes), first: CLASS_NAMES[test.labels[0]], logits, batches, patchify, prepareImage, top };
 }
 `,
     'browser/bundle.mjs': `import { builtinModules, createRequire } from 'node:module';
@@ -491,6 +555,10 @@ console.log(\`\${Object.keys(inputs).length} modules from \${[...fromPkgs].sort(
   );
   await check('CJS: require() every entry of @fmnist/data, /model, /onnx; load the real test split', () => node(['cjs.cjs']).stdout.trim());
   await check(
+    '@fmnist/classify: the bundled model on real test images and on photo-like PNGs (600×400 white page; crop + auto-invert), hostile inputs',
+    () => node(['classify.mjs']).stdout.trim(),
+  );
+  await check(
     "splits ['test'] through Node and the browser entry against a counting local server; toTfDataset; toModelInput in onnxruntime-node",
     () => node(['splits-adapters.mjs']).stdout.trim(),
   );
@@ -537,6 +605,12 @@ console.log(\`\${Object.keys(inputs).length} modules from \${[...fromPkgs].sort(
       throw new Error(`'fmnist data --json' counts: ${json.train.count}/${json.test.count}`);
     return human.output.trim().split('\n')[0];
   });
+  await check('installed `fmnist predict --test-index 0` (bundled model): the result on stdout, notes on stderr', () => {
+    const r = run(bin('fmnist'), ['predict', '--test-index', '0'], { cwd: app });
+    if (!/^test #0: Ankle boot \d/.test(r.stdout)) throw new Error(`unexpected stdout:\n${r.stdout}\nstderr:\n${r.stderr}`);
+    if (!/bundled model/.test(r.stderr)) throw new Error(`no model note on stderr:\n${r.stderr}`);
+    return r.stdout.trim();
+  });
   await check('installed `fmnist-data --no-download --json` (the bin of @fmnist/data)', () => {
     const json = JSON.parse(run(bin('fmnist-data'), ['--no-download', '--json'], { cwd: app }).stdout);
     if (!json.source || !Array.isArray(json.files) || json.files.length !== 4)
@@ -544,7 +618,7 @@ console.log(\`\${Object.keys(inputs).length} modules from \${[...fromPkgs].sort(
     return `source ${json.source}: ${json.location}`;
   });
   await check(
-    'browser bundle of @fmnist/data + @fmnist/onnx + @fmnist/model/core incl. createPredictor (esbuild, platform browser): no Node built-ins',
+    'browser bundle of @fmnist/data + @fmnist/onnx + @fmnist/model/core incl. createPredictor + @fmnist/classify (esbuild, platform browser): no Node built-ins',
     () => node(['browser/bundle.mjs']).stdout.trim(),
   );
 
@@ -586,6 +660,16 @@ async function leanInstallChecks() {
       },
     );
   }
+  await check(
+    `npm i @fmnist/classify (with @fmnist/data, @fmnist/model) in a fresh project: ≤ ${MAX_INSTALL_MB} MB, no @tensorflow, no sharp`,
+    () => {
+      const c = measureClassifyInstall(packed, work);
+      const problems = leanInstallProblems('npm i @fmnist/classify', c);
+      if (c.sharp) problems.push('npm i @fmnist/classify installed sharp; it must stay an optional peer');
+      if (problems.length) throw new Error(`${problems.join('\n')}\n${formatClassifyInstall(c)}`);
+      return formatClassifyInstall(c);
+    },
+  );
   await check("with TensorFlow.js installed (the CLI depends on it): @fmnist/model/tfjs loads, backend 'cpu' runs", () => {
     writeFiles(app, {
       'tfjs.mjs': `import assert from 'node:assert/strict';

@@ -107,6 +107,35 @@ export function measureLeanInstalls(packed, work) {
   return { model: { ...model, dir: modelDir, importMs: coldImportMs(modelDir, '@fmnist/model') }, onnx: { ...onnx, dir: onnxDir } };
 }
 
+/**
+ * Installs `@fmnist/classify` on its own (with the `@fmnist/data` and `@fmnist/model` tarballs it depends on) and
+ * measures it: node_modules size, no @tensorflow, whether the optional peer sharp was left out, the cold import time.
+ *
+ * @param {{ name: string, file: string }[]} packed - the tarballs, at least data, model and classify
+ * @param {string} work - a temp folder to create the project in
+ */
+export function measureClassifyInstall(packed, work) {
+  const file = (name) => {
+    const p = packed.find((x) => x.name === name);
+    if (!p) throw new Error(`no tarball for ${name}`);
+    return p.file;
+  };
+  const dir = join(work, 'lean-classify');
+  const install = installInto(dir, [file('@fmnist/data'), file('@fmnist/model'), file('@fmnist/classify')]);
+  return {
+    ...install,
+    dir,
+    sharp: existsSync(join(dir, 'node_modules', 'sharp')),
+    packageKb: directoryBytes(join(dir, 'node_modules', '@fmnist', 'classify')) / 1e3,
+    importMs: coldImportMs(dir, '@fmnist/classify'),
+  };
+}
+
+/** One line about {@link measureClassifyInstall}'s result. */
+export function formatClassifyInstall(c) {
+  return `npm i @fmnist/classify: ${c.megabytes.toFixed(2)} MB node_modules (${c.packages} packages; @fmnist/classify itself ${c.packageKb.toFixed(0)} kB with its model), ${c.tensorflow.length ? `@tensorflow: ${c.tensorflow.join(', ')}` : 'no @tensorflow'}, ${c.sharp ? 'sharp installed' : 'no sharp (optional peer)'}; cold import('@fmnist/classify') ${c.importMs.toFixed(0)} ms`;
+}
+
 /** Problems with a lean install: over {@link MAX_INSTALL_MB}, or any @tensorflow package in it. */
 export function leanInstallProblems(label, install) {
   const problems = [];

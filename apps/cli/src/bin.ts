@@ -58,7 +58,7 @@ function createProgram(): Command {
       examples([
         ['fmnist train', 'train the default preset; report + model.onnx in runs/'],
         ['fmnist eval runs/NAME/model.onnx', 'accuracy, per-class accuracy, confusion matrix'],
-        ['fmnist predict runs/NAME/model.onnx shoe.jpg', 'classify your own photo'],
+        ['fmnist predict shoe.jpg', 'classify your own photo with the bundled model'],
         ['fmnist <command> --help', 'options and examples of a command'],
       ]),
     );
@@ -204,27 +204,33 @@ function createProgram(): Command {
 
   program
     .command('predict')
-    .summary('classify images (or test images) with an ONNX model')
+    .summary('classify images (or test images) with the bundled model or an ONNX model')
     .description(
-      'Classify images with an ONNX model: class and top-3 probabilities. Any size or colour is converted as the model expects (grayscale, 28×28, light-on-dark).',
+      'Classify images: class and top-3 probabilities, on stdout. Without a model argument the trained model bundled with @fmnist/classify is used; ' +
+        'the first argument is the model when it is a .onnx file or a directory (a run directory holding model.onnx). ' +
+        'Any size or colour is converted as the model expects: grayscale, cropped to the garment, 28×28, light-on-dark (inverted when the border is light).',
     )
-    .argument('<model>', 'a .onnx file (or a run directory holding model.onnx)')
-    .argument('[images...]', 'PNG, JPEG, WebP, GIF or TIFF files')
+    .argument('[model]', 'a .onnx file or a run directory holding model.onnx (optional: else the first image)')
+    .argument('[images...]', 'PNG, JPEG, WebP, GIF, TIFF or AVIF files')
     .option('--test-index <n>', 'classify test-set image N (repeat the flag for several)', (v, prev: number[] | undefined) => [
       ...(prev ?? []),
       testIndexOption(v),
     ])
-    .option('--invert', 'invert the images: use for dark objects on a light background (photos, product shots)')
-    .option('--auto-invert', 'invert when the border is lighter than the centre')
+    .option('--invert', 'always invert the images (a dark object on a light background); default: when the border is light')
+    .option('--no-invert', 'never invert the images')
+    .option('--auto-invert', 'invert when the border is light (the default; kept for scripts)')
+    .option('--no-crop', 'fit the whole picture into 28×28 instead of cropping to the garment first')
     .option('--top <k>', 'how many classes to list', positiveInt, 3)
     .option('--show', 'print each image as the model sees it (28×28) in the terminal')
     .option('--dir <dir>', 'folder holding the four Fashion-MNIST files (for --test-index)')
-    .option('--json', 'print one JSON document on stdout')
+    .option('--json', 'print one JSON document on stdout (the human-readable lines go to stderr)')
     .addHelpText(
       'after',
       examples([
-        ['fmnist predict runs/NAME/model.onnx --test-index 0', 'the first test image (an ankle boot)'],
-        ['fmnist predict model.onnx photo.jpg --invert', 'a photo of a dark item on a white table'],
+        ['fmnist predict shoe.jpg', 'a photo, with the bundled model (no training needed)'],
+        ['fmnist predict shoe.jpg > result.txt', 'the result is on stdout'],
+        ['fmnist predict --test-index 0', 'the first test image (an ankle boot)'],
+        ['fmnist predict runs/NAME/model.onnx photo.jpg', 'with your own trained model'],
         ['fmnist predict model.onnx a.png b.png --json', 'machine-readable'],
       ]),
     )

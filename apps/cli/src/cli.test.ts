@@ -402,7 +402,8 @@ describe('train → eval → predict', () => {
     // --invert applies to every image: the exact one is inverted too, so predict it again on its own
     expect(b.label).toBe(test.labels[k]);
     expect(a.converted).toContain('inverted');
-    const e = await fmnist('predict', join(run, 'model.onnx'), exact, '--json');
+    // --no-crop: the stored 28×28 image exactly as --test-index feeds it (cropping would refit it).
+    const e = await fmnist('predict', join(run, 'model.onnx'), exact, '--no-crop', '--json');
     const onlyExact = JSON.parse(e.stdout).predictions[0];
     expect(onlyExact.label).toBe(test.labels[k]);
     expect(onlyExact.probability).toBeCloseTo(preds[k]!.probability, 5);

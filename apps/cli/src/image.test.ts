@@ -1,9 +1,10 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { borderMean } from '@fmnist/classify';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { borderMean, loadImageAs28, sniffImageFormat } from './image';
+import { loadImageAs28 } from './image';
 import { terminalArt } from './render';
 
 let dir: string;
@@ -35,9 +36,9 @@ describe('loadImageAs28', () => {
   it('converts any size and colour to 28×28 grayscale, keeping the aspect ratio', async () => {
     const file = join(dir, 'photo.jpg');
     await darkOnLight(file);
-    const plain = await loadImageAs28(file);
+    const plain = await loadImageAs28(file, { invert: false, crop: false });
     expect(plain.pixels).toHaveLength(784);
-    expect(plain).toMatchObject({ width: 200, height: 100, format: 'jpeg', inverted: false });
+    expect(plain).toMatchObject({ width: 200, height: 100, format: 'jpeg', inverted: false, cropped: false });
     // letterboxed: the top rows are the black padding, the picture's white background fills the middle band
     expect(plain.pixels[0]).toBe(0);
     expect(plain.pixels[14 * 28 + 1]).toBeGreaterThan(200);
@@ -45,13 +46,22 @@ describe('loadImageAs28', () => {
   });
   it('--invert makes a dark object on a light background light on dark, like Fashion-MNIST', async () => {
     const file = join(dir, 'photo.jpg');
-    const inv = await loadImageAs28(file, { invert: true });
+    const inv = await loadImageAs28(file, { invert: true, crop: false });
     expect(inv.inverted).toBe(true);
-    expect(borderMean(inv.pixels)).toBeLessThan(20);
+    expect(borderMean({ data: Float32Array.from(inv.pixels), width: 28, height: 28 })).toBeLessThan(20);
     expect(inv.pixels[14 * 28 + 14]).toBeGreaterThan(150);
-    const auto = await loadImageAs28(file, { autoInvert: true });
+    const auto = await loadImageAs28(file, { invert: 'auto', crop: false });
     expect(auto.inverted).toBe(true);
     expect(Array.from(auto.pixels)).toEqual(Array.from(inv.pixels));
+  });
+  it('by default inverts automatically and crops to the garment (the shared @fmnist/classify preprocessing)', async () => {
+    const file = join(dir, 'photo.jpg');
+    const out = await loadImageAs28(file);
+    expect(out).toMatchObject({ inverted: true, cropped: true });
+    // The 60×40 object fills the width after cropping: the left and right edges of the middle row are the object.
+    expect(out.pixels[14 * 28 + 0]).toBeGreaterThan(150);
+    expect(out.pixels[14 * 28 + 27]).toBeGreaterThan(150);
+    expect(out.pixels[0]).toBe(0); // padding above, black
   });
   it('names a missing or non-image file', async () => {
     await expect(loadImageAs28(join(dir, 'nope.png'))).rejects.toThrow(/nope\.png: no such file or directory \(ENOENT\)/);
@@ -63,7 +73,10 @@ describe('loadImageAs28', () => {
     await import('node:fs/promises').then((fs) =>
       fs.writeFile(bad, Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.from('not an image')])),
     );
-    await expect(loadImageAs28(bad)).rejects.toThrow(/bad\.png: cannot decode it as an image \(/);
+    await expect(loadImageAs28(bad)).rejects.toMatchObject({
+      code: 'E_IMAGE_DECODE',
+      message: expect.stringMatching(/bad\.png: cannot decode it as an image \(/),
+    });
   });
   it('states the pixel limit for a huge PNG, before decoding it', async () => {
     const { crc32, deflateSync } = await import('node:zlib');
@@ -87,9 +100,12 @@ describe('loadImageAs28', () => {
     ]);
     const huge = join(dir, 'huge.png');
     await import('node:fs/promises').then((fs) => fs.writeFile(huge, png));
-    await expect(loadImageAs28(huge)).rejects.toThrow(
-      /huge\.png: 20000 × 20000 pixels \(400 megapixels\) is more than the 268 megapixels \(16,383 × 16,383\) fmnist decodes\. Scale it down first/,
-    );
+    await expect(loadImageAs28(huge)).rejects.toMatchObject({
+      code: 'E_IMAGE_SIZE',
+      message: expect.stringMatching(
+        /huge\.png: 20000 × 20000 pixels \(400 megapixels\) is more than the 268 megapixels \(16,383 × 16,383\) decoded\. Scale it down first/,
+      ),
+    });
   });
 });
 
@@ -107,7 +123,11 @@ describe('only raster images reach the decoder', () => {
   const refused = async (name: string, content: string | Uint8Array, message: RegExp) => {
     const file = join(dir, name);
     await writeFile(file, content);
-    await expect(loadImageAs28(file)).rejects.toMatchObject({ name: 'ExitError', code: 1, message: expect.stringMatching(message) });
+    await expect(loadImageAs28(file)).rejects.toMatchObject({
+      name: 'FmnistClassifyError',
+      code: 'E_IMAGE_DECODE',
+      message: expect.stringMatching(message),
+    });
   };
   it('refuses an SVG that pulls in a local file', async () => {
     const svg =
@@ -124,22 +144,24 @@ describe('only raster images reach the decoder', () => {
     await refused(
       'd.pdf',
       '%PDF-1.4\n',
-      /not an image fmnist reads \(its first bytes are not those of a PNG, JPEG, WebP, GIF, TIFF or AVIF file\)/,
+      /d\.pdf: not an image \(its first bytes are not those of a PNG, JPEG, WebP, GIF, TIFF or AVIF file\)/,
     );
-    await refused('e.ppm', 'P6\n28 28\n255\n', /not an image fmnist reads/);
-    await refused('f.txt', 'hello', /not an image fmnist reads/);
+    await refused('e.ppm', 'P6\n28 28\n255\n', /not an image \(/);
+    await refused('f.txt', 'hello', /not an image \(/);
   });
-  it('recognises the raster formats by their magic bytes', async () => {
+  it('reads every raster format it recognises', async () => {
     const px = Buffer.alloc(16 * 16 * 3, 200);
     const img = () => sharp(px, { raw: { width: 16, height: 16, channels: 3 } });
-    expect(sniffImageFormat(await img().png().toBuffer())).toBe('PNG');
-    expect(sniffImageFormat(await img().jpeg().toBuffer())).toBe('JPEG');
-    expect(sniffImageFormat(await img().webp().toBuffer())).toBe('WebP');
-    expect(sniffImageFormat(await img().gif().toBuffer())).toBe('GIF');
-    expect(sniffImageFormat(await img().tiff().toBuffer())).toBe('TIFF');
-    expect(sniffImageFormat(new TextEncoder().encode('<svg/>'))).toBeNull();
-    const file = join(dir, 'ok.webp');
-    await img().webp().toFile(file);
-    expect((await loadImageAs28(file)).format).toBe('webp');
+    for (const [ext, encode] of [
+      ['png', () => img().png()],
+      ['jpeg', () => img().jpeg()],
+      ['webp', () => img().webp()],
+      ['gif', () => img().gif()],
+      ['tiff', () => img().tiff()],
+    ] as const) {
+      const file = join(dir, `ok.${ext}`);
+      await encode().toFile(file);
+      expect((await loadImageAs28(file)).format).toBe(ext);
+    }
   });
 });

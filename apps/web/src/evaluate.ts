@@ -1,7 +1,8 @@
 /** Running a model over many test images in batches, reusing one input buffer. DOM-free (the engine is an interface). */
+
+import { toModelInput } from '@fmnist/classify';
 import { IMAGE_PIXELS } from '@fmnist/data';
 import { argmaxRows } from './metrics';
-import { toModelInput } from './preprocess';
 
 /**
  * Images per run when evaluating, unless the engine prefers another size: large enough to amortise the call, small

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { toModelInput } from '@fmnist/classify';
 import { type FashionMnistSplit, loadFashionMnist } from '@fmnist/data';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Engine } from './engine';
@@ -7,7 +8,6 @@ import { createKernelsEngine, type KernelsPort } from './kernels-engine';
 import { createKernelsHandler, type KernelsRequest, MIN_SHARD, splitShards } from './kernels-protocol';
 import { argmaxRows, scorePredictions } from './metrics';
 import { inspectModel, ModelLoadError } from './model-info';
-import { toModelInput } from './preprocess';
 import { rewriteOnnx } from './test-helpers';
 
 const DEFAULT = new Uint8Array(readFileSync(new URL('../public/models/default.onnx', import.meta.url)));

@@ -2,11 +2,11 @@
  * Entry point: detects what the browser offers, loads the default model, wires the views. Everything runs in the page.
  */
 import './style.css';
+import { toModelInput } from '@fmnist/classify';
 import { App } from './app';
 import { describeEngine, detectCapabilities, type ProviderChoice } from './engine';
 import { predictAll } from './evaluate';
 import { formatPercent } from './model-info';
-import { toModelInput } from './preprocess';
 import { byId } from './ui/dom';
 import { setupTabs } from './ui/tabs';
 import { setupDrawView } from './views/draw';

@@ -54,7 +54,14 @@ export { FmnistModelError, type FmnistModelErrorCode } from './errors';
 export { checkParams, cloneParams, createModel, type FmnistModel, initParams, modelFromParams } from './model';
 export type { OptimizerOptions, OptimizerRecord } from './optimizer';
 export { createPredictor, type Predictor, type PredictorOptions } from './predictor';
-export { decodeSafetensors, encodeSafetensors, SAFETENSORS_HEADER_SCHEMA, type SafeTensor } from './safetensors';
+export {
+  decodeSafetensors,
+  type EncodeSafetensorsOptions,
+  encodeSafetensors,
+  SAFETENSORS_HEADER_SCHEMA,
+  type SafeTensor,
+  type SafetensorsDtype,
+} from './safetensors';
 export {
   checkSchema,
   describeSchema,

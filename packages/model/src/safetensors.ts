@@ -2,8 +2,9 @@
  * The safetensors format (https://huggingface.co/docs/safetensors): an 8-byte little-endian header length, a JSON header
  * `{ name: { dtype, shape, data_offsets }, __metadata__: { … } }`, then the raw little-endian tensor bytes.
  *
- * Written by hand: there is no maintained safetensors package on npm, and the format is a few lines of code. Only
- * `F32` tensors are read and written (all this project stores).
+ * Written by hand: there is no maintained safetensors package on npm, and the format is a few lines of code. `F32`
+ * (checkpoints) and `F16` (compact inference weights, e.g. `@fmnist/classify`'s bundled model) tensors are read, both
+ * widened to float32; writing is `F32` unless `{ dtype: 'F16' }` is asked for.
  */
 import { FmnistModelError } from './errors';
 import { checkSchema, formatViolation, type Schema, s, showValue } from './schema';
@@ -14,14 +15,14 @@ const MAX_TENSORS = 10_000;
 
 /** One tensor entry of the header. */
 const TENSOR_ENTRY: Schema = s.obj({
-  dtype: s.str({ values: ['F32'], maxLength: 16 }),
+  dtype: s.str({ values: ['F32', 'F16'], maxLength: 16 }),
   shape: s.arr(s.int(0, 2 ** 31), 0, MAX_DIMS),
   data_offsets: s.arr(s.int(0, Number.MAX_SAFE_INTEGER), 2, 2, {
     refine: ([begin, end]: [number, number]) => (end < begin ? `must not end (${end}) before it begins (${begin})` : undefined),
   }),
 });
 
-/** The schema of a safetensors header (only F32 tensors; string metadata). Checked by {@link decodeSafetensors}. @internal */
+/** The schema of a safetensors header (F32 or F16 tensors; string metadata). Checked by {@link decodeSafetensors}. @internal */
 export const SAFETENSORS_HEADER_SCHEMA: Schema = s.record(s.any({ nullable: true }), MAX_TENSORS + 1, {
   refine: (header: Record<string, unknown>) => {
     for (const [key, value] of Object.entries(header)) {
@@ -43,26 +44,97 @@ export interface SafeTensor {
   data: Float32Array;
 }
 
+/** Tensor element types {@link encodeSafetensors} writes and {@link decodeSafetensors} reads. */
+export type SafetensorsDtype = 'F32' | 'F16';
+
+/** Options of {@link encodeSafetensors}. */
+export interface EncodeSafetensorsOptions {
+  /**
+   * Element type of every tensor: `F32`, or `F16` (IEEE half precision, rounded to nearest even; values beyond
+   * ±65504 become ±Infinity, so check the result with `checkFinite` when that matters). @defaultValue 'F32'
+   */
+  dtype?: SafetensorsDtype;
+}
+
+const BYTES_PER_ELEMENT: Record<SafetensorsDtype, number> = { F32: 4, F16: 2 };
+
+/**
+ * Rounds a float to IEEE 754 half precision (round to nearest, ties to even) and returns its 16 bits.
+ *
+ * @param value - any number
+ * @returns the half-precision bit pattern
+ * @internal
+ */
+export function toFloat16Bits(value: number): number {
+  const f32 = new Float32Array([value]);
+  const bits = new Uint32Array(f32.buffer)[0] as number;
+  const sign = (bits >>> 16) & 0x8000;
+  const exp = (bits >>> 23) & 0xff;
+  let mant = bits & 0x7fffff;
+  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0); // Infinity, NaN
+  const e = exp - 127 + 15;
+  if (e >= 0x1f) return sign | 0x7c00; // overflow → Infinity
+  if (e <= 0) {
+    if (e < -10) return sign; // underflow → ±0
+    mant |= 0x800000; // subnormal half: shift the implicit 1 in
+    const shift = 14 - e;
+    let half = mant >>> shift;
+    const rest = mant & ((1 << shift) - 1);
+    const halfway = 1 << (shift - 1);
+    if (rest > halfway || (rest === halfway && half & 1)) half++;
+    return sign | half;
+  }
+  let half = (e << 10) | (mant >>> 13);
+  const rest = mant & 0x1fff;
+  if (rest > 0x1000 || (rest === 0x1000 && half & 1)) half++; // a carry into the exponent is still correct (up to Infinity)
+  return sign | half;
+}
+
+/**
+ * Widens IEEE 754 half-precision bits to a number (exact).
+ *
+ * @param bits - a 16-bit pattern
+ * @returns its value
+ * @internal
+ */
+export function fromFloat16Bits(bits: number): number {
+  const sign = bits & 0x8000 ? -1 : 1;
+  const exp = (bits >>> 10) & 0x1f;
+  const mant = bits & 0x3ff;
+  if (exp === 0) return sign * mant * 2 ** -24;
+  if (exp === 0x1f) return mant ? Number.NaN : sign * Number.POSITIVE_INFINITY;
+  return sign * (1 + mant / 1024) * 2 ** (exp - 15);
+}
+
 /**
  * Encodes tensors (in the given order) and string metadata as a safetensors file.
  *
  * @param tensors - name → tensor
  * @param metadata - string key/values stored under `__metadata__`
+ * @param options - `dtype` (`'F32'` by default, or `'F16'` for half the size)
  * @returns the file bytes
  *
  * @example
  * ```ts
  * const bytes = encodeSafetensors({ w: { shape: [2], data: new Float32Array([1, 2]) } }, { format: 'pt' });
+ * const half = encodeSafetensors({ w: { shape: [2], data: new Float32Array([1, 2]) } }, {}, { dtype: 'F16' });
  * ```
  */
-export function encodeSafetensors(tensors: Record<string, SafeTensor>, metadata: Record<string, string> = {}): Uint8Array {
+export function encodeSafetensors(
+  tensors: Record<string, SafeTensor>,
+  metadata: Record<string, string> = {},
+  options: EncodeSafetensorsOptions = {},
+): Uint8Array {
+  const dtype = options.dtype ?? 'F32';
+  if (dtype !== 'F32' && dtype !== 'F16') throw new RangeError(`'dtype' must be 'F32' or 'F16', got ${showValue(dtype)}.`);
+  const size = BYTES_PER_ELEMENT[dtype];
   const header: Record<string, unknown> = { __metadata__: metadata };
   let offset = 0;
   for (const [name, t] of Object.entries(tensors)) {
     const n = t.shape.reduce((a, b) => a * b, 1);
     if (n !== t.data.length) throw new RangeError(`Tensor '${name}' has ${t.data.length} values but shape [${t.shape}] needs ${n}.`);
-    header[name] = { dtype: 'F32', shape: t.shape, data_offsets: [offset, offset + n * 4] };
-    offset += n * 4;
+    header[name] = { dtype, shape: t.shape, data_offsets: [offset, offset + n * size] };
+    offset += n * size;
   }
   let json = JSON.stringify(header);
   json += ' '.repeat((8 - ((8 + new TextEncoder().encode(json).length) % 8)) % 8);
@@ -74,6 +146,11 @@ export function encodeSafetensors(tensors: Record<string, SafeTensor>, metadata:
   let pos = 8 + headerBytes.length;
   const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
   for (const t of Object.values(tensors)) {
+    if (dtype === 'F16') {
+      for (let i = 0; i < t.data.length; i++) view.setUint16(pos + i * 2, toFloat16Bits(t.data[i] as number), true);
+      pos += t.data.length * 2;
+      continue;
+    }
     if (littleEndian) {
       out.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), pos);
     } else {
@@ -85,7 +162,7 @@ export function encodeSafetensors(tensors: Record<string, SafeTensor>, metadata:
 }
 
 /**
- * Decodes a safetensors file of `F32` tensors.
+ * Decodes a safetensors file of `F32` or `F16` tensors; both come back as float32 (`F16` widened exactly).
  *
  * @param bytes - the file
  * @param name - file name for error messages
@@ -132,14 +209,18 @@ export function decodeSafetensors(
       metadata = value as Record<string, string>;
       continue;
     }
-    const info = value as { dtype: 'F32'; shape: number[]; data_offsets: [number, number] };
+    const info = value as { dtype: SafetensorsDtype; shape: number[]; data_offsets: [number, number] };
+    const size = BYTES_PER_ELEMENT[info.dtype];
     const [begin, end] = info.data_offsets;
     const n = info.shape.reduce((a, b) => a * b, 1);
     if (end > dataLength) corrupt(`tensor '${key}' lies outside the file (offsets ${begin}–${end}, data ${dataLength} bytes; truncated?)`);
-    if (end - begin !== n * 4) corrupt(`tensor '${key}' has ${end - begin} bytes for shape [${info.shape}]`);
+    if (end - begin !== n * size) {
+      corrupt(`tensor '${key}' has ${end - begin} bytes for shape [${info.shape}] of ${info.dtype} (${n * size} expected)`);
+    }
     const data = new Float32Array(n);
     const src = new DataView(bytes.buffer, bytes.byteOffset + dataStart + begin, end - begin);
-    for (let i = 0; i < n; i++) data[i] = src.getFloat32(i * 4, true);
+    if (info.dtype === 'F16') for (let i = 0; i < n; i++) data[i] = fromFloat16Bits(src.getUint16(i * 2, true));
+    else for (let i = 0; i < n; i++) data[i] = src.getFloat32(i * 4, true);
     tensors[key] = { shape: info.shape, data };
   }
   return { tensors, metadata };

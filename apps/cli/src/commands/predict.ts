@@ -1,4 +1,11 @@
-/** `fmnist predict <model.onnx> <image…> | --test-index N`: class and top-k probabilities. */
+/**
+ * `fmnist predict [model] <image…> | --test-index N`: class and top-k probabilities, on stdout.
+ *
+ * The first argument is the model when it names a `.onnx` file or is a directory (a run directory holding
+ * `model.onnx`); otherwise every argument is an image and the model is `@fmnist/classify`'s bundled one (run on the
+ * WebAssembly-SIMD kernels, no onnxruntime). Images go through `@fmnist/classify`'s one preprocessing either way.
+ */
+import { statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { getImage, normalize } from '@fmnist/data';
 import { loadData } from '../dataset';
@@ -13,8 +20,12 @@ import { colors, isInteractive, log, printJson, sanitizeForTerminal as t } from 
 
 interface PredictFlags {
   testIndex?: number[];
+  /** `--invert` (true) / `--no-invert` (false); unset: auto. */
   invert?: boolean;
+  /** `--auto-invert`: the default now, kept for scripts that pass it. */
   autoInvert?: boolean;
+  /** `--no-crop` sets false. */
+  crop: boolean;
   top: number;
   show?: boolean;
   dir?: string;
@@ -28,19 +39,84 @@ interface Input {
   note?: string;
 }
 
-export async function run(modelPath: string, images: string[], flags: PredictFlags): Promise<void> {
-  const indices = flags.testIndex ?? [];
-  if (images.length === 0 && indices.length === 0) {
-    throw new UsageError('give at least one image file, or --test-index N (e.g. fmnist predict model.onnx shoe.png).');
+/** What runs the images: class names and the softmax probabilities of `n` prepared images. */
+interface Runner {
+  /** What to print as the model: the .onnx path, or the bundled model's description. */
+  model: string;
+  classNames: readonly string[];
+  probabilities(pixels: Uint8Array, n: number): Promise<number[][]>;
+  dispose(): Promise<void>;
+}
+
+/**
+ * Whether the first argument names the model (rather than an image): a `.onnx` file or a directory. Images are never
+ * `.onnx` files or directories, so the choice is unambiguous.
+ */
+export function isModelArgument(arg: string): boolean {
+  if (/\.onnx$/i.test(arg)) return true;
+  try {
+    return statSync(arg).isDirectory();
+  } catch {
+    return false;
   }
+}
+
+async function onnxRunner(modelPath: string): Promise<Runner> {
   const ref = resolveModel(modelPath, 'onnx');
   if (ref.kind !== 'onnx') {
     throw new ExitError(`${modelPath}: no model.onnx there. Export one first: ${shellCommand(['fmnist', 'export', modelPath])}`);
   }
-  // The model first: a model that is not a Fashion-MNIST classifier is refused before any data or image is read.
   const runner = await loadOnnx(ref.path);
+  return {
+    model: resolve(ref.path),
+    classNames: runner.classNames,
+    async probabilities(pixels, n) {
+      const logits = await runner.logits(normalize(pixels), n);
+      const classes = runner.classNames.length;
+      return Array.from({ length: n }, (_, k) => softmax(logits.subarray(k * classes, (k + 1) * classes)));
+    },
+    dispose: () => runner.dispose(),
+  };
+}
+
+async function bundledRunner(): Promise<Runner> {
+  const { createClassifier } = await import('@fmnist/classify/node');
+  const classifier = await createClassifier();
+  const classes = classifier.classNames.length;
+  const accuracy = classifier.info.accuracy;
+  return {
+    model: `@fmnist/classify bundled model (${classifier.info.preset ?? 'custom'}${accuracy !== undefined ? `, ${pct(accuracy, 2)} test accuracy` : ''})`,
+    classNames: classifier.classNames,
+    async probabilities(pixels) {
+      const ranked = await classifier.classifyPixels(pixels, { topK: classes });
+      return ranked.map((top) => {
+        const probs = new Array<number>(classes).fill(0);
+        for (const c of top) probs[c.index] = c.score;
+        return probs;
+      });
+    },
+    async dispose() {
+      classifier.dispose();
+    },
+  };
+}
+
+export async function run(first: string | undefined, rest: string[], flags: PredictFlags): Promise<void> {
+  const args = first === undefined ? rest : [first, ...rest];
+  const modelPath = args.length > 0 && isModelArgument(args[0] as string) ? (args[0] as string) : undefined;
+  const images = modelPath === undefined ? args : args.slice(1);
+  const indices = flags.testIndex ?? [];
+  if (images.length === 0 && indices.length === 0) {
+    throw new UsageError(
+      'give at least one image file, or --test-index N (e.g. fmnist predict shoe.png, or fmnist predict model.onnx shoe.png).',
+    );
+  }
+  if (flags.invert === true && flags.autoInvert) throw new UsageError('--invert and --auto-invert contradict each other: pick one.');
+  const invert = flags.invert ?? 'auto';
+  // The model first: a model that is not a Fashion-MNIST classifier is refused before any data or image is read.
+  const runner = modelPath === undefined ? await bundledRunner() : await onnxRunner(modelPath);
   const inputs: Input[] = [];
-  let logits: Float32Array;
+  let probabilities: number[][];
   try {
     if (indices.length > 0) {
       const { test } = await loadData({ dir: flags.dir });
@@ -51,27 +127,27 @@ export async function run(modelPath: string, images: string[], flags: PredictFla
       }
     }
     for (const file of images) {
-      const img = await loadImageAs28(file, { invert: flags.invert, autoInvert: flags.autoInvert });
+      const img = await loadImageAs28(file, { invert, crop: flags.crop });
       inputs.push({
         name: file,
         pixels: img.pixels,
-        note: `${img.format} ${img.width}×${img.height}${img.inverted ? ', inverted' : ''}`,
+        note: `${img.format} ${img.width}×${img.height}${img.cropped ? ', cropped' : ''}${img.inverted ? ', inverted' : ''}`,
       });
     }
-    const x = new Float32Array(inputs.length * 784);
-    for (const [k, inp] of inputs.entries()) x.set(normalize(inp.pixels), k * 784);
-    logits = await runner.logits(x, inputs.length);
+    const x = new Uint8Array(inputs.length * 784);
+    for (const [k, inp] of inputs.entries()) x.set(inp.pixels, k * 784);
+    probabilities = await runner.probabilities(x, inputs.length);
   } finally {
     await runner.dispose();
   }
-  const classes = runner.classNames.length;
-  const top = Math.min(flags.top, classes);
+  const { classNames } = runner;
+  const top = Math.min(flags.top, classNames.length);
   const results = inputs.map((inp, k) => {
-    const probs = softmax(logits.subarray(k * classes, (k + 1) * classes));
+    const probs = probabilities[k] as number[];
     // One naming at the top level and in `top[]`: `label` (class index) and `className`. `class` and `name` in `top[]`
     // are the old keys, kept for one release (deprecated).
     const ranked = probs
-      .map((p, c) => ({ label: c, className: runner.classNames[c] as string, probability: p }))
+      .map((p, c) => ({ label: c, className: classNames[c] as string, probability: p }))
       .sort((a, b) => b.probability - a.probability)
       .slice(0, top)
       .map((entry) => ({ ...entry, class: entry.label, name: entry.className }));
@@ -83,12 +159,16 @@ export async function run(modelPath: string, images: string[], flags: PredictFla
       probability: best.probability,
       top: ranked,
       ...(inp.trueLabel !== undefined
-        ? { trueLabel: inp.trueLabel, trueClassName: runner.classNames[inp.trueLabel], correct: inp.trueLabel === best.label }
+        ? { trueLabel: inp.trueLabel, trueClassName: classNames[inp.trueLabel], correct: inp.trueLabel === best.label }
         : {}),
       ...(inp.note ? { converted: inp.note } : {}),
     };
   });
+  // The result goes to stdout (`> out.txt` keeps it); notes stay on stderr. With --json, stdout holds the one JSON
+  // document and the human-readable lines move to stderr.
   const color = isInteractive();
+  const out = flags.json ? log : (line: string) => process.stdout.write(`${t(line, { keepSgr: color })}\n`);
+  if (modelPath === undefined) log(colors.dim(`model: ${runner.model}`));
   results.forEach((r, k) => {
     const inp = inputs[k] as Input;
     const others = r.top
@@ -97,11 +177,11 @@ export async function run(modelPath: string, images: string[], flags: PredictFla
       .join(', ');
     const truth =
       r.trueLabel !== undefined ? (r.correct ? colors.green(' ✓') : colors.red(` ✗ (true: ${t(String(r.trueClassName))})`)) : '';
-    log(
+    out(
       `${t(inp.name.startsWith('test #') ? inp.name : basename(inp.name))}: ${colors.bold(t(r.className))} ${pct(r.probability, 1)}${truth}${others ? colors.dim(`   then ${others}`) : ''}`,
     );
     if (inp.note) log(colors.dim(`  (${t(inp.note)} → 28×28 grayscale)`));
-    if (flags.show) for (const line of terminalArt(inp.pixels, color)) log(`  ${line}`);
+    if (flags.show) for (const line of terminalArt(inp.pixels, color)) out(`  ${line}`);
   });
-  if (flags.json) printJson({ model: resolve(ref.path), predictions: results });
+  if (flags.json) printJson({ model: runner.model, bundled: modelPath === undefined, predictions: results });
 }

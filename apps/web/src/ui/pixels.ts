@@ -1,6 +1,7 @@
 /** Showing 28×28 images (the model's input) on canvases. */
+
+import { IMAGE_SIZE } from '@fmnist/classify';
 import { IMAGE_PIXELS } from '@fmnist/data';
-import { IMAGE_SIZE } from '../preprocess';
 
 /**
  * Draws 784 gray bytes on a canvas of 28×28 pixels (scaled up by CSS with `image-rendering: pixelated`).

@@ -2,8 +2,9 @@
  * Draw: a pad for mouse, pen and touch (pointer events), with brush size, undo and clear; the model's 28×28 input and
  * its prediction update live while drawing.
  */
+
+import { prepareImage, toModelInput } from '@fmnist/classify';
 import type { App } from '../app';
-import { prepareImage, toModelInput } from '../preprocess';
 import { byId } from '../ui/dom';
 import { drawPixels } from '../ui/pixels';
 import { renderProbabilities } from '../ui/probability-bars';
@@ -94,7 +95,7 @@ export function setupDrawView(app: App): void {
       do {
         pending = false;
         const image = ctx.getImageData(0, 0, PAD_SIZE_PX, PAD_SIZE_PX);
-        const prepared = prepareImage(image, { crop: crop.checked });
+        const prepared = prepareImage(image, { invert: false, crop: crop.checked }); // white strokes on a black pad
         drawPixels(input, prepared.pixels);
         const engine = app.engine;
         if (!engine) continue;

@@ -2,9 +2,10 @@
  * Test set: the 10,000 test images, filterable by true class and by whether the model got them right, a page at a time;
  * selecting one shows its probabilities.
  */
+
+import { toModelInput } from '@fmnist/classify';
 import { IMAGE_PIXELS } from '@fmnist/data';
 import type { App } from '../app';
-import { toModelInput } from '../preprocess';
 import { byId, h } from '../ui/dom';
 import { drawPixels, imageCanvas } from '../ui/pixels';
 import { renderProbabilities } from '../ui/probability-bars';

@@ -2,8 +2,9 @@
  * Upload: drop or pick a photo; it is converted as `fmnist predict` converts it (grayscale, fitted into 28×28, inverted
  * on request or automatically) and classified.
  */
+
+import { type InvertMode, prepareImage, type RgbaImage, toModelInput } from '@fmnist/classify';
 import type { App } from '../app';
-import { type InvertMode, prepareImage, type RgbaImage, toModelInput } from '../preprocess';
 import { byId, makeDropZone } from '../ui/dom';
 import { drawPixels } from '../ui/pixels';
 import { renderProbabilities } from '../ui/probability-bars';
@@ -65,9 +66,9 @@ export function setupUploadView(app: App): void {
     const engine = app.engine;
     if (!image || !engine) return;
     const mode: InvertMode = invert.value === 'auto' ? 'auto' : invert.value === 'invert';
-    const prepared = prepareImage(image, { invert: mode });
+    const prepared = prepareImage(image, { invert: mode, crop: true }); // crop to the garment, as `fmnist predict` does
     drawPixels(input, prepared.pixels);
-    note.textContent = `${name}: ${image.width}×${image.height} → 28×28 grayscale${prepared.inverted ? ', inverted' : ''}${mode === 'auto' ? ` (auto: ${prepared.inverted ? 'light background found' : 'dark background found'})` : ''}`;
+    note.textContent = `${name}: ${image.width}×${image.height} → 28×28 grayscale${prepared.cropped ? ', cropped' : ''}${prepared.inverted ? ', inverted' : ''}${mode === 'auto' ? ` (auto: ${prepared.inverted ? 'light background found' : 'dark background found'})` : ''}`;
     try {
       const p = await engine.run(toModelInput(prepared.pixels), 1);
       const names = engine.model.metadata.classNames;

@@ -1,7 +1,7 @@
-import { getImage, loadFashionMnist, normalize } from '@fmnist/data';
+import { getImage, loadFashionMnist, normalize } from '@fmnist/data/node';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { convertAs28 } from '../../cli/src/image';
+import { FmnistClassifyError } from './errors';
 import {
   borderMean,
   contentBounds,
@@ -65,9 +65,28 @@ describe('toGrayscale', () => {
     expect(Array.from(toGrayscale(img, 255).data)).toEqual([255, 255]);
   });
 
-  it('rejects data that does not match the size', () => {
-    expect(() => toGrayscale({ data: new Uint8Array(12), width: 2, height: 2 }, 0)).toThrow(RangeError);
-    expect(() => toGrayscale({ data: new Uint8Array(0), width: 0, height: 0 }, 0)).toThrow(/positive integer/);
+  it('rejects data that does not match the size, and zero or huge sizes, with coded errors', () => {
+    const code = (f: () => unknown) => {
+      try {
+        f();
+      } catch (err) {
+        expect(err).toBeInstanceOf(FmnistClassifyError);
+        return [(err as FmnistClassifyError).code, (err as Error).message];
+      }
+      return expect.unreachable();
+    };
+    expect(code(() => toGrayscale({ data: new Uint8Array(12), width: 2, height: 2 }, 0))).toEqual([
+      'E_IMAGE_DATA',
+      "'image.data' must hold 2×2×4 = 16 values, got 12. Pass the data and the size of the same picture.",
+    ]);
+    expect(code(() => toGrayscale({ data: new Uint8Array(0), width: 0, height: 0 }, 0))[0]).toBe('E_IMAGE_SIZE');
+    expect(code(() => toGrayscale({ data: new Uint8Array(4), width: 0.5, height: 2 }, 0))[1]).toMatch(
+      /positive integer width and height, got 0.5×2/,
+    );
+    expect(code(() => toGrayscale({ data: new Uint8Array(4), width: 20_000, height: 20_000 }, 0))[1]).toMatch(
+      /20000×20000 pixels \(400 megapixels\), more than the 268 megapixels/,
+    );
+    expect(code(() => prepareImage({ data: new Float32Array(3), width: 2, height: 2 }))[0]).toBe('E_IMAGE_DATA');
   });
 });
 
@@ -133,11 +152,12 @@ describe('content, border and inversion', () => {
     ).toBeNull();
   });
 
-  it('measures the border ring and inverts bytes', () => {
-    const px = new Uint8Array(784);
-    for (let i = 0; i < 28; i++) px[i] = 255; // top row white
-    // The ring is sampled as the CLI samples it: 4 × 28 positions, corners counted twice.
-    expect(borderMean(px)).toBeCloseTo((30 * 255) / (4 * 28), 6);
+  it('measures the border ring (each pixel once) and inverts bytes', () => {
+    const img = gray(28, 10, (_, y) => (y === 0 ? 255 : 0)); // top row white
+    // The ring: 28 + 28 + 2 × 8 = 72 pixels, 28 of them white.
+    expect(borderMean(img)).toBeCloseTo((28 * 255) / 72, 6);
+    expect(borderMean(gray(1, 3, (_, y) => y))).toBe(1);
+    expect(borderMean(gray(5, 1, (x) => x))).toBe(2);
     expect(Array.from(invertPixels(Uint8Array.of(0, 55, 255)))).toEqual([255, 200, 0]);
   });
 });
@@ -147,33 +167,74 @@ describe('prepareImage', () => {
   const darkOnLight = rgba(84, 84, (x, y) => (x >= 21 && x < 63 && y >= 21 && y < 63 ? [30, 30, 30, 255] : [250, 250, 250, 255]));
 
   it('inverts on request, and automatically when the border is light', () => {
-    const inverted = prepareImage(darkOnLight, { invert: true });
+    const inverted = prepareImage(darkOnLight, { invert: true, crop: false });
     expect(inverted.inverted).toBe(true);
     expect(inverted.pixels[0]).toBe(5); // background → dark
     expect(inverted.pixels[14 * 28 + 14]).toBe(225); // garment → light
-    const auto = prepareImage(darkOnLight, { invert: 'auto' });
-    expect(auto).toEqual(inverted);
-    const plain = prepareImage(darkOnLight);
+    const auto = prepareImage(darkOnLight, { invert: 'auto', crop: false });
+    expect(auto).toEqual(prepareImage(darkOnLight, { invert: true, crop: false }));
+    expect(auto.inverted).toBe(true);
+    const plain = prepareImage(darkOnLight, { invert: false, crop: false });
     expect(plain.inverted).toBe(false);
     expect(plain.pixels[0]).toBe(250);
   });
 
+  it('takes grey bytes (one value per pixel) as well as RGBA and float grey images', () => {
+    const bytes = Uint8Array.from({ length: 784 }, (_, i) => (i * 11) % 256);
+    const fromBytes = prepareImage({ data: bytes, width: 28, height: 28 }, { invert: false, crop: false });
+    expect(Array.from(fromBytes.pixels)).toEqual(Array.from(bytes));
+    expect(prepareImage({ data: Float32Array.from(bytes), width: 28, height: 28 }, { invert: false, crop: false })).toEqual(fromBytes);
+    const rgbaOf = rgba(28, 28, (x, y) => {
+      const v = bytes[y * 28 + x] as number;
+      return [v, v, v, 255];
+    });
+    expect(prepareImage(rgbaOf, { invert: false, crop: false })).toEqual(fromBytes);
+  });
+
   it('does not auto-invert a light garment on a dark background', () => {
     const lightOnDark = rgba(84, 84, (x, y) => (x >= 21 && x < 63 && y >= 21 && y < 63 ? [240, 240, 240, 255] : [0, 0, 0, 255]));
-    const auto = prepareImage(lightOnDark, { invert: 'auto' });
+    const auto = prepareImage(lightOnDark, { invert: 'auto', crop: false });
     expect(auto.inverted).toBe(false);
     expect(auto.pixels[14 * 28 + 14]).toBe(240);
+  });
+
+  it('decides auto-inversion from the picture itself, not from the padding of a wide picture', () => {
+    // A dark 600×200 photo: fitted into 28×28 it gets black padding above and below either way; still not inverted.
+    const wide = rgba(600, 200, (x, y) => (x > 250 && x < 350 && y > 50 && y < 150 ? [230, 230, 230, 255] : [20, 20, 20, 255]));
+    expect(prepareImage(wide).inverted).toBe(false);
+    // Transparency counts as white (a cut-out on a page): a dark garment on a transparent background is inverted.
+    const cutOut = rgba(40, 40, (x, y) => (x > 10 && x < 30 && y > 5 && y < 35 ? [10, 10, 10, 255] : [0, 0, 0, 0]));
+    const prepared = prepareImage(cutOut);
+    expect(prepared.inverted).toBe(true);
+    expect(prepared.cropped).toBe(true);
+    expect(prepared.pixels[14 * 28 + 14]).toBe(245); // the garment, light
+    expect(prepared.pixels[14 * 28 + 1]).toBe(0); // the padding, black
+  });
+
+  it('crops a garment photographed on a light background so it fills the frame (defaults: auto-invert, crop)', () => {
+    // A 100×60 dark garment on a 600×400 off-white page: without cropping it covers a sixth of the frame.
+    const photo = rgba(600, 400, (x, y) => (x >= 250 && x < 350 && y >= 170 && y < 230 ? [40, 40, 40, 255] : [235, 235, 235, 255]));
+    const out = prepareImage(photo);
+    expect(out).toMatchObject({ inverted: true, cropped: true, empty: false });
+    // 100×60 → 28×17, centred: rows 6–22 hold the garment (light), the rows above and below are black padding.
+    expect(out.pixels[14 * 28 + 0]).toBe(215);
+    expect(out.pixels[14 * 28 + 27]).toBe(215);
+    expect(out.pixels[2 * 28 + 14]).toBe(0);
+    const uncropped = prepareImage(photo, { crop: false });
+    expect(uncropped.cropped).toBe(false);
+    expect(uncropped.pixels[14 * 28 + 0]).toBe(20); // the page, inverted: dark
+    expect(() => prepareImage(photo, { invert: 'yes' as never })).toThrow(TypeError);
   });
 
   it('crops a small drawing so it fills the frame, and reports an empty pad', () => {
     const pad = rgba(280, 280, (x, y) => (x >= 20 && x < 60 && y >= 20 && y < 100 ? [255, 255, 255, 255] : [0, 0, 0, 255]));
     const cropped = prepareImage(pad, { crop: true });
-    expect(cropped.empty).toBe(false);
+    expect(cropped).toMatchObject({ empty: false, cropped: true, inverted: false });
     // 40×80 → 14×28, centred: columns 7–20 are white over the full height.
     expect(cropped.pixels[0 * 28 + 14]).toBe(255);
     expect(cropped.pixels[27 * 28 + 14]).toBe(255);
     expect(cropped.pixels[14 * 28 + 2]).toBe(0);
-    const uncropped = prepareImage(pad);
+    const uncropped = prepareImage(pad, { crop: false });
     expect(uncropped.pixels[27 * 28 + 14]).toBe(0);
     const blank = prepareImage(
       rgba(280, 280, () => [0, 0, 0, 255]),
@@ -200,17 +261,30 @@ describe('toModelInput', () => {
   });
 });
 
-/** The CLI's own conversion (apps/cli/src/image.ts, behind `fmnist predict`) on raw RGBA: the reference. */
-async function sharpAs28(image: RgbaImage, options: { invert?: boolean; autoInvert?: boolean } = {}): Promise<Uint8Array> {
-  const raw = { raw: { width: image.width, height: image.height, channels: 4 as const } };
-  return (await convertAs28(() => sharp(Buffer.from(image.data), raw), options)).pixels;
+/**
+ * The reference: sharp's own pipeline on raw RGBA (what `fmnist predict` ran before it shared this module) — flatten
+ * onto the background, grayscale, `fit: 'contain'` with Lanczos-3, invert.
+ */
+async function sharpAs28(image: RgbaImage, options: { invert?: boolean } = {}): Promise<Uint8Array> {
+  const background = options.invert ? 255 : 0;
+  const bg = { r: background, g: background, b: background, alpha: 1 };
+  const { data, info } = await sharp(Buffer.from(image.data), { raw: { width: image.width, height: image.height, channels: 4 } })
+    .flatten({ background: bg })
+    .grayscale()
+    .resize(28, 28, { fit: 'contain', background: bg, kernel: 'lanczos3' })
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  const out = new Uint8Array(784);
+  for (let i = 0; i < 784; i++) out[i] = data[i * info.channels] as number;
+  if (options.invert) for (let i = 0; i < 784; i++) out[i] = 255 - (out[i] as number);
+  return out;
 }
 
 // sharp on 7 images × 4 variants: well under a second on an idle machine, many seconds on a loaded CI runner.
 describe('parity with the CLI (sharp) on real test images', { timeout: 60_000 }, () => {
   let images: Uint8Array[] = [];
   beforeAll(async () => {
-    const { test } = await loadFashionMnist({ download: false });
+    const { test } = await loadFashionMnist({ splits: ['test'], download: false });
     images = [0, 1, 2, 17, 123, 4567, 9999].map((i) => getImage(test, i));
   }, 60_000);
 
@@ -218,7 +292,7 @@ describe('parity with the CLI (sharp) on real test images', { timeout: 60_000 },
     for (const px of images) {
       for (const k of [2, 4, 10]) {
         const photo = upscale(px, k);
-        const ours = prepareImage(photo).pixels;
+        const ours = prepareImage(photo, { invert: false, crop: false }).pixels;
         const theirs = await sharpAs28(photo);
         expect(meanAbsDiff(ours, theirs), `×${k}`).toBeLessThan(1.5);
         expect(maxAbsDiff(ours, theirs), `×${k}`).toBeLessThanOrEqual(24);
@@ -237,9 +311,9 @@ describe('parity with the CLI (sharp) on real test images', { timeout: 60_000 },
           ? [250, 246, 240, 255]
           : (Array.from(base.data.subarray((y * 168 + sx) * 4, (y * 168 + sx) * 4 + 4)) as never);
       });
-      for (const opts of [{ invert: true }, { autoInvert: true }]) {
-        const ours = prepareImage(wide, { invert: opts.invert ? true : 'auto' });
-        const theirs = await sharpAs28(wide, opts);
+      for (const mode of [true, 'auto'] as const) {
+        const ours = prepareImage(wide, { invert: mode, crop: false });
+        const theirs = await sharpAs28(wide, { invert: true });
         expect(ours.inverted).toBe(true);
         // libvips samples non-square reductions slightly differently: a few pixels on sharp edges differ more.
         expect(meanAbsDiff(ours.pixels, theirs)).toBeLessThan(1.5);

@@ -1,21 +1,29 @@
 /**
- * Turning any picture into what the model expects, as `fmnist predict` does (apps/cli/src/image.ts, which uses sharp):
- * transparency flattened onto the background, grayscale, fitted into 28×28 keeping the aspect ratio (padded with the
- * background, Lanczos-3 resampling), optionally inverted so the garment is light on a dark background (Fashion-MNIST's
- * convention), bytes 0–255. The model then takes the bytes / 255 (`toModelInput`).
+ * The one conversion of a picture into what the model expects, shared by `createClassifier`, `fmnist predict` and the
+ * web app's Upload and Draw views: transparency flattened onto the background, grayscale, optionally cropped to the
+ * garment, fitted into 28×28 keeping the aspect ratio (padded with the background, Lanczos-3 resampling, as sharp's
+ * `fit: 'contain'`), optionally inverted so the garment is light on a dark background (Fashion-MNIST's convention),
+ * bytes 0–255. The model then takes the bytes / 255 ({@link toModelInput}).
  *
- * Pure functions on RGBA / grayscale arrays: no DOM, so they run (and are tested) in Node as well.
+ * Pure functions on RGBA / grayscale arrays: no DOM, no Node built-ins, so they run (and are tested) everywhere.
  */
 import { IMAGE_PIXELS, normalize } from '@fmnist/data';
+import { FmnistClassifyError } from './errors';
 
 /** Side of the model's input image, in pixels. */
 export const IMAGE_SIZE = 28;
 
-/** Above this mean border value (0–255) a picture counts as having a light background, as in the CLI's `--auto-invert`. */
+/** Above this mean border value (0–255) a picture counts as having a light background, and `invert: 'auto'` inverts. */
 export const AUTO_INVERT_THRESHOLD = 127;
 
 /** Pixels that differ from the background by more than this (0–255) count as content for {@link cropToContent}. */
 export const DEFAULT_CONTENT_THRESHOLD = 32;
+
+/**
+ * Most pixels one picture may have: 16,383 × 16,383 (about 268 megapixels), sharp's default `limitInputPixels`. The
+ * model sees 28 × 28, so anything larger is refused rather than allocated.
+ */
+export const MAX_IMAGE_PIXELS = 0x3fff * 0x3fff;
 
 /** An RGBA picture, 4 bytes per pixel, row-major (what `CanvasRenderingContext2D.getImageData` returns). */
 export interface RgbaImage {
@@ -31,20 +39,22 @@ export interface GrayImage {
   height: number;
 }
 
-/** How to invert: always, never, or `'auto'` (when the picture's border is light, as `--auto-invert`). */
+/** How to invert: always, never, or `'auto'` (when the picture's border is light: a dark garment on a light background). */
 export type InvertMode = boolean | 'auto';
 
 /** Options of {@link prepareImage}. */
 export interface PrepareOptions {
   /**
-   * Invert (dark garment on a light background → light on dark). `'auto'` decides from the picture's border.
-   * @defaultValue false
+   * Invert (dark garment on a light background → light on dark). `'auto'` decides from the mean of the picture's own
+   * outermost ring of pixels (transparency counted as white): above {@link AUTO_INVERT_THRESHOLD} it inverts.
+   * @defaultValue 'auto'
    */
   invert?: InvertMode;
   /**
-   * Crop to the drawn content (pixels differing from the background) before fitting into 28×28, so a small drawing
-   * fills the frame as the dataset's garments do. Not done by the CLI; meant for the drawing pad.
-   * @defaultValue false
+   * Crop to the garment (the pixels differing from the picture's background, its border colour, by more than
+   * {@link DEFAULT_CONTENT_THRESHOLD}) before fitting into 28×28, so a garment photographed on a table or a small
+   * drawing fills the frame as the dataset's garments do.
+   * @defaultValue true
    */
   crop?: boolean;
 }
@@ -55,16 +65,42 @@ export interface PreparedImage {
   pixels: Uint8Array;
   /** Whether the picture was inverted (by request, or by `'auto'`). */
   inverted: boolean;
-  /** True when cropping found nothing but background (nothing drawn yet). */
+  /** Whether it was cropped to its content (false when `crop` is off or nothing but background was found). */
+  cropped: boolean;
+  /** True when cropping found nothing but background (nothing drawn yet, a blank photo). */
   empty: boolean;
 }
 
-function checkSize(width: number, height: number, length: number, channels: number, what: string): void {
+/**
+ * Checks a picture's size and data length: positive integer sides, at most {@link MAX_IMAGE_PIXELS} pixels, exactly
+ * `width × height × channels` values.
+ *
+ * @param width - width in pixels
+ * @param height - height in pixels
+ * @param length - number of values in its data
+ * @param channels - values per pixel
+ * @param what - the argument's name for the message
+ * @throws FmnistClassifyError `E_IMAGE_SIZE` for a bad size, `E_IMAGE_DATA` for a data length that does not match
+ * @internal
+ */
+export function checkImageSize(width: number, height: number, length: number, channels: number, what: string): void {
   if (!Number.isInteger(width) || !Number.isInteger(height) || width <= 0 || height <= 0) {
-    throw new RangeError(`'${what}' must have a positive integer width and height, got ${width}×${height}.`);
+    throw new FmnistClassifyError(
+      'E_IMAGE_SIZE',
+      `'${what}' must have a positive integer width and height, got ${String(width)}×${String(height)}. Pass the picture's real size in pixels.`,
+    );
+  }
+  if (width * height > MAX_IMAGE_PIXELS) {
+    throw new FmnistClassifyError(
+      'E_IMAGE_SIZE',
+      `'${what}' is ${width}×${height} pixels (${((width * height) / 1e6).toFixed(0)} megapixels), more than the ${(MAX_IMAGE_PIXELS / 1e6).toFixed(0)} megapixels (16,383 × 16,383) accepted. Scale it down first (the model sees 28×28).`,
+    );
   }
   if (length !== width * height * channels) {
-    throw new RangeError(`'${what}.data' must hold ${width}×${height}×${channels} = ${width * height * channels} values, got ${length}.`);
+    throw new FmnistClassifyError(
+      'E_IMAGE_DATA',
+      `'${what}.data' must hold ${width}×${height}×${channels} = ${width * height * channels} values, got ${length}. Pass the data and the size of the same picture.`,
+    );
   }
 }
 
@@ -86,7 +122,7 @@ function linearToSrgb(y: number): number {
  * @param image - RGBA pixels
  * @param background - gray value (0–255) that transparent pixels are blended onto
  * @returns a grayscale image of the same size
- * @throws RangeError when the size and the data disagree
+ * @throws FmnistClassifyError `E_IMAGE_SIZE` / `E_IMAGE_DATA` when the size and the data disagree
  *
  * @example
  * ```ts
@@ -95,7 +131,7 @@ function linearToSrgb(y: number): number {
  */
 export function toGrayscale(image: RgbaImage, background: number): GrayImage {
   const { data, width, height } = image;
-  checkSize(width, height, data.length, 4, 'image');
+  checkImageSize(width, height, data.length, 4, 'image');
   const out = new Float32Array(width * height);
   // Gray inputs (R = G = B) map to themselves exactly.
   for (let i = 0, p = 0; i < out.length; i++, p += 4) {
@@ -229,7 +265,7 @@ function lanczosWeights(srcSize: number, dstSize: number, scale: number): { inde
  * ```
  */
 export function resizeLanczos(image: GrayImage, width: number, height: number, step?: number): GrayImage {
-  checkSize(image.width, image.height, image.data.length, 1, 'image');
+  checkImageSize(image.width, image.height, image.data.length, 1, 'image');
   if (!Number.isInteger(width) || !Number.isInteger(height) || width <= 0 || height <= 0) {
     throw new RangeError(`the target size must be positive integers, got ${width}×${height}.`);
   }
@@ -312,7 +348,7 @@ export function shrinkBox(image: GrayImage, factorX: number, factorY: number): G
  * ```
  */
 export function fitToSquare(image: GrayImage, background: number, size = IMAGE_SIZE): Uint8Array {
-  checkSize(image.width, image.height, image.data.length, 1, 'image');
+  checkImageSize(image.width, image.height, image.data.length, 1, 'image');
   const scale = Math.min(size / image.width, size / image.height);
   const width = Math.min(size, Math.max(1, Math.round(image.width * scale)));
   const height = Math.min(size, Math.max(1, Math.round(image.height * scale)));
@@ -332,27 +368,27 @@ export function fitToSquare(image: GrayImage, background: number, size = IMAGE_S
 }
 
 /**
- * Mean of the outermost ring of pixels of a square image (the CLI's `borderMean`).
+ * Mean of the outermost ring of pixels of a grayscale image (each border pixel counted once): the picture's background
+ * colour, as `invert: 'auto'` and cropping see it.
  *
- * @param pixels - `size × size` bytes
- * @param size - side @defaultValue {@link IMAGE_SIZE}
+ * @param image - grayscale image
  * @returns the mean, 0–255
  *
  * @example
  * ```ts
- * borderMean(new Uint8Array(784).fill(255)); // 255
+ * borderMean({ data: new Float32Array(784).fill(255), width: 28, height: 28 }); // 255
  * ```
  */
-export function borderMean(pixels: Uint8Array, size = IMAGE_SIZE): number {
+export function borderMean(image: GrayImage): number {
+  const { data, width, height } = image;
   let sum = 0;
   let n = 0;
-  for (let i = 0; i < size; i++) {
-    sum +=
-      (pixels[i] as number) +
-      (pixels[(size - 1) * size + i] as number) +
-      (pixels[i * size] as number) +
-      (pixels[i * size + size - 1] as number);
-    n += 4;
+  for (let y = 0; y < height; y++) {
+    const edge = y === 0 || y === height - 1;
+    for (let x = 0; x < width; x += edge || width === 1 ? 1 : width - 1) {
+      sum += data[y * width + x] as number;
+      n++;
+    }
   }
   return sum / n;
 }
@@ -374,44 +410,60 @@ export function invertPixels(pixels: Uint8Array): Uint8Array {
 }
 
 /**
- * The whole conversion of `fmnist predict`: flatten + grayscale, optional crop to content, fit into 28×28 (padded with
- * black, or white when inverting), invert. With `invert: 'auto'` the picture is converted once with white padding and
- * inverted when the mean of its border ring is above {@link AUTO_INVERT_THRESHOLD}, exactly like `--auto-invert`.
+ * The whole conversion: flatten + grayscale, crop to the garment, fit into 28×28 (padded with black, or white when
+ * inverting), invert. With `invert: 'auto'` it inverts when the mean of the picture's own border ring (transparency
+ * flattened onto white) is above {@link AUTO_INVERT_THRESHOLD}: a light background, so a dark garment on it.
+ * Cropping keeps the pixels that differ from that border colour by more than {@link DEFAULT_CONTENT_THRESHOLD}.
  *
- * @param image - RGBA pixels of any size
- * @param options - `invert`, `crop`
+ * @param image - RGBA bytes (`width × height × 4`), grey bytes (`width × height`) or a grayscale image (floats 0–255)
+ * @param options - `invert` (`'auto'`), `crop` (true)
  * @returns 784 bytes and what was done
+ * @throws FmnistClassifyError `E_IMAGE_SIZE` / `E_IMAGE_DATA` when the size and the data disagree
  *
  * @example
  * ```ts
- * const { data, width, height } = ctx.getImageData(0, 0, canvas.width, canvas.height);
- * const { pixels, inverted } = prepareImage({ data, width, height }, { invert: 'auto' });
+ * const page = { data: new Uint8ClampedArray(60 * 40 * 4).fill(255), width: 60, height: 40 }; // a blank white page
+ * prepareImage(page); // { inverted: true, cropped: false, empty: true, pixels: 784 zeros }
+ * const { data, width, height } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
+ * const { pixels } = prepareImage({ data, width, height }, { invert: false }); // white strokes on a black pad
  * ```
  */
-export function prepareImage(image: RgbaImage, options: PrepareOptions = {}): PreparedImage {
-  const invert = options.invert ?? false;
-  const convert = (background: number): { pixels: Uint8Array; empty: boolean } => {
-    let gray: GrayImage | null = toGrayscale(image, background);
-    let empty = false;
-    if (options.crop) {
-      gray = cropToContent(gray, background);
-      if (!gray) {
-        empty = true;
-        gray = { data: new Float32Array([background]), width: 1, height: 1 };
-      }
+export function prepareImage(image: RgbaImage | GrayImage, options: PrepareOptions = {}): PreparedImage {
+  const invert = options.invert ?? 'auto';
+  const crop = options.crop ?? true;
+  if (invert !== true && invert !== false && invert !== 'auto') {
+    throw new TypeError(`'invert' must be true, false or 'auto', got ${JSON.stringify(invert)}.`);
+  }
+  // One grey channel: floats 0–255 (a GrayImage), or bytes when there is one value per pixel; else RGBA bytes.
+  const isGray = image.data instanceof Float32Array || image.data.length === image.width * image.height;
+  if (isGray) checkImageSize(image.width, image.height, image.data.length, 1, 'image');
+  const grayImage: GrayImage | undefined = !isGray
+    ? undefined
+    : image.data instanceof Float32Array
+      ? (image as GrayImage)
+      : { data: Float32Array.from(image.data), width: image.width, height: image.height };
+  const grayOn = (background: number): GrayImage => grayImage ?? toGrayscale(image as RgbaImage, background);
+  // The background as the picture shows it (transparency counted as white, as on a page).
+  const onWhite = grayOn(255);
+  const border = borderMean(onWhite);
+  const inverted = invert === 'auto' ? border > AUTO_INVERT_THRESHOLD : invert;
+  const pad = inverted ? 255 : 0;
+  let gray = inverted ? onWhite : grayOn(0);
+  let cropped = false;
+  let empty = false;
+  if (crop) {
+    // The background's colour in the flattening used: the border of the picture itself.
+    const found = cropToContent(gray, inverted ? border : borderMean(gray));
+    if (found) {
+      cropped = found.width !== gray.width || found.height !== gray.height;
+      gray = found;
+    } else {
+      empty = true;
+      gray = { data: new Float32Array([pad]), width: 1, height: 1 };
     }
-    return { pixels: fitToSquare(gray, background), empty };
-  };
-  if (invert === true) {
-    const { pixels, empty } = convert(255);
-    return { pixels: invertPixels(pixels), inverted: true, empty };
   }
-  const plain = convert(0);
-  if (invert === 'auto') {
-    const probe = convert(255);
-    if (borderMean(probe.pixels) > AUTO_INVERT_THRESHOLD) return { pixels: invertPixels(probe.pixels), inverted: true, empty: probe.empty };
-  }
-  return { pixels: plain.pixels, inverted: false, empty: plain.empty };
+  const pixels = fitToSquare(gray, pad);
+  return { pixels: inverted ? invertPixels(pixels) : pixels, inverted, cropped, empty };
 }
 
 /**
