@@ -102,7 +102,7 @@ describe('help, version and usage errors', () => {
     [['train', '--epochs', '0'], /--epochs <n>' argument '0' is invalid\. expected an integer from 1 to 1,000,000/],
     [['train', '--lr', 'fast'], /--lr <rate>' argument 'fast' is invalid/],
     [['train', '--time-budget', '10 minutes'], /expected a duration such as 90s, 10m or 1h30m/],
-    [['train', '--preset', 'tiny'], /Allowed choices are patch-mlp, seed, mixer-s, mixer-m, mixer-l/],
+    [['train', '--preset', 'tiny'], /Allowed choices are patch-mlp, seed, mixer-s, mixer-s7, mixer-m, mixer-l/],
     [['train', '--bogus'], /unknown option '--bogus'/],
     [
       ['train', '--augment', 'rotate'],

@@ -18,7 +18,7 @@ describe('RECIPE_DEFAULTS (what --help states)', () => {
 
 describe('recipeHelp', () => {
   it('lists each value once, with the presets that share it; a value all share stands alone', () => {
-    expect(recipeHelp('learningRate')).toBe('0.001');
-    expect(recipeHelp('lrSchedule')).toBe('patch-mlp, seed: constant; mixer-s, mixer-m, mixer-l: cosine');
+    expect(recipeHelp('learningRate')).toBe('patch-mlp, seed, mixer-s, mixer-m, mixer-l: 0.001; mixer-s7: 0.003');
+    expect(recipeHelp('lrSchedule')).toBe('patch-mlp, seed: constant; mixer-s, mixer-s7, mixer-m, mixer-l: cosine');
   });
 });

@@ -12,15 +12,17 @@ export interface RecipeDefaults {
   weightDecay: number;
   /** As `--augment` takes it: `none`, or e.g. `shift=1,flip`. */
   augment: string;
+  labelSmoothing: number;
 }
 
 /** The presets, in the order `--help` lists them, and their recipes. */
 export const RECIPE_DEFAULTS = {
-  'patch-mlp': { epochs: 3, learningRate: 1e-3, lrSchedule: 'constant', weightDecay: 0, augment: 'none' },
-  seed: { epochs: 3, learningRate: 1e-3, lrSchedule: 'constant', weightDecay: 0, augment: 'none' },
-  'mixer-s': { epochs: 30, learningRate: 1e-3, lrSchedule: 'cosine', weightDecay: 0, augment: 'shift=1,flip' },
-  'mixer-m': { epochs: 30, learningRate: 1e-3, lrSchedule: 'cosine', weightDecay: 0, augment: 'shift=1,flip' },
-  'mixer-l': { epochs: 30, learningRate: 1e-3, lrSchedule: 'cosine', weightDecay: 0, augment: 'shift=1,flip' },
+  'patch-mlp': { epochs: 3, learningRate: 1e-3, lrSchedule: 'constant', weightDecay: 0, augment: 'none', labelSmoothing: 0 },
+  seed: { epochs: 3, learningRate: 1e-3, lrSchedule: 'constant', weightDecay: 0, augment: 'none', labelSmoothing: 0 },
+  'mixer-s': { epochs: 30, learningRate: 1e-3, lrSchedule: 'cosine', weightDecay: 0, augment: 'shift=1,flip', labelSmoothing: 0 },
+  'mixer-s7': { epochs: 15, learningRate: 3e-3, lrSchedule: 'cosine', weightDecay: 0.05, augment: 'shift=1,flip', labelSmoothing: 0.1 },
+  'mixer-m': { epochs: 30, learningRate: 1e-3, lrSchedule: 'cosine', weightDecay: 0, augment: 'shift=1,flip', labelSmoothing: 0 },
+  'mixer-l': { epochs: 30, learningRate: 1e-3, lrSchedule: 'cosine', weightDecay: 0, augment: 'shift=1,flip', labelSmoothing: 0 },
 } as const satisfies Record<string, RecipeDefaults>;
 
 /** A preset's name. */
@@ -34,11 +36,11 @@ export const PRESET_NAMES = Object.keys(RECIPE_DEFAULTS) as PresetChoice[];
  * every preset shares stands alone.
  *
  * @param field - the setting
- * @returns e.g. `patch-mlp, seed: 3; mixer-s, mixer-m, mixer-l: 30`, or `0.001`
+ * @returns e.g. `patch-mlp, seed: 3; mixer-s, mixer-m, mixer-l: 30; mixer-s7: 15`, or `0.001`
  *
  * @example
  * ```ts
- * recipeHelp('lrSchedule'); // 'patch-mlp, seed: constant; mixer-s, mixer-m, mixer-l: cosine'
+ * recipeHelp('lrSchedule'); // 'patch-mlp, seed: constant; mixer-s, mixer-s7, mixer-m, mixer-l: cosine'
  * ```
  */
 export function recipeHelp(field: keyof RecipeDefaults): string {

@@ -13,17 +13,20 @@ describe('presets and parameter counts', () => {
 
   it.each([
     ['mixer-s', 294_990],
+    ['mixer-s7', 282_186],
     ['mixer-m', 558_158],
     ['mixer-l', 1_112_594],
   ] as const)('%s counts LayerNorms and every block: %i parameters, as documented', (preset, documented) => {
     const c = resolveConfig(preset);
+    const tokens = (28 / c.patchSize) ** 2;
+    const pixels = c.patchSize ** 2;
     const perBlock =
       2 * 2 * c.dim +
-      (49 * c.tokenHidden + c.tokenHidden) +
-      (c.tokenHidden * 49 + 49) +
+      (tokens * c.tokenHidden + c.tokenHidden) +
+      (c.tokenHidden * tokens + tokens) +
       (c.dim * c.channelHidden + c.channelHidden) +
       (c.channelHidden * c.dim + c.dim);
-    const expected = 16 * c.dim + c.dim + c.blocks * perBlock + 2 * c.dim + c.dim * 10 + 10;
+    const expected = pixels * c.dim + c.dim + c.blocks * perBlock + 2 * c.dim + c.dim * 10 + 10;
     expect(countParameters(preset)).toBe(expected);
     expect(expected).toBe(documented);
   });
@@ -77,7 +80,7 @@ describe('presets and parameter counts', () => {
 describe('config errors', () => {
   it('unknown preset → E_CONFIG listing the presets', () => {
     expect(() => createModel('tiny' as never)).toThrow(FmnistModelError);
-    expect(() => createModel('tiny' as never)).toThrow(/Unknown preset 'tiny'. Choose one of: seed, patch-mlp, mixer-s, mixer-m, mixer-l/);
+    expect(() => createModel('tiny' as never)).toThrow(/Unknown preset 'tiny'. Choose one of: seed, patch-mlp, mixer-s, mixer-s7, mixer-m, mixer-l/);
   });
 
   it('invalid fields → E_CONFIG naming the field', () => {

@@ -97,7 +97,7 @@ export async function resolveRunSettings(
     weightDecay: flags.weightDecay ?? recipe.weightDecay,
     augment: flags.augment !== undefined ? flags.augment : recipe.augment,
     ...optimizerSettings(flags, resuming),
-    ...(flags.labelSmoothing ? { labelSmoothing: flags.labelSmoothing } : {}),
+    ...((flags.labelSmoothing ?? recipe.labelSmoothing) ? { labelSmoothing: flags.labelSmoothing ?? recipe.labelSmoothing } : {}),
   };
   let previous: RunConfig | undefined;
   const hasCheckpoint = existsSync(ckptJson);
