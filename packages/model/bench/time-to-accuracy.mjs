@@ -2,7 +2,7 @@
 // Exploration runs for time to accuracy (issue 19): train on a stratified 54k/6k split of the official training set,
 // validate after every epoch (the choices are made on this), and evaluate the test set once at the end (reported, never
 // used for a choice). Resumable: run the same command again after a kill and it continues from its step checkpoint.
-// Results go to docs/time-to-accuracy.md. Build first: pnpm --filter @fmnist/model build.
+// Results go to docs/experiments/time-to-accuracy.md. Build first: pnpm --filter @fmnist/model build.
 // usage: node bench/time-to-accuracy.mjs OUT_DIR 'CONFIG_JSON' 'TRAIN_OPTIONS_JSON'
 //   e.g. node bench/time-to-accuracy.mjs /var/tmp/m7s '{"preset":"mixer-s","patchSize":7}' \
 //        '{"epochs":15,"learningRate":3e-3,"lrSchedule":"cosine","weightDecay":0.05,"augment":{"shift":1,"flip":true}}'

@@ -64,8 +64,8 @@ const MIXER_M: ModelConfig = { ...MIXER_S, channelHidden: 512 };
  * - `mixer-s` — MLP-Mixer: 4 blocks of pre-LayerNorm token/channel MLPs with residuals, GELU, channel MLP 2× wide:
  *   90.3 % test accuracy after its 30-epoch recipe (cosine, shift ±1 + flip) on 2 cores.
  * - `mixer-s7` — `mixer-s` on 7×7 patches (16 tokens instead of 49): 282,186 parameters and ≈ 2.5× the training
- *   speed, so its 15-epoch recipe (peak lr 3e-3, weight decay 0.05, label smoothing 0.1) fits in about 10 minutes on
- *   2 cores; chosen on a validation split (docs/time-to-accuracy.md).
+ *   speed, so its 14-epoch recipe (peak lr 3e-3, weight decay 0.05, label smoothing 0.1) fits in about 10 minutes on
+ *   2 cores; chosen on a validation split (docs/experiments/time-to-accuracy.md).
  * - `mixer-m` — `mixer-s` with the channel MLP 4× wide (128→512→128, the MLP-Mixer paper's ratio): 90.73 % after the
  *   same 30-epoch recipe, ≈ 2× the time per step.
  * - `mixer-l` — `mixer-m` twice as deep (8 blocks): 91.09 % after the same recipe, ≈ 2.2× `mixer-m`'s time per step
@@ -115,7 +115,7 @@ export const TRAINING_RECIPES: Readonly<Record<PresetName, Readonly<TrainingReci
   'patch-mlp': { epochs: 3, learningRate: 1e-3, lrSchedule: 'constant', weightDecay: 0, augment: null, labelSmoothing: 0 },
   'mixer-s': MIXER_RECIPE,
   'mixer-s7': {
-    epochs: 15,
+    epochs: 14,
     learningRate: 3e-3,
     lrSchedule: 'cosine',
     weightDecay: 0.05,

@@ -7,7 +7,7 @@
 // reductions fused with an activation's derivative.
 //
 // (Until 0.2 the patch-MLP had its own fused whole-model module; measured within a few percent of this one per
-// training step and per inference batch, it was removed: docs/kernels-one-module.md.)
+// training step and per inference batch, it was removed: docs/experiments/kernels-one-module.md.)
 //
 // Pointers are byte addresses into linear memory; sizes and strides count f32 elements. Every kernel takes any size
 // (a SIMD body and a scalar tail).
