@@ -80,7 +80,9 @@ describe('presets and parameter counts', () => {
 describe('config errors', () => {
   it('unknown preset → E_CONFIG listing the presets', () => {
     expect(() => createModel('tiny' as never)).toThrow(FmnistModelError);
-    expect(() => createModel('tiny' as never)).toThrow(/Unknown preset 'tiny'. Choose one of: seed, patch-mlp, mixer-s, mixer-s7, mixer-m, mixer-l/);
+    expect(() => createModel('tiny' as never)).toThrow(
+      /Unknown preset 'tiny'. Choose one of: seed, patch-mlp, mixer-s, mixer-s7, mixer-m, mixer-l/,
+    );
   });
 
   it('invalid fields → E_CONFIG naming the field', () => {

@@ -13,6 +13,8 @@ describe('bench --preset', () => {
 
   it('rejects an unknown name with a usage error listing the choices', () => {
     expect(() => parsePresets('seed,tiny')).toThrow(UsageError);
-    expect(() => parsePresets('seed,tiny')).toThrow(/unknown preset 'tiny'\. Choose from patch-mlp, seed, mixer-s, mixer-s7, mixer-m, mixer-l/);
+    expect(() => parsePresets('seed,tiny')).toThrow(
+      /unknown preset 'tiny'\. Choose from patch-mlp, seed, mixer-s, mixer-s7, mixer-m, mixer-l/,
+    );
   });
 });
