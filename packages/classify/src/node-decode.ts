@@ -118,7 +118,7 @@ export async function decodeImage(bytes: Uint8Array, name = 'image bytes'): Prom
     }
     throw new FmnistClassifyError(
       'E_IMAGE_DECODE',
-      `${name}: not an image (${bytes.length === 0 ? 'it is empty' : 'its first bytes are not those of a PNG, JPEG, WebP, GIF, TIFF or AVIF file'}). Use one of those formats.`,
+      `${name}: not an image (${bytes.length === 0 ? 'it is empty' : 'its first bytes are not those of a PNG, JPEG, WebP, GIF, TIFF or AVIF file'}). Pass a PNG, JPEG, WebP, GIF, TIFF or AVIF image.`,
     );
   }
   const sharp = await importSharp();
