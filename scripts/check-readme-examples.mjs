@@ -69,7 +69,7 @@ export function extractExamples(root = ROOT) {
 }
 
 /** A temp project whose node_modules link the workspace's packages and tools. */
-function linkWorkspace(dir) {
+export function linkWorkspace(dir) {
   const req = createRequire(join(ROOT, 'packages/data/package.json'));
   const reqOnnx = createRequire(join(ROOT, 'packages/onnx/package.json'));
   const reqClassify = createRequire(join(ROOT, 'packages/classify/package.json'));
@@ -194,7 +194,8 @@ function runModule(path, { cwd, env, timeoutMs, mapLine = (l) => l }) {
   // Stack frames of the example's own file point at its README lines.
   const output = `${r.stderr ?? ''}`.trim() || `${r.stdout ?? ''}`.trim();
   const tail = output.split('\n').slice(-25).map(mapLine).join('\n');
-  return { seconds, failure: `${why} after ${seconds.toFixed(1)} s${tail ? `\n${tail}` : ''}` };
+  const timing = r.error?.code === 'ETIMEDOUT' ? '' : ` after ${seconds.toFixed(1)} s`;
+  return { seconds, failure: `${why}${timing}${tail ? `\n${tail}` : ''}` };
 }
 
 /**
@@ -202,13 +203,13 @@ function runModule(path, { cwd, env, timeoutMs, mapLine = (l) => l }) {
  * failing example (README file and line, why, the end of its stderr); returns the summary.
  *
  * @param {string} projectDir
- * @param {{ timeoutMs?: number, log?: (line: string) => void, print?: boolean }} [options] - log: one line per example
- *   as it ends; print: with its stdout (to compare with the README's comments)
+ * @param {{ timeoutMs?: number, log?: (line: string) => void, print?: boolean, root?: string }} [options] - log: one line
+ *   per example as it ends; print: with its stdout (to compare with the README's comments); root: whose READMEs
  * @returns {{ executed: number, skipped: { file: string, line: number, reason: string }[], seconds: number, summary: string }}
  */
-export function runReadmeExamples(projectDir, { timeoutMs = EXAMPLE_TIMEOUT_MS, log = () => {}, print = false } = {}) {
+export function runReadmeExamples(projectDir, { timeoutMs = EXAMPLE_TIMEOUT_MS, log = () => {}, print = false, root = ROOT } = {}) {
   const t0 = performance.now();
-  const examples = extractExamples();
+  const examples = extractExamples(root);
   const missing = DATA_FILES.filter((f) => !existsSync(join(SYSTEM_DIR, f)));
   if (missing.length) {
     const reason = `the dataset is not installed in ${SYSTEM_DIR} (missing ${missing.join(', ')}; apt install dataset-fashion-mnist)`;
