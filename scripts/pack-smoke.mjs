@@ -9,8 +9,8 @@
 //    model, export it to ONNX (from memory and from a checkpoint) and run it with onnxruntime-node; load only the test
 //    split through the Node and the browser entries from a local server that counts the requests; run the TensorFlow.js
 //    and onnxruntime adapters; typecheck small TypeScript consumers (the subpaths /node and /tfjs included) with
-//    moduleResolution node16 (ESM + CJS), bundler and a CommonJS project, and every README example
-//    (scripts/check-readme-examples.mjs); run the installed `fmnist --help`,
+//    moduleResolution node16 (ESM + CJS), bundler and a CommonJS project, and every README example, which then also runs
+//    (scripts/check-readme-examples.mjs: data from the system copy, no network); run the installed `fmnist --help`,
 //    `fmnist --version`, `fmnist data` and `fmnist-data`; bundle a browser consumer of @fmnist/data and @fmnist/onnx
 //    with esbuild (platform: browser) and fail on any Node built-in (or TensorFlow.js) in it; run @fmnist/classify's
 //    bundled model on real test images and on photo-like PNGs (a test image enlarged onto a white page, through crop
@@ -30,7 +30,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { checkReadmeExamples } from './check-readme-examples.mjs';
+import { checkReadmeExamples, runReadmeExamples, SYSTEM_DIR } from './check-readme-examples.mjs';
 import { createChecks } from './lib/checks.mjs';
 import {
   coldImportMs,
@@ -584,6 +584,14 @@ console.log(\`\${Object.keys(inputs).length} modules from \${[...fromPkgs].sort(
   );
   await check('every README example of packages/* type-checks as strict TypeScript against the installed packages', () =>
     checkReadmeExamples(app),
+  );
+  await check(
+    `every README example runs against the installed packages (data from ${SYSTEM_DIR}, no network; no-run marks printed)`,
+    () => {
+      const lines = [];
+      const { summary } = runReadmeExamples(app, { log: (l) => lines.push(l.trim()) });
+      return [summary, ...lines].join('\n');
+    },
   );
 
   const bin = (name) => join(app, 'node_modules/.bin', name);
