@@ -2,6 +2,7 @@
  * `fmnist`: train the Fashion-MNIST patch-MLP, evaluate it, export it to ONNX, predict, benchmark. Each command lives in
  * its own lazily imported file under `commands/`, so `fmnist --help` starts in milliseconds.
  */
+import { setFlagsFromString } from 'node:v8';
 import { Command, CommanderError, Option } from 'commander';
 import pkg from '../package.json';
 import { EXIT, ExitError } from './errors';
@@ -25,6 +26,13 @@ import {
 } from './parse';
 import { PRESET_NAMES, recipeHelp } from './recipes';
 import { colors, sanitizeForTerminal } from './ui';
+
+// Node 20 has WebAssembly relaxed SIMD only behind a V8 flag (Node 22 and later have it on). This process is ours, and
+// no module is compiled yet: turn it on, so the kernels pick their fused multiply-add build, ≈ 5–8 % faster per
+// training step (FMNIST_WASM_SIMD=simd keeps the baseline build).
+if (process.versions.node.startsWith('20.') && process.env.FMNIST_WASM_SIMD !== 'simd') {
+  setFlagsFromString('--experimental-wasm-relaxed-simd');
+}
 
 const BACKENDS = ['auto', 'kernels', 'tensorflow', 'wasm', 'cpu'] as const;
 

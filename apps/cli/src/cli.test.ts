@@ -247,7 +247,7 @@ describe('train → eval → predict', () => {
     expect(config.model).toMatchObject({ preset: 'patch-mlp', parameters: 49211 });
     expect(config.environment.node).toBe(process.version);
     // the default backend (auto) trains the patch-MLP on the kernels, one worker per core
-    expect(config.environment.backend).toBe('wasm-simd');
+    expect(config.environment.backend).toBe('wasm-relaxed-simd'); // bin.ts turns relaxed SIMD on in Node 20
     expect(config.environment.threads).toBe(cpus().length);
     expect(config.environment.packages['@fmnist/model']).toBe(modelVersion);
     expect(Object.keys(config.dataset.sha256)).toHaveLength(4);

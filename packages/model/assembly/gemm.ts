@@ -121,6 +121,15 @@ function packPanel(dst: usize, src: usize, sLane: i32, sK: i32, kc: i32, lanes: 
   }
 }
 
+// a * b + c. The relaxed-SIMD build (ASC_FEATURE_RELAXED_SIMD) uses one fused multiply-add: one rounding instead of
+// two, so its results differ from the baseline build's in the last bits, and it is faster where the CPU has FMA.
+// @ts-ignore: decorator
+@inline
+function madd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  return f32x4.add(f32x4.mul(a, b), c);
+}
+
 // 4x8 micro-kernel: C(4x8 at c, row pitch ldcB bytes) = init + ap[k][4] * bp[k][8] summed over k.
 // init: GEMM_SET zero, GEMM_ADD load C, GEMM_COL_BIAS bias = &bias[j0], GEMM_ROW_BIAS bias = &bias[i0].
 // @ts-ignore: decorator
@@ -155,17 +164,17 @@ function kernel4x8(kc: i32, ap: usize, bp: usize, c: usize, ldcB: usize, init: i
     const b0 = v128.load(b);
     const b1 = v128.load(b, 16);
     let av = v128.load32_splat(a);
-    c00 = f32x4.add(f32x4.mul(av, b0), c00);
-    c01 = f32x4.add(f32x4.mul(av, b1), c01);
+    c00 = madd(av, b0, c00);
+    c01 = madd(av, b1, c01);
     av = v128.load32_splat(a, 4);
-    c10 = f32x4.add(f32x4.mul(av, b0), c10);
-    c11 = f32x4.add(f32x4.mul(av, b1), c11);
+    c10 = madd(av, b0, c10);
+    c11 = madd(av, b1, c11);
     av = v128.load32_splat(a, 8);
-    c20 = f32x4.add(f32x4.mul(av, b0), c20);
-    c21 = f32x4.add(f32x4.mul(av, b1), c21);
+    c20 = madd(av, b0, c20);
+    c21 = madd(av, b1, c21);
     av = v128.load32_splat(a, 12);
-    c30 = f32x4.add(f32x4.mul(av, b0), c30);
-    c31 = f32x4.add(f32x4.mul(av, b1), c31);
+    c30 = madd(av, b0, c30);
+    c31 = madd(av, b1, c31);
     a += 16;
     b += 32;
   }

@@ -1,5 +1,6 @@
 import type { LossOptions, OptimizerState, ParamSet, StepResult, TrainEngine, UpdateOptions } from '../engine';
 import { IMAGE_PIXELS, imageCount, KernelCore, type KernelModel, NUM_CLASSES, type TensorSpec, trainingBatchSize } from './core';
+import { kernelsBuild } from './wasm';
 import { COMMAND, WorkerPool } from './worker-pool';
 
 /** Smallest shard worth a thread: smaller batches use fewer threads (a batch below 16 runs on the calling thread). */
@@ -23,7 +24,8 @@ export function splitBatch(n: number, threads: number): number[] {
  * in order.
  */
 class KernelEngine implements TrainEngine {
-  readonly name = 'wasm-simd';
+  /** `wasm-simd`, or `wasm-relaxed-simd` for the fused multiply-add build ({@link kernelsBuild}). */
+  readonly name = `wasm-${kernelsBuild()}`;
   private disposed = false;
   private queue: Promise<unknown> = Promise.resolve();
 

@@ -15,6 +15,7 @@ import {
   relativeL2,
   useCpuBackend,
 } from './test-utils';
+import { kernelsBuild } from './wasm';
 
 /** The patch-MLP on `threads` threads. */
 const createKernelEngine = (options: { maxBatch?: number; threads?: number }) =>
@@ -62,7 +63,7 @@ describe('the patch-MLP on the kernel engine, 1 and 2 threads', () => {
   });
 
   it('describe themselves', () => {
-    expect(single.name).toBe('wasm-simd');
+    expect(single.name).toBe(`wasm-${kernelsBuild()}`);
     expect(single.threads).toBe(1);
     expect(parallel.threads).toBe(2);
   });

@@ -1,5 +1,5 @@
 import { FmnistModelError } from '../errors';
-import { MIXER_WASM_BASE64 } from './generated/mixer-wasm';
+import { MIXER_WASM_BASE64, MIXER_WASM_RELAXED_BASE64 } from './generated/mixer-wasm';
 
 /**
  * The kernels modules: `mixer` (assembly/mixer/kernels.ts, building blocks for every config, the patch-MLP included).
@@ -7,7 +7,51 @@ import { MIXER_WASM_BASE64 } from './generated/mixer-wasm';
  */
 export type KernelsModule = 'mixer';
 
-const BASE64: Record<KernelsModule, string> = { mixer: MIXER_WASM_BASE64 };
+/**
+ * The two builds of each module: `simd` (multiply, then add) and `relaxed-simd` (the GEMM's inner loop as fused
+ * multiply-adds, `f32x4.relaxed_madd`: one rounding instead of two, so results differ in the last bits, and faster
+ * where the CPU has FMA). @internal
+ */
+export type KernelsBuild = 'simd' | 'relaxed-simd';
+
+const BASE64: Record<KernelsModule, Record<KernelsBuild, string>> = {
+  mixer: { simd: MIXER_WASM_BASE64, 'relaxed-simd': MIXER_WASM_RELAXED_BASE64 },
+};
+
+function decode(base64: string): Uint8Array<ArrayBuffer> {
+  const text = atob(base64);
+  const bytes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+  return bytes;
+}
+
+let chosen: KernelsBuild | undefined;
+
+/**
+ * The kernels build this process uses, chosen once: `relaxed-simd` when the runtime validates relaxed-SIMD modules
+ * (Chromium, Node ≥ 22, or Node 20 started with `--experimental-wasm-relaxed-simd`), otherwise `simd`. The environment
+ * variable `FMNIST_WASM_SIMD` (`simd`, `relaxed-simd` or `auto`) overrides the choice in Node, e.g. to compare both or
+ * to reproduce a run of the other build bit for bit.
+ *
+ * @throws FmnistModelError `E_BACKEND` for an unknown `FMNIST_WASM_SIMD`, or `relaxed-simd` asked of a runtime without it
+ * @internal
+ */
+export function kernelsBuild(): KernelsBuild {
+  if (chosen) return chosen;
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.FMNIST_WASM_SIMD;
+  const relaxedValid = typeof WebAssembly !== 'undefined' && WebAssembly.validate(decode(BASE64.mixer['relaxed-simd']));
+  if (env !== undefined && env !== '' && env !== 'auto' && env !== 'simd' && env !== 'relaxed-simd') {
+    throw new FmnistModelError('E_BACKEND', `FMNIST_WASM_SIMD is ${JSON.stringify(env)}; use simd, relaxed-simd or auto (the default).`);
+  }
+  if (env === 'relaxed-simd' && !relaxedValid) {
+    throw new FmnistModelError(
+      'E_BACKEND',
+      'FMNIST_WASM_SIMD=relaxed-simd, but this runtime has no relaxed SIMD: use Node ≥ 22, start Node 20 with --experimental-wasm-relaxed-simd, or unset FMNIST_WASM_SIMD.',
+    );
+  }
+  chosen = env === 'simd' || !relaxedValid ? 'simd' : 'relaxed-simd';
+  return chosen;
+}
 
 /** Imports the kernels module expects (only `env.abort`, unreachable with the build flags used). @internal */
 export const KERNEL_IMPORTS = {
@@ -21,7 +65,7 @@ export const KERNEL_IMPORTS = {
 const compiled = new Map<KernelsModule, Promise<WebAssembly.Module>>();
 
 /**
- * Compiles a kernels module once per thread (decoded from its generated base64 module).
+ * Compiles a kernels module once per thread (decoded from its generated base64 module), in the {@link kernelsBuild}.
  * @throws FmnistModelError `E_BACKEND` when this runtime lacks WebAssembly SIMD
  * @internal
  */
@@ -29,9 +73,7 @@ export function compileKernels(which: KernelsModule): Promise<WebAssembly.Module
   let module = compiled.get(which);
   if (!module) {
     module = (async () => {
-      const text = atob(BASE64[which]);
-      const bytes = new Uint8Array(text.length);
-      for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+      const bytes = decode(BASE64[which][kernelsBuild()]);
       if (typeof WebAssembly === 'undefined' || !WebAssembly.validate(bytes)) {
         throw new FmnistModelError(
           'E_BACKEND',

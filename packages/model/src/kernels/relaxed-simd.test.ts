@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+// The two kernels builds: which one a process picks, and that the relaxed-SIMD build's GEMM really fuses its
+// multiply-adds (same products, one rounding: the results differ from the baseline build's in the last bits only).
+// Runs in both vitest projects: `model` (plain Node 20: no relaxed SIMD) and `relaxed-simd` (started with the V8 flag).
+import { PRESETS } from '../config';
+import { MIXER_WASM_BASE64, MIXER_WASM_RELAXED_BASE64 } from './generated/mixer-wasm';
+import { createMixerKernelEngine } from './mixer-engine';
+import { KERNEL_IMPORTS, kernelsBuild } from './wasm';
+
+const bytesOf = (base64: string): Uint8Array<ArrayBuffer> => Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+const relaxedAvailable = WebAssembly.validate(bytesOf(MIXER_WASM_RELAXED_BASE64));
+
+interface GemmExports {
+  memory: WebAssembly.Memory;
+  allocF32(n: number): number;
+  initGemm(): void;
+  gemm(...args: number[]): void;
+}
+
+/** C = A·B (M×K times K×N, row-major) on one build of the kernels. */
+async function gemmOn(base64: string, a: Float32Array, b: Float32Array, m: number, k: number, n: number): Promise<Float32Array> {
+  const { instance } = (await WebAssembly.instantiate(bytesOf(base64), KERNEL_IMPORTS)) as unknown as {
+    instance: { exports: GemmExports };
+  };
+  const x = instance.exports;
+  const pa = x.allocF32(m * k);
+  const pb = x.allocF32(k * n);
+  const pc = x.allocF32(m * n);
+  x.initGemm();
+  new Float32Array(x.memory.buffer, pa, m * k).set(a);
+  new Float32Array(x.memory.buffer, pb, k * n).set(b);
+  x.gemm(m, n, k, pa, k, 1, pb, n, 1, pc, n, 0, 0);
+  return new Float32Array(x.memory.buffer, pc, m * n).slice();
+}
+
+describe('the kernels build', () => {
+  it('is relaxed-simd exactly when the runtime validates relaxed-SIMD modules (or FMNIST_WASM_SIMD says which)', async () => {
+    const asked = process.env.FMNIST_WASM_SIMD;
+    const expected = asked === 'simd' ? 'simd' : asked === 'relaxed-simd' || relaxedAvailable ? 'relaxed-simd' : 'simd';
+    expect(kernelsBuild()).toBe(expected);
+    const engine = await createMixerKernelEngine({ config: PRESETS['patch-mlp'], maxBatch: 8 });
+    try {
+      expect(engine.name).toBe(`wasm-${expected}`);
+    } finally {
+      await engine.dispose();
+    }
+  });
+
+  it.runIf(relaxedAvailable)('relaxed-simd fuses the GEMM multiply-adds: last-bit differences from simd, nothing more', async () => {
+    const [m, k, n] = [16, 256, 32];
+    let seed = 7;
+    const rand = () => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed / 2 ** 32 - 0.5;
+    };
+    const a = Float32Array.from({ length: m * k }, rand);
+    const b = Float32Array.from({ length: k * n }, rand);
+    const plain = await gemmOn(MIXER_WASM_BASE64, a, b, m, k, n);
+    const fused = await gemmOn(MIXER_WASM_RELAXED_BASE64, a, b, m, k, n);
+    let differing = 0;
+    let worst = 0;
+    for (let i = 0; i < m * n; i++) {
+      if (plain[i] !== fused[i]) differing++;
+      worst = Math.max(worst, Math.abs((plain[i] as number) - (fused[i] as number)));
+    }
+    expect(differing).toBeGreaterThan(0); // the fused build is not the plain one under another name
+    expect(worst).toBeLessThan(1e-5); // sums of 256 products of magnitude < 0.25: float32 rounding only
+  });
+});
