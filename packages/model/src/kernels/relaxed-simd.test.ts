@@ -3,12 +3,10 @@ import { describe, expect, it } from 'vitest';
 // multiply-adds (same products, one rounding: the results differ from the baseline build's in the last bits only).
 // Runs in both vitest projects: `model` (plain Node 20: no relaxed SIMD) and `relaxed-simd` (started with the V8 flag).
 import { PRESETS } from '../config';
-import { MIXER_WASM_BASE64, MIXER_WASM_RELAXED_BASE64 } from './generated/mixer-wasm';
 import { createMixerKernelEngine } from './mixer-engine';
-import { KERNEL_IMPORTS, kernelsBuild } from './wasm';
+import { KERNEL_IMPORTS, type KernelsBuild, kernelsBuild, kernelsModuleBytes } from './wasm';
 
-const bytesOf = (base64: string): Uint8Array<ArrayBuffer> => Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
-const relaxedAvailable = WebAssembly.validate(bytesOf(MIXER_WASM_RELAXED_BASE64));
+const relaxedAvailable = WebAssembly.validate(kernelsModuleBytes('mixer', 'relaxed-simd'));
 
 interface GemmExports {
   memory: WebAssembly.Memory;
@@ -18,8 +16,8 @@ interface GemmExports {
 }
 
 /** C = A·B (M×K times K×N, row-major) on one build of the kernels. */
-async function gemmOn(base64: string, a: Float32Array, b: Float32Array, m: number, k: number, n: number): Promise<Float32Array> {
-  const { instance } = (await WebAssembly.instantiate(bytesOf(base64), KERNEL_IMPORTS)) as unknown as {
+async function gemmOn(build: KernelsBuild, a: Float32Array, b: Float32Array, m: number, k: number, n: number): Promise<Float32Array> {
+  const { instance } = (await WebAssembly.instantiate(kernelsModuleBytes('mixer', build), KERNEL_IMPORTS)) as unknown as {
     instance: { exports: GemmExports };
   };
   const x = instance.exports;
@@ -55,8 +53,8 @@ describe('the kernels build', () => {
     };
     const a = Float32Array.from({ length: m * k }, rand);
     const b = Float32Array.from({ length: k * n }, rand);
-    const plain = await gemmOn(MIXER_WASM_BASE64, a, b, m, k, n);
-    const fused = await gemmOn(MIXER_WASM_RELAXED_BASE64, a, b, m, k, n);
+    const plain = await gemmOn('simd', a, b, m, k, n);
+    const fused = await gemmOn('relaxed-simd', a, b, m, k, n);
     let differing = 0;
     let worst = 0;
     for (let i = 0; i < m * n; i++) {

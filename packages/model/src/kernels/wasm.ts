@@ -18,10 +18,21 @@ const BASE64: Record<KernelsModule, Record<KernelsBuild, string>> = {
   mixer: { simd: MIXER_WASM_BASE64, 'relaxed-simd': MIXER_WASM_RELAXED_BASE64 },
 };
 
-function decode(base64: string): Uint8Array<ArrayBuffer> {
-  const text = atob(base64);
-  const bytes = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+const decoded = new Map<string, Uint8Array<ArrayBuffer>>();
+
+/**
+ * The bytes of one build of a kernels module, decoded from its generated base64 once per thread.
+ * @internal
+ */
+export function kernelsModuleBytes(which: KernelsModule, build: KernelsBuild): Uint8Array<ArrayBuffer> {
+  const key = `${which}/${build}`;
+  let bytes = decoded.get(key);
+  if (!bytes) {
+    const text = atob(BASE64[which][build]);
+    bytes = new Uint8Array(text.length);
+    for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+    decoded.set(key, bytes);
+  }
   return bytes;
 }
 
@@ -39,17 +50,21 @@ let chosen: KernelsBuild | undefined;
 export function kernelsBuild(): KernelsBuild {
   if (chosen) return chosen;
   const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.FMNIST_WASM_SIMD;
-  const relaxedValid = typeof WebAssembly !== 'undefined' && WebAssembly.validate(decode(BASE64.mixer['relaxed-simd']));
   if (env !== undefined && env !== '' && env !== 'auto' && env !== 'simd' && env !== 'relaxed-simd') {
     throw new FmnistModelError('E_BACKEND', `FMNIST_WASM_SIMD is ${JSON.stringify(env)}; use simd, relaxed-simd or auto (the default).`);
   }
+  if (env === 'simd') {
+    chosen = 'simd';
+    return chosen;
+  }
+  const relaxedValid = typeof WebAssembly !== 'undefined' && WebAssembly.validate(kernelsModuleBytes('mixer', 'relaxed-simd'));
   if (env === 'relaxed-simd' && !relaxedValid) {
     throw new FmnistModelError(
       'E_BACKEND',
       'FMNIST_WASM_SIMD=relaxed-simd, but this runtime has no relaxed SIMD: use Node ≥ 22, start Node 20 with --experimental-wasm-relaxed-simd, or unset FMNIST_WASM_SIMD.',
     );
   }
-  chosen = env === 'simd' || !relaxedValid ? 'simd' : 'relaxed-simd';
+  chosen = relaxedValid ? 'relaxed-simd' : 'simd';
   return chosen;
 }
 
@@ -73,7 +88,7 @@ export function compileKernels(which: KernelsModule): Promise<WebAssembly.Module
   let module = compiled.get(which);
   if (!module) {
     module = (async () => {
-      const bytes = decode(BASE64[which][kernelsBuild()]);
+      const bytes = kernelsModuleBytes(which, kernelsBuild());
       if (typeof WebAssembly === 'undefined' || !WebAssembly.validate(bytes)) {
         throw new FmnistModelError(
           'E_BACKEND',
