@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 // The two kernels builds: which one a process picks, and that the relaxed-SIMD build's GEMM really fuses its
 // multiply-adds (same products, one rounding: the results differ from the baseline build's in the last bits only).
 // Runs in both vitest projects: `model` (plain Node 20: no relaxed SIMD) and `relaxed-simd` (started with the V8 flag).
@@ -63,5 +63,37 @@ describe('the kernels build', () => {
     }
     expect(differing).toBeGreaterThan(0); // the fused build is not the plain one under another name
     expect(worst).toBeLessThan(1e-5); // sums of 256 products of magnitude < 0.25: float32 rounding only
+  });
+
+  /** `kernelsBuild()` of a fresh copy of the module (the choice is made once per process) under `FMNIST_WASM_SIMD=value`. */
+  async function buildUnder(value: string): Promise<() => KernelsBuild> {
+    const before = process.env.FMNIST_WASM_SIMD;
+    process.env.FMNIST_WASM_SIMD = value;
+    try {
+      vi.resetModules();
+      const fresh = await import('./wasm');
+      let result: KernelsBuild | Error;
+      try {
+        result = fresh.kernelsBuild();
+      } catch (err) {
+        result = err as Error;
+      }
+      return () => {
+        if (result instanceof Error) throw result;
+        return result;
+      };
+    } finally {
+      if (before === undefined) delete process.env.FMNIST_WASM_SIMD;
+      else process.env.FMNIST_WASM_SIMD = before;
+    }
+  }
+
+  it('FMNIST_WASM_SIMD: simd forces the baseline, an unknown value is E_BACKEND naming it', async () => {
+    expect((await buildUnder('simd'))()).toBe('simd');
+    expect(await buildUnder('fast')).toThrow(/FMNIST_WASM_SIMD is "fast"; use simd, relaxed-simd or auto/);
+  });
+
+  it.runIf(!relaxedAvailable)('FMNIST_WASM_SIMD=relaxed-simd on a runtime without it is E_BACKEND with the fix', async () => {
+    expect(await buildUnder('relaxed-simd')).toThrow(/no relaxed SIMD: use Node ≥ 22, start Node 20 with --experimental-wasm-relaxed-simd/);
   });
 });
