@@ -1,6 +1,7 @@
+import { toMetricsRows } from '@fmnist/report';
 import { InvalidArgumentError } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { metricsCsv, metricsJsonl, parseMetricsCsv, toMetricsRows } from './metrics';
+import { metricsCsv, metricsJsonl, parseMetricsCsv } from './metrics';
 import {
   formatDuration,
   labelSmoothingOption,

@@ -1,9 +1,8 @@
 /**
- * Raster output: SVG → PNG with resvg, 28×28 grayscale images → PNG with sharp, labelled image grids, and images as
- * terminal art.
+ * Raster output of the CLI: SVG → PNG with resvg, labelled image grids (each image a PNG data URL from
+ * `@fmnist/report`'s pure encoder), and images as terminal art.
  */
-import { FONT } from './charts';
-import { html, joinHtml, type SafeHtml } from './html';
+import { FONT, grayPngDataUrl, html, joinHtml, type SafeHtml } from '@fmnist/report';
 
 /**
  * Renders SVG text to PNG bytes with resvg (system fonts; DejaVu Sans preferred).
@@ -21,21 +20,6 @@ export async function svgToPng(svg: SafeHtml | string, scale = 2): Promise<Uint8
     background: '#ffffff',
   });
   return resvg.render().asPng();
-}
-
-/**
- * Encodes one grayscale image (row-major bytes) as PNG.
- *
- * @param pixels - `width * height` bytes, 0 = black
- * @param width - pixels per row @defaultValue 28
- * @param height - rows @defaultValue 28
- * @returns PNG bytes
- */
-export async function grayToPng(pixels: Uint8Array, width = 28, height = 28): Promise<Uint8Array> {
-  const { default: sharp } = await import('sharp');
-  return sharp(Buffer.from(pixels.buffer, pixels.byteOffset, width * height), { raw: { width, height, channels: 1 } })
-    .png()
-    .toBuffer();
 }
 
 /** One tile of {@link imageGridSvg}. */
@@ -56,10 +40,7 @@ export interface GridItem {
  * @param options - `columns` (default 10), `scale` (default 3), `title`
  * @returns SVG markup
  */
-export async function imageGridSvg(
-  items: GridItem[],
-  options: { columns?: number; scale?: number; title?: string } = {},
-): Promise<SafeHtml> {
+export function imageGridSvg(items: GridItem[], options: { columns?: number; scale?: number; title?: string } = {}): SafeHtml {
   const columns = Math.max(1, Math.min(options.columns ?? 10, items.length));
   const size = 28 * (options.scale ?? 3);
   const captionH = items.some((i) => i.sublabel) ? 30 : 17;
@@ -75,7 +56,7 @@ export async function imageGridSvg(
   for (const [k, item] of items.entries()) {
     const x = 4 + (k % columns) * cellW;
     const y = top + Math.floor(k / columns) * cellH;
-    const href = `data:image/png;base64,${Buffer.from(await grayToPng(item.pixels)).toString('base64')}`;
+    const href = grayPngDataUrl(item.pixels);
     const ix = x + (cellW - size) / 2;
     out.push(
       html`<image x="${ix}" y="${y}" width="${size}" height="${size}" href="${href}" image-rendering="optimizeSpeed" style="image-rendering:pixelated" preserveAspectRatio="none"/>`,

@@ -62,7 +62,7 @@ export async function run(options: DataOptions): Promise<void> {
       label: CLASS_NAMES[split.labels[i] as number] as string,
       sublabel: `${options.split} #${i}`,
     }));
-    const svg = await imageGridSvg(items, { columns: Math.min(10, n), title: `Fashion-MNIST ${options.split} set: first ${n} images` });
+    const svg = imageGridSvg(items, { columns: Math.min(10, n), title: `Fashion-MNIST ${options.split} set: first ${n} images` });
     await writeFile(file, await svgToPng(svg, 2));
     summary.preview = { file, split: options.split, count: n };
     {

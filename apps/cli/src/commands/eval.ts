@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { type Augmentation, CLASS_NAMES, normalize } from '@fmnist/data';
 import type { BackendName } from '@fmnist/model';
 import { type Evaluation, flipAveragedLogits, scoreLogits } from '@fmnist/model/core';
-import { confusionSvg, perClassAccuracy } from '../charts';
+import { confusionSvg, perClassAccuracy } from '@fmnist/report';
 import { loadData } from '../dataset';
 import { ExitError, UsageError } from '../errors';
 import { checkOutputFile } from '../files';

@@ -4,23 +4,19 @@
  * closing lines and the `--json` summary.
  */
 import { join, relative } from 'node:path';
-import { CLASS_NAMES, type FashionMnistSplit, getImage } from '@fmnist/data';
+import { CLASS_NAMES, type FashionMnistSplit } from '@fmnist/data';
 import type { EpochRecord, Evaluation, FmnistModel, History } from '@fmnist/model';
-import { confusionSvg, curvesSvg, perClassAccuracy } from '../charts';
+import { perClassAccuracy, perClassCsv, renderRunReport, toMetricsRows } from '@fmnist/report';
 import { EXIT } from '../errors';
-import { type MetricsRow, perClassCsv, toMetricsRows } from '../metrics';
 import { exportCheckpointToFile } from '../onnx-io';
 import { fmtLoss, formatDuration, pct, plural } from '../parse';
 import { RUN_FILES } from '../paths';
 import { svgToPng } from '../render';
-import { type Misclassified, renderReport } from '../report';
 import type { RunConfig, RunSettings } from '../run-config';
 import { shellCommand } from '../shell';
 import { colors, log, printJson } from '../ui';
 import { writeRunMetrics } from './train-run-dir';
 import type { TrainFlags } from './train-settings';
-
-const MISCLASSIFIED_PER_CLASS = 4;
 
 /** Everything the end of a run needs. */
 export interface FinishContext {
@@ -65,50 +61,24 @@ export async function finalEvaluation(
   return { evaluation, reevaluated, evalMs: performance.now() - tEval };
 }
 
-/** The test images the model got wrong, up to {@link MISCLASSIFIED_PER_CLASS} per true class, in class order. */
-function misclassifiedImages(testSet: FashionMnistSplit, predictions: Uint8Array): Misclassified[] {
-  const misclassified: Misclassified[] = [];
-  const perTrue = new Array<number>(CLASS_NAMES.length).fill(0);
-  for (let i = 0; i < testSet.count; i++) {
-    const t = testSet.labels[i] as number;
-    const p = predictions[i] as number;
-    if (t !== p && (perTrue[t] as number) < MISCLASSIFIED_PER_CLASS) {
-      perTrue[t]++;
-      misclassified.push({
-        index: i,
-        pixels: getImage(testSet, i),
-        trueLabel: CLASS_NAMES[t] as string,
-        predicted: CLASS_NAMES[p] as string,
-      });
-    }
-  }
-  return misclassified.sort(
-    (a, b) => CLASS_NAMES.indexOf(a.trueLabel as never) - CLASS_NAMES.indexOf(b.trueLabel as never) || a.index - b.index,
-  );
-}
-
-/** Writes the charts and `report.html`, adding their names to `files`. */
-async function writeReport(ctx: FinishContext, evaluation: Evaluation, rows: MetricsRow[], files: string[]): Promise<void> {
+/**
+ * Writes `report.html` (rendered by `@fmnist/report` from the run's data, as the web app's downloaded report is) and
+ * its two charts as SVG and PNG, adding their names to `files`.
+ */
+async function writeReport(ctx: FinishContext, evaluation: Evaluation, files: string[]): Promise<void> {
   const { writeFileAtomic } = await import('@fmnist/model');
   const { settings, history, runDir, config } = ctx;
   const last = history.epochs.at(-1);
-  const title = `${settings.preset} — ${pct(evaluation.accuracy)} test accuracy`;
-  const curves = curvesSvg(history.epochs, {
-    title: `${settings.preset}: ${history.epochs.length} epoch${history.epochs.length === 1 ? '' : 's'}, batch ${settings.batchSize}, lr ${settings.learningRate}`,
-  });
-  const confusion = confusionSvg(evaluation.confusion, CLASS_NAMES, {
-    title: `Confusion matrix — test accuracy ${pct(evaluation.accuracy)}`,
-  });
-  await writeFileAtomic(join(runDir, RUN_FILES.curvesSvg), String(curves));
-  await writeFileAtomic(join(runDir, RUN_FILES.curvesPng), await svgToPng(curves));
-  await writeFileAtomic(join(runDir, RUN_FILES.confusionSvg), String(confusion));
-  await writeFileAtomic(join(runDir, RUN_FILES.confusionPng), await svgToPng(confusion));
   files.push(RUN_FILES.curvesSvg, RUN_FILES.curvesPng, RUN_FILES.confusionSvg, RUN_FILES.confusionPng);
-  const misclassified = misclassifiedImages(ctx.testSet, evaluation.predictions);
   if (ctx.flags.export) files.push(RUN_FILES.onnx);
   files.push(RUN_FILES.report);
-  const html = await renderReport({
-    title,
+  const report = renderRunReport({
+    title: `${settings.preset} — ${pct(evaluation.accuracy)} test accuracy`,
+    epochs: history.epochs,
+    evaluation,
+    classNames: CLASS_NAMES,
+    testImages: ctx.testSet,
+    config,
     highlights: [
       ['test accuracy', pct(evaluation.accuracy)],
       ['test loss', fmtLoss(evaluation.loss)],
@@ -120,16 +90,14 @@ async function writeReport(ctx: FinishContext, evaluation: Evaluation, rows: Met
       ['train images', ctx.trainSet.count.toLocaleString('en-US')],
       ['stopped', history.stopReason],
     ],
-    curvesSvg: curves,
-    confusionSvg: confusion,
-    classNames: CLASS_NAMES,
-    confusion: evaluation.confusion,
-    metrics: rows,
-    misclassified,
-    config,
+    curvesTitle: `${settings.preset}: ${history.epochs.length} epoch${history.epochs.length === 1 ? '' : 's'}, batch ${settings.batchSize}, lr ${settings.learningRate}`,
     files,
   });
-  await writeFileAtomic(join(runDir, RUN_FILES.report), html);
+  await writeFileAtomic(join(runDir, RUN_FILES.curvesSvg), String(report.curvesSvg));
+  await writeFileAtomic(join(runDir, RUN_FILES.curvesPng), await svgToPng(report.curvesSvg));
+  await writeFileAtomic(join(runDir, RUN_FILES.confusionSvg), String(report.confusionSvg));
+  await writeFileAtomic(join(runDir, RUN_FILES.confusionPng), await svgToPng(report.confusionSvg));
+  await writeFileAtomic(join(runDir, RUN_FILES.report), report.html);
 }
 
 /**
@@ -168,7 +136,7 @@ export async function finishRun(ctx: FinishContext): Promise<void> {
     trainingTimeMs: history.epochs.reduce((s, e) => s + e.timeMs, 0),
   };
 
-  if (flags.report && evaluation) await writeReport(ctx, evaluation, rows, files);
+  if (flags.report && evaluation) await writeReport(ctx, evaluation, files);
 
   let exported: { path: string; bytes: number } | null = null;
   if (flags.export) {

@@ -13,8 +13,8 @@ import type { Worker } from 'node:worker_threads';
 import { CLASS_NAMES } from '@fmnist/data';
 import type { Evaluation, History } from '@fmnist/model';
 import * as model from '@fmnist/model';
+import { perClassAccuracy } from '@fmnist/report';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { perClassAccuracy } from '../charts';
 import { run } from './train';
 
 vi.mock('@fmnist/model', async (importOriginal) => {

@@ -1,15 +1,18 @@
 /**
  * A small SVG chart module: line charts (linear or log y axis, legend, labelled axes, point markers for short series)
  * and a confusion-matrix heatmap. Pure functions from numbers to SVG markup, built with the escaping {@link html}
- * template (so a hostile class name or title cannot add elements); `render.ts` turns SVG into PNG.
+ * template (so a hostile class name or title cannot add elements). Each returns a standalone SVG document (with
+ * `xmlns`), to embed in a page or to write as a `.svg` file (the CLI also rasterises them to PNG).
  */
 import { escapeHtml, html, joinHtml, type SafeHtml } from './html';
 
 /** One line of a chart. */
 export interface Series {
+  /** Its legend entry. */
   name: string;
   /** `[x, y]` points; non-finite y values are skipped. */
   points: [number, number][];
+  /** A CSS colour, e.g. `#1f77b4`. */
   color: string;
   /** Dashed line. */
   dashed?: boolean;
@@ -17,9 +20,13 @@ export interface Series {
 
 /** Options of {@link lineChart}. */
 export interface LineChartOptions {
+  /** Above the plot. */
   title: string;
+  /** Under the x axis. */
   xLabel: string;
+  /** Beside the y axis. */
   yLabel: string;
+  /** The lines. */
   series: Series[];
   /** @defaultValue 520 */
   width?: number;
@@ -35,15 +42,28 @@ export interface LineChartOptions {
   yDomain?: [number, number];
 }
 
+/** The font family of every chart's text: DejaVu Sans (what the CLI's PNG rasteriser has), then common sans fonts. */
 export const FONT = "'DejaVu Sans', 'Helvetica Neue', Arial, sans-serif";
 
-/** Escapes text for XML/HTML (the escaping of {@link html}). */
+/**
+ * Escapes text for XML/HTML (the escaping of {@link html}; the same function as {@link escapeHtml}).
+ *
+ * @example
+ * ```ts
+ * esc('a < b'); // 'a &lt; b'
+ * ```
+ */
 export const esc = escapeHtml;
 
 const r2 = (v: number) => Math.round(v * 100) / 100;
 
 /**
  * "Nice" tick values covering [min, max]: steps of 1, 2 or 5 × 10^k, about `count` of them.
+ *
+ * @param min - low end of the axis
+ * @param max - high end
+ * @param count - about how many ticks @defaultValue 5
+ * @returns the ticks, ascending (none when a bound is not finite)
  *
  * @example
  * ```ts
@@ -63,7 +83,18 @@ export function niceTicks(min: number, max: number, count = 5): number[] {
   return ticks;
 }
 
-/** Ticks for a log axis: powers of ten (and 2×, 5× when the span is small). */
+/**
+ * Ticks for a log axis: powers of ten (and 2×, 5× when the span is at most two decades).
+ *
+ * @param min - low end, > 0
+ * @param max - high end
+ * @returns the ticks within [min, max], ascending
+ *
+ * @example
+ * ```ts
+ * logTicks(0.3, 4000); // [1, 10, 100, 1000]
+ * ```
+ */
 export function logTicks(min: number, max: number): number[] {
   const lo = Math.floor(Math.log10(min));
   const hi = Math.ceil(Math.log10(max));
@@ -77,7 +108,17 @@ export function logTicks(min: number, max: number): number[] {
   return ticks;
 }
 
-/** Compact number label: 0.5, 12, 1.2k, 3e-4. */
+/**
+ * Compact number label: 0.5, 12, 1.2k, 3e-4.
+ *
+ * @param v - the tick value
+ * @returns its label
+ *
+ * @example
+ * ```ts
+ * formatTick(25000); // '25k'
+ * ```
+ */
 export function formatTick(v: number): string {
   if (v === 0) return '0';
   const a = Math.abs(v);
@@ -87,10 +128,17 @@ export function formatTick(v: number): string {
 }
 
 /**
- * A line chart as an SVG document.
+ * A line chart as an SVG document: linear or log y axis (`auto` picks), labelled axes, a legend in the corner that
+ * hides the fewest points, point markers for series of up to 40 points.
  *
  * @param options - see {@link LineChartOptions}
  * @returns SVG markup (standalone, with `xmlns`)
+ *
+ * @example
+ * ```ts
+ * const svg = lineChart({ title: 'Loss', xLabel: 'epoch', yLabel: 'loss', series: [{ name: 'train', color: '#1f77b4', points: [[1, 0.9], [2, 0.5]] }] });
+ * String(svg).startsWith('<svg xmlns="http://www.w3.org/2000/svg"'); // true
+ * ```
  */
 export function lineChart(options: LineChartOptions): SafeHtml {
   return html`<svg xmlns="http://www.w3.org/2000/svg" width="${options.width ?? 520}" height="${options.height ?? 340}" viewBox="0 0 ${options.width ?? 520} ${options.height ?? 340}" font-family="${FONT}">${lineChartBody(options)}</svg>`;
@@ -216,12 +264,17 @@ export function lineChartBody(options: LineChartOptions, dx = 0, dy = 0): SafeHt
   return joinHtml(out, '\n');
 }
 
-/** What {@link curvesSvg} plots, one entry per epoch. */
+/** What {@link curvesSvg} plots, one entry per epoch (an `EpochRecord` of `@fmnist/model` is one). */
 export interface CurvePoint {
+  /** The x value. */
   epoch: number;
+  /** Mean training loss. */
   trainLoss: number;
+  /** Training accuracy, a fraction. */
   trainAccuracy: number;
+  /** Test loss, when evaluated. */
   testLoss?: number;
+  /** Test accuracy (a fraction), when evaluated. */
   testAccuracy?: number;
 }
 
@@ -231,11 +284,17 @@ const ORANGE = '#e8710a';
 /**
  * The training curves: loss (train and test) and accuracy (train and test) per epoch, side by side in one SVG.
  *
- * @param epochs - per-epoch records
+ * @param epochs - per-epoch records; non-finite values are left out
  * @param options - `title` above both charts
- * @returns SVG markup
+ * @returns SVG markup (standalone, 1040 wide)
+ *
+ * @example
+ * ```ts
+ * const svg = curvesSvg([{ epoch: 1, trainLoss: 0.6, trainAccuracy: 0.8, testLoss: 0.5, testAccuracy: 0.82 }], { title: 'patch-mlp' });
+ * String(svg).includes('test accuracy'); // true
+ * ```
  */
-export function curvesSvg(epochs: CurvePoint[], options: { title?: string } = {}): SafeHtml {
+export function curvesSvg(epochs: readonly CurvePoint[], options: { title?: string } = {}): SafeHtml {
   const W = 520;
   const H = 340;
   const top = options.title ? 30 : 0;
@@ -295,10 +354,20 @@ function heat(v: number): string {
  *
  * @param confusion - `confusion[true][predicted]` counts
  * @param classNames - one name per class
- * @param options - `title`
- * @returns SVG markup
+ * @param options - `title` @defaultValue 'Confusion matrix (test set)'
+ * @returns SVG markup (standalone)
+ *
+ * @example
+ * ```ts
+ * const svg = confusionSvg([[9, 1], [2, 8]], ['Bag', 'Boot']);
+ * String(svg).includes('overall accuracy 85.00% on 20 images'); // true
+ * ```
  */
-export function confusionSvg(confusion: number[][], classNames: readonly string[], options: { title?: string } = {}): SafeHtml {
+export function confusionSvg(
+  confusion: readonly (readonly number[])[],
+  classNames: readonly string[],
+  options: { title?: string } = {},
+): SafeHtml {
   const n = confusion.length;
   const cell = 46;
   const left = 118;
@@ -324,7 +393,7 @@ export function confusionSvg(confusion: number[][], classNames: readonly string[
     html`<text x="${left + n * cell + accW / 2 + 6}" y="${top - 10}" text-anchor="middle" font-size="11" font-weight="bold" fill="#222">accuracy</text>`,
   );
   for (let i = 0; i < n; i++) {
-    const row = confusion[i] as number[];
+    const row = confusion[i] as readonly number[];
     const total = row.reduce((a, b) => a + b, 0);
     const y = top + i * cell;
     out.push(
@@ -354,8 +423,18 @@ export function confusionSvg(confusion: number[][], classNames: readonly string[
   return html`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="${FONT}">${joinHtml(out, '\n')}</svg>`;
 }
 
-/** Per-class accuracy (recall) from a confusion matrix. */
-export function perClassAccuracy(confusion: number[][]): number[] {
+/**
+ * Per-class accuracy (recall) from a confusion matrix: each row's diagonal count over the row's sum (0 for an empty row).
+ *
+ * @param confusion - `confusion[true][predicted]` counts
+ * @returns one accuracy per class, fractions
+ *
+ * @example
+ * ```ts
+ * perClassAccuracy([[3, 1], [0, 4]]); // [0.75, 1]
+ * ```
+ */
+export function perClassAccuracy(confusion: readonly (readonly number[])[]): number[] {
   return confusion.map((row, i) => {
     const total = row.reduce((a, b) => a + b, 0);
     return total > 0 ? (row[i] as number) / total : 0;
