@@ -79,6 +79,7 @@ export function linkWorkspace(dir) {
     '@fmnist/data': join(ROOT, 'packages/data'),
     '@fmnist/model': join(ROOT, 'packages/model'),
     '@fmnist/onnx': join(ROOT, 'packages/onnx'),
+    '@fmnist/report': join(ROOT, 'packages/report'),
     typescript: dirname(req.resolve('typescript/package.json')),
     '@tensorflow/tfjs': dirname(req.resolve('@tensorflow/tfjs/package.json')),
     'onnxruntime-node': dirname(reqOnnx.resolve('onnxruntime-node/package.json')),

@@ -11,8 +11,9 @@
 //    and onnxruntime adapters; typecheck small TypeScript consumers (the subpaths /node and /tfjs included) with
 //    moduleResolution node16 (ESM + CJS), bundler and a CommonJS project, and every README example, which then also runs
 //    (scripts/check-readme-examples.mjs: data from the system copy, no network); run the installed `fmnist --help`,
-//    `fmnist --version`, `fmnist data` and `fmnist-data`; bundle a browser consumer of @fmnist/data and @fmnist/onnx
-//    with esbuild (platform: browser) and fail on any Node built-in (or TensorFlow.js) in it; run @fmnist/classify's
+//    `fmnist --version`, `fmnist data` and `fmnist-data`; bundle a browser consumer of @fmnist/data, @fmnist/onnx,
+//    @fmnist/classify and @fmnist/report with esbuild (platform: browser) and fail on any Node built-in (or TensorFlow.js)
+//    in it; run @fmnist/classify's
 //    bundled model on real test images and on photo-like PNGs (a test image enlarged onto a white page, through crop
 //    and auto-invert), and `fmnist predict` with it, results on stdout.
 // 4. lean installs (scripts/lib/install-size.mjs): `npm i @fmnist/model` and `npm i @fmnist/onnx` each in its own fresh
@@ -51,6 +52,7 @@ const PACKAGES = [
   { name: '@fmnist/model', dir: 'packages/model' },
   { name: '@fmnist/classify', dir: 'packages/classify' },
   { name: '@fmnist/onnx', dir: 'packages/onnx' },
+  { name: '@fmnist/report', dir: 'packages/report' },
   { name: '@fmnist/cli', dir: 'apps/cli' },
 ];
 const keep = process.argv.includes('--keep');
@@ -300,9 +302,10 @@ const onnx = require('@fmnist/onnx');
 const browserOnnx = require('@fmnist/onnx/browser');
 const classify = require('@fmnist/classify');
 const classifyNode = require('@fmnist/classify/node');
+const report = require('@fmnist/report');
 
 (async () => {
-  for (const [name, fn] of Object.entries({ 'data.loadFashionMnist': data.loadFashionMnist, 'data/browser.loadFashionMnist': browserData.loadFashionMnist, 'model.train': model.train, 'core.createModel': core.createModel, 'onnx.exportOnnxFile': onnx.exportOnnxFile, 'onnx/browser.exportOnnx': browserOnnx.exportOnnx, 'classify.createClassifier': classify.createClassifier, 'classify/node.readImage': classifyNode.readImage }))
+  for (const [name, fn] of Object.entries({ 'data.loadFashionMnist': data.loadFashionMnist, 'data/browser.loadFashionMnist': browserData.loadFashionMnist, 'model.train': model.train, 'core.createModel': core.createModel, 'onnx.exportOnnxFile': onnx.exportOnnxFile, 'onnx/browser.exportOnnx': browserOnnx.exportOnnx, 'classify.createClassifier': classify.createClassifier, 'classify/node.readImage': classifyNode.readImage, 'report.renderRunReport': report.renderRunReport }))
     assert.equal(typeof fn, 'function', name);
   const { test, source } = await data.loadFashionMnist({ download: false });
   assert.equal(test.count, 10000);
@@ -433,19 +436,24 @@ export { CLASS_NAMES, PRESETS, batch, count, exportOnnxFile, loadFromUrls, meta,
 import { loadFashionMnist } from '@fmnist/data';
 import { createModel } from '@fmnist/model';
 import { exportOnnx } from '@fmnist/onnx';
+import { FmnistReportError, renderRunReport } from '@fmnist/report';
 
 export async function main(): Promise<number> {
   const { test } = await loadFashionMnist({ download: false });
   // @ts-expect-error labels is a typed array, not a string
   const wrong: string = test.labels;
   const [best] = await (await createClassifier()).classify({ data: new Uint8Array(784), width: 28, height: 28 }, { topK: 1 });
-  return exportOnnx(createModel('patch-mlp')).length + test.count + wrong.length + (best?.score ?? 0);
+  const html: string = renderRunReport({ title: 't', epochs: [], evaluation: { confusion: [], predictions: test.labels }, testImages: test, config: {} }).html;
+  // @ts-expect-error the code is one of FmnistReportErrorCode
+  const code: 'E_OTHER' = new FmnistReportError('E_REPORT_INPUT', 'x').code;
+  return exportOnnx(createModel('patch-mlp')).length + test.count + wrong.length + (best?.score ?? 0) + html.length + code.length;
 }
 `,
     'ts/bundler.ts': `import { type Classification, createClassifier, type FmnistClassifyErrorCode } from '@fmnist/classify';
 import { CLASS_NAMES, loadFashionMnist } from '@fmnist/data';
 import { createModel, PRESETS } from '@fmnist/model/core';
 import { exportOnnx, readOnnxMetadata } from '@fmnist/onnx';
+import { type RunReport, renderRunReport } from '@fmnist/report';
 
 export async function main(): Promise<string> {
   const { test } = await loadFashionMnist({ baseUrl: '/data/' });
@@ -456,6 +464,10 @@ export async function main(): Promise<string> {
   const code: FmnistClassifyErrorCode = 'E_IMAGE_DATA';
   // @ts-expect-error topK is a number
   await (await createClassifier()).classify(new OffscreenCanvas(28, 28), { topK: '3' });
+  const report: RunReport = renderRunReport({ title: 't', epochs: [], evaluation: { confusion: [], predictions: test.labels }, testImages: test, config: {} });
+  // @ts-expect-error epochs are EpochRecord objects
+  renderRunReport({ title: 't', epochs: [1], evaluation: { confusion: [], predictions: test.labels }, testImages: test, config: {} });
+  String(report.curvesSvg) satisfies string;
   return top.length + code + \`\${CLASS_NAMES[test.labels[0] ?? 0]} \${readOnnxMetadata(bytes).preset} \${Object.keys(PRESETS).length}\`;
 }
 `,
@@ -497,7 +509,8 @@ export async function main(): Promise<string> {
     'browser/entry.mjs': `import { createClassifier, prepareImage } from '@fmnist/classify';
 import { batches, CLASS_NAMES, loadFashionMnist, normalize, patchify } from '@fmnist/data';
 import { exportOnnx, readOnnxMetadata, readOnnxWeights } from '@fmnist/onnx';
-import { createModel, createPredictor } from '@fmnist/model/core';
+import { createModel, createPredictor, scoreLogits } from '@fmnist/model/core';
+import { renderRunReport } from '@fmnist/report';
 
 export async function main(baseUrl) {
   const { test } = await loadFashionMnist({ baseUrl });
@@ -506,7 +519,9 @@ export async function main(baseUrl) {
   const logits = predictor.predict(normalize(test.images.subarray(0, 784)), 1);
   const classifier = await createClassifier({ model: new URL('./fmnist-classify.safetensors', baseUrl) });
   const top = await classifier.classify(new OffscreenCanvas(28, 28), { topK: 3 });
-  return { meta: readOnnxMetadata(bytes), first: CLASS_NAMES[test.labels[0]], logits, batches, patchify, prepareImage, top };
+  const evaluation = scoreLogits(logits, test.labels.subarray(0, 1), 10);
+  const { html } = renderRunReport({ title: 'in a page', epochs: [], evaluation, testImages: { images: test.images.subarray(0, 784), labels: test.labels.subarray(0, 1) }, config: {} });
+  return { meta: readOnnxMetadata(bytes), first: CLASS_NAMES[test.labels[0]], logits, batches, patchify, prepareImage, top, html };
 }
 `,
     'browser/bundle.mjs': `import { builtinModules, createRequire } from 'node:module';
@@ -626,7 +641,7 @@ console.log(\`\${Object.keys(inputs).length} modules from \${[...fromPkgs].sort(
     return `source ${json.source}: ${json.location}`;
   });
   await check(
-    'browser bundle of @fmnist/data + @fmnist/onnx + @fmnist/model/core incl. createPredictor + @fmnist/classify (esbuild, platform browser): no Node built-ins',
+    'browser bundle of @fmnist/data + @fmnist/onnx + @fmnist/model/core incl. createPredictor + @fmnist/classify + @fmnist/report (esbuild, platform browser): no Node built-ins',
     () => node(['browser/bundle.mjs']).stdout.trim(),
   );
 

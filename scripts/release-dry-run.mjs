@@ -36,7 +36,7 @@ import { checkTarball, formatKb, formatTable, readTarball } from './lib/tarball.
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 /** What `pnpm release` must publish: every other workspace package is private. Update when a package is added. */
-const EXPECTED_PUBLIC = ['@fmnist/classify', '@fmnist/cli', '@fmnist/data', '@fmnist/model', '@fmnist/onnx'];
+const EXPECTED_PUBLIC = ['@fmnist/classify', '@fmnist/cli', '@fmnist/data', '@fmnist/model', '@fmnist/onnx', '@fmnist/report'];
 const keep = process.argv.includes('--keep');
 const listFiles = process.argv.includes('--list');
 const { check: step, setupFailed, finish } = createChecks('release-dry-run');
