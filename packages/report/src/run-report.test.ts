@@ -202,7 +202,10 @@ describe('renderRunReport: input that does not fit is refused, naming the field 
     expect(code(() => renderRunReport(null as never))).toBe("TypeError: renderRunReport: 'input' must be an object, got object.");
     for (const perClass of [-1, 1.5, Number.NaN])
       expect(code(() => renderRunReport(input({ misclassifiedPerClass: perClass })))).toBe(
-        `RangeError: selectMisclassified: 'perClass' must be an integer ≥ 0, got ${perClass}.`,
+        `RangeError: 'misclassifiedPerClass' must be an integer ≥ 0 (images per true class), got ${perClass}.`,
       );
+    expect(() => selectMisclassified({ images: IMAGES, labels: LABELS }, PREDICTIONS, { classNames: CLASSES, perClass: -2 })).toThrow(
+      new RangeError("selectMisclassified: 'perClass' must be an integer ≥ 0, got -2."),
+    );
   });
 });

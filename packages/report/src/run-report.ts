@@ -194,7 +194,7 @@ function accuracyOf(confusion: readonly (readonly number[])[]): number | undefin
  *   testImages: { images: new Uint8Array(4 * 784), labels },
  *   config: { preset: 'patch-mlp' },
  * });
- * html.length; // about 24,000 characters
+ * html.length; // 12416
  * ```
  */
 export function renderRunReport(input: RunReportInput): RunReport {
@@ -224,10 +224,10 @@ export function renderRunReport(input: RunReportInput): RunReport {
           : typeof confusion
       }; pass the class names the model was evaluated with.`,
     );
-  const misclassified = selectMisclassified(input.testImages, evaluation.predictions, {
-    classNames,
-    perClass: input.misclassifiedPerClass ?? DEFAULT_MISCLASSIFIED_PER_CLASS,
-  });
+  const perClass = input.misclassifiedPerClass ?? DEFAULT_MISCLASSIFIED_PER_CLASS;
+  if (!Number.isInteger(perClass) || perClass < 0)
+    throw new RangeError(`'misclassifiedPerClass' must be an integer ≥ 0 (images per true class), got ${String(perClass)}.`);
+  const misclassified = selectMisclassified(input.testImages, evaluation.predictions, { classNames, perClass });
   const accuracy = evaluation.accuracy ?? accuracyOf(confusion);
   const curves = curvesSvg(input.epochs, input.curvesTitle === undefined ? {} : { title: input.curvesTitle });
   const matrix = confusionSvg(confusion, classNames, {
