@@ -168,4 +168,22 @@ describe.skipIf(missing !== null)('training in Chromium is the trainer of fmnist
     ).toBeUndefined();
     await page.close();
   }, 240_000);
+
+  it('a second tab that starts a run while the first trains is told so, and the first run is untouched', async () => {
+    const context = await browser.newContext();
+    const open = async () => {
+      const page = await context.newPage();
+      await page.goto(isolated.url);
+      await page.waitForFunction(() => document.body.dataset.ready === 'true', null, { timeout: 60_000 });
+      return page;
+    };
+    const [first, second] = [await open(), await open()];
+    const firstRun = runInPage(first, 'start');
+    await first.waitForFunction(
+      () => (globalThis as unknown as { fmnist: { session: { state: string } } }).fmnist.session.state === 'running',
+    );
+    await expect(runInPage(second, 'start')).rejects.toThrow(/Another tab of this app is training/);
+    expect((await firstRun).sha256).toBe(node.sha256);
+    await context.close();
+  }, 240_000);
 });

@@ -80,3 +80,18 @@ describe('idbCheckpointStore', () => {
     await expect(idbCheckpointStore(SETTINGS).load()).rejects.toMatchObject({ code: 'E_CHECKPOINT_MISSING' });
   });
 });
+
+describe('a damaged or foreign stored record', () => {
+  it.each<[string, unknown]>([
+    ['a string', 'hello'],
+    ['no settings', { epoch: 0, savedAt: 'x', finished: false }],
+    ['a negative epoch', { settings: SETTINGS, epoch: -1, savedAt: 'x', finished: false }],
+    ['files that are not bytes', { settings: SETTINGS, epoch: 1, savedAt: 'x', finished: false, files: { 'checkpoint.json': 'text' } }],
+  ])('%s: readRunRecord names the store and the fix, storedRunInfo offers nothing', async (_, value) => {
+    await writeRunRecord(value as never);
+    await expect(readRunRecord()).rejects.toThrow(/^IndexedDB fmnist-train\/current: the stored run is damaged \(.+\); discard it and start a new run\.$/);
+    expect(await storedRunInfo()).toBeUndefined();
+    await clearRunRecord();
+    expect(await readRunRecord()).toBeUndefined();
+  });
+});
