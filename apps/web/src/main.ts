@@ -7,6 +7,7 @@ import { App } from './app';
 import { describeEngine, detectCapabilities, type ProviderChoice } from './engine';
 import { predictAll } from './evaluate';
 import { formatPercent } from './model-info';
+import { WorkerTrainSession } from './train/session';
 import { byId } from './ui/dom';
 import { setupTabs } from './ui/tabs';
 import { setupDrawView } from './views/draw';
@@ -24,8 +25,9 @@ async function main(): Promise<void> {
 
   const caps = await detectCapabilities();
   const app = new App(caps);
+  const session = new WorkerTrainSession();
   // A handle for the end-to-end tests and the benchmark.
-  (globalThis as { fmnist?: unknown }).fmnist = { app, predictAll, toModelInput };
+  (globalThis as { fmnist?: unknown }).fmnist = { app, session, predictAll, toModelInput };
   const webgpuOption = provider.querySelector<HTMLOptionElement>('option[value="webgpu"]');
   if (webgpuOption && !caps.webgpu) {
     webgpuOption.textContent = caps.webgpuSoftware ? 'WebGPU (software)' : 'WebGPU (unavailable)';
