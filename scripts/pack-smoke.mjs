@@ -509,8 +509,13 @@ export async function main(): Promise<string> {
     'browser/entry.mjs': `import { createClassifier, prepareImage } from '@fmnist/classify';
 import { batches, CLASS_NAMES, loadFashionMnist, normalize, patchify } from '@fmnist/data';
 import { exportOnnx, readOnnxMetadata, readOnnxWeights } from '@fmnist/onnx';
-import { createModel, createPredictor, scoreLogits } from '@fmnist/model/core';
+import { createModel, createPredictor, memoryCheckpointStore, runKernelsWorker, scoreLogits, train } from '@fmnist/model/core';
 import { renderRunReport } from '@fmnist/report';
+
+// The training in a page: core's train with kernels web workers, and the workers' own body.
+export const trainInPage = (data) =>
+  train({ model: createModel('patch-mlp'), data, epochs: 1, kernels: { spawn: () => new Worker(new URL('./kernels.js', import.meta.url), { type: 'module' }) }, checkpointStore: memoryCheckpointStore() });
+export const kernelsWorker = runKernelsWorker;
 
 export async function main(baseUrl) {
   const { test } = await loadFashionMnist({ baseUrl });
@@ -641,7 +646,7 @@ console.log(\`\${Object.keys(inputs).length} modules from \${[...fromPkgs].sort(
     return `source ${json.source}: ${json.location}`;
   });
   await check(
-    'browser bundle of @fmnist/data + @fmnist/onnx + @fmnist/model/core incl. createPredictor + @fmnist/classify + @fmnist/report (esbuild, platform browser): no Node built-ins',
+    'browser bundle of @fmnist/data + @fmnist/onnx + @fmnist/model/core incl. createPredictor, train and runKernelsWorker + @fmnist/classify + @fmnist/report (esbuild, platform browser): no Node built-ins',
     () => node(['browser/bundle.mjs']).stdout.trim(),
   );
 
