@@ -99,7 +99,6 @@ async function trainRun(
       weightDecay: settings.weightDecay,
       ...(settings.optimizer === 'sgd' ? { optimizer: { kind: 'sgd' as const, momentum: settings.momentum } } : {}),
       ...(settings.labelSmoothing ? { labelSmoothing: settings.labelSmoothing } : {}),
-      ...(settings.labelSmoothing ? { labelSmoothing: settings.labelSmoothing } : {}),
       ...(settings.augment ? { augment: settings.augment } : {}),
       seed: settings.seed,
       evalEvery: settings.evalEvery,
