@@ -22,6 +22,7 @@ export {
 } from './checkpoint';
 export {
   type Activation,
+  canonicalPresetName,
   countParameters,
   DEFAULT_PRESET,
   IMAGE_SIZE,
@@ -29,7 +30,10 @@ export {
   type ModelConfig,
   numPatches,
   type ParamSpec,
+  PRESET_ALIASES,
+  PRESET_NAMES_AND_ALIASES,
   PRESETS,
+  type PresetAlias,
   type PresetName,
   paramSpecs,
   resolveConfig,
