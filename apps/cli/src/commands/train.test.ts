@@ -300,6 +300,16 @@ describe('fmnist train: the recipe evalEvery (mixer-s7 evaluates every 7 epochs)
     const report = await readFile(join(out, 'report.html'), 'utf8');
     expect(report).toMatch(/<tr><td>1<\/td><td>[\d.]+<\/td><td>[\d.]+%<\/td><td>–<\/td><td>–<\/td>/);
     expect(report).not.toMatch(/>\s*(NaN|undefined)[\s%]*</);
+    // The progress: a dash for the epochs without a test figure, the figures for the last.
+    const progress = vi
+      .mocked(process.stderr.write)
+      .mock.calls.map((c) => String(c[0]))
+      .join('')
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI colour codes
+      .replace(/\x1b\[[0-9;]*m/g, '');
+    expect(progress).toMatch(/epoch 1\/3 +train loss [\d.]+ acc [\d.]+% +test – /);
+    expect(progress).toMatch(/epoch 2\/3 +train loss [\d.]+ acc [\d.]+% +test – /);
+    expect(progress).toMatch(/epoch 3\/3 +train loss [\d.]+ acc [\d.]+% +test loss [\d.]+ acc [\d.]+%/);
     // Only the last epoch was evaluated, by train() itself: no second evaluation for the report.
     expect(vi.mocked(model.evaluate)).not.toHaveBeenCalled();
   });
