@@ -260,4 +260,27 @@ describe('config.json: lost, special, or inconsistent with the checkpoint', () =
     expect(bad.errorCode).toBe('E_RUN_CONFIG_CORRUPT');
     expect(bad.message).toMatch(/'settings\.preset'/);
   });
+
+  it('a lost config.json: evalEvery is read back from the history, or the default when the history agrees with it', () => {
+    const m = meta();
+    m.training.epochs = 14;
+    const record = (epoch: number, evaluated: boolean) => ({
+      epoch,
+      trainLoss: 1,
+      trainAccuracy: 0.5,
+      ...(evaluated ? { testLoss: 1, testAccuracy: 0.5 } : {}),
+      timeMs: 10,
+      imagesPerSecond: 100,
+    });
+    const history = (n: number, every: number) => Array.from({ length: n }, (_, k) => record(k + 1, (k + 1) % every === 0));
+    // mixer-s7's recipe (7) after 5 epochs without an evaluation: 7, not "the end only".
+    expect(settingsFromCheckpoint({ ...m, epoch: 5, history: history(5, 7) }, 7).evalEvery).toBe(7);
+    // …and after 9 epochs with one at epoch 7, the history says 7 whatever the default.
+    expect(settingsFromCheckpoint({ ...m, epoch: 9, history: history(9, 7) }, 1).evalEvery).toBe(7);
+    // A default the history contradicts (1, but epochs 1–5 were not evaluated): the run evaluated at the end only.
+    expect(settingsFromCheckpoint({ ...m, epoch: 5, history: history(5, 99) }, 1).evalEvery).toBe(14);
+    expect(settingsFromCheckpoint({ ...m, epoch: 5, history: history(5, 99) }, 5).evalEvery).toBe(14);
+    // Nothing trained yet: the default.
+    expect(settingsFromCheckpoint({ ...m, epoch: 0, history: [] }, 7).evalEvery).toBe(7);
+  });
 });

@@ -189,11 +189,13 @@ function canonicalRunConfig(config: RunConfig): RunConfig {
  * epochs were evaluated; `subset` is the number of training examples (the caller turns the full set into `null`).
  *
  * @param meta - the checkpoint's meta
- * @param evalEveryDefault - when the history does not tell
+ * @param evalEveryDefault - when the history does not tell (e.g. the recipe's of the checkpoint's preset)
  */
 export function settingsFromCheckpoint(meta: StoredCheckpointMeta, evalEveryDefault: number): RunSettings {
   const t = meta.training;
   const firstEval = meta.history.find((e) => e.testAccuracy !== undefined && e.epoch < t.epochs)?.epoch;
+  // The last epoch before the last one that ran: with no evaluation up to it, evalEvery is larger than it.
+  const lastBeforeEnd = meta.history.filter((e) => e.epoch < t.epochs).at(-1)?.epoch ?? 0;
   return {
     preset: meta.preset ?? 'custom',
     epochs: t.epochs,
@@ -201,8 +203,9 @@ export function settingsFromCheckpoint(meta: StoredCheckpointMeta, evalEveryDefa
     learningRate: t.learningRate,
     seed: t.seed,
     initSeed: t.initSeed ?? meta.config.seed,
-    // No evaluation before the last epoch although epochs before it ran: it evaluated at the end only.
-    evalEvery: firstEval ?? (meta.history.some((e) => e.epoch < t.epochs) ? t.epochs : evalEveryDefault),
+    // No evaluation before the last epoch although epochs before it ran: the default when it agrees with that history
+    // (mixer-s7's 7 after 5 epochs), else the run evaluated at the end only.
+    evalEvery: firstEval ?? (lastBeforeEnd === 0 || evalEveryDefault > lastBeforeEnd ? evalEveryDefault : t.epochs),
     subset: t.trainExamples,
     lrSchedule: t.lrSchedule ?? 'constant',
     weightDecay: t.weightDecay ?? 0,

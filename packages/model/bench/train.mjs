@@ -1,8 +1,9 @@
 // `pnpm bench` / `pnpm --filter @fmnist/model bench`: per preset, training images/s of the kernels and of PyTorch on
 // the same model and recipe (bench/torch_mixer.py, run with /usr/bin/python3 when it has torch), measured in turns in
-// this run; then the wall time to 80.1 % test accuracy of `patch-mlp`, ours and PyTorch's, data loading included. With
-// FMNIST_BENCH_FULL=1 (or --full; hours on 2 cores; turbo passes the variable through) the time to 80.1 / 90 / 91 % of every preset, both implementations.
-// Figures are printed, not asserted. Build first (`pnpm bench` does, through turbo).
+// this run; then the wall time to 80.1 % test accuracy of `patch-mlp`, ours and PyTorch's, data loading included.
+// With FMNIST_BENCH_FULL=1 (or --full; most of a day on 2 cores; turbo passes the variable through) the time to
+// 80.1 / 90 / 91 % of every preset, both implementations. Figures are printed, not asserted. Build first (`pnpm bench`
+// does, through turbo). The output is described in the README's Benchmark section.
 //
 // usage: node bench/train.mjs [--full] [--steps 24] [--rounds 3] [--threads 2] [--presets a,b] [--skip-torch]
 //          [--skip-time-to-accuracy] [--accuracy-presets a,b] [--thresholds 0.801,0.9,0.91] [--epochs N] [--subset N]
