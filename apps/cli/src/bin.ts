@@ -11,6 +11,7 @@ import {
   batchSizeOption,
   benchSecondsOption,
   epochsOption,
+  evalEveryOption,
   labelSmoothingOption,
   learningRateOption,
   momentumOption,
@@ -24,7 +25,7 @@ import {
   threadsOption,
   weightDecayOption,
 } from './parse';
-import { PRESET_NAMES, recipeHelp } from './recipes';
+import { PRESET_HELP, presetOption, recipeHelp } from './recipes';
 import { colors, sanitizeForTerminal } from './ui';
 
 // Node 20 has WebAssembly relaxed SIMD only behind a V8 flag (Node 22 and later have it on). This process is ours, and
@@ -98,7 +99,7 @@ function createProgram(): Command {
     .description(
       'Train a model with a live progress bar; writes a run directory with config.json, metrics, curves, confusion matrix, report.html, checkpoint and model.onnx.',
     )
-    .addOption(new Option('--preset <name>', 'model preset').choices(PRESET_NAMES).default('patch-mlp'))
+    .addOption(new Option('--preset <name>', `model preset: ${PRESET_HELP}`).argParser(presetOption).default('patch-mlp'))
     .option(
       '--epochs <n>',
       `epochs to train; a resumed run continues up to N (default: the preset's — ${recipeHelp('epochs')})`,
@@ -140,7 +141,11 @@ function createProgram(): Command {
     .option('--resume [dir]', 'continue the run in DIR (or --out) from its last checkpoint')
     .option('--time-budget <duration>', 'stop cleanly after this long, e.g. 90s, 10m, 1h30m', parseDuration)
     .option('--checkpoint-every <steps>', 'also checkpoint every N steps within an epoch (default: after every epoch)', positiveInt)
-    .option('--eval-every <n>', 'evaluate on the test set every N epochs (and after the last)', positiveInt, 1)
+    .option(
+      '--eval-every <n>',
+      `evaluate on the test set every N epochs, and after the last (default: the preset's — ${recipeHelp('evalEvery')})`,
+      evalEveryOption,
+    )
     .option('--subset <n>', 'train on N randomly chosen training images (seeded) for quick runs', subsetOption)
     .option('--dir <dir>', 'folder holding the four Fashion-MNIST files')
     .option('--no-export', 'skip the ONNX export at the end')
@@ -150,7 +155,7 @@ function createProgram(): Command {
       'after',
       examples([
         ['fmnist train', 'patch-mlp, 3 epochs: ≈ 82 % test accuracy in 2–3 minutes on 2 cores'],
-        ['fmnist train --preset seed --epochs 2000 --out runs/coursework', "the coursework's run, literally"],
+        ['fmnist train --preset coursework --epochs 2000 --out runs/coursework', "the coursework's run, literally"],
         ['fmnist train --preset mixer-s7', 'an MLP-Mixer on 7×7 patches, 14 epochs with its recipe: ≈ 90 % in ≈ 10 min on 2 cores'],
         ['fmnist train --preset mixer-s', 'an MLP-Mixer, 30 epochs with its recipe: ≈ 90.4 % in ≈ 40 min on 2 cores'],
         ['fmnist train --preset mixer-l', 'the 8-block Mixer, 30 epochs: ≈ 91.1 % in ≈ 2 h 40 min on 2 cores'],
@@ -252,7 +257,7 @@ function createProgram(): Command {
       'Measure training images/s on each available backend and onnxruntime-node inference images/s, for one preset or several ' +
         '(then each row also shows its speed relative to patch-mlp from the same run).',
     )
-    .option('--preset <names>', `model preset, a comma-separated list, or all (${PRESET_NAMES.join(', ')})`, 'patch-mlp')
+    .option('--preset <names>', `model preset, a comma-separated list, or all (${PRESET_HELP})`, 'patch-mlp')
     .option('--seconds <s>', 'time per measurement (at most 3600)', benchSecondsOption, 3)
     .option('--batch-size <n>', 'training batch size, 1 to 1024', batchSizeOption, 256)
     .option('--threads <n>', 'worker threads for the kernels backend, at most max(CPU cores, 64)', threadsOption)

@@ -77,6 +77,14 @@ describe('help, version and usage errors', () => {
     expect(r.stdout).toContain('--json');
   });
 
+  it("train --help names the presets, the seed alias and each preset's --eval-every", async () => {
+    const r = await fmnist('train', '--help');
+    const help = r.stdout.replace(/\s+/g, ' ');
+    expect(help).toContain('model preset: patch-mlp, coursework, mixer-s, mixer-s7, mixer-m, mixer-l (seed is the old name of coursework)');
+    expect(help).toContain("(default: the preset's — patch-mlp, coursework, mixer-s, mixer-m, mixer-l: 1; mixer-s7: 7)");
+    expect(help).toContain('fmnist train --preset coursework --epochs 2000');
+  });
+
   it('stops quietly when its reader closes the pipe (fmnist ... | head)', async () => {
     const { child, done } = start(['train', '--help']);
     child.stdout?.destroy(); // the reader is gone before the first write: that write fails with EPIPE
@@ -102,7 +110,16 @@ describe('help, version and usage errors', () => {
     [['train', '--epochs', '0'], /--epochs <n>' argument '0' is invalid\. expected an integer from 1 to 1,000,000/],
     [['train', '--lr', 'fast'], /--lr <rate>' argument 'fast' is invalid/],
     [['train', '--time-budget', '10 minutes'], /expected a duration such as 90s, 10m or 1h30m/],
-    [['train', '--preset', 'tiny'], /Allowed choices are patch-mlp, seed, mixer-s, mixer-s7, mixer-m, mixer-l/],
+    [
+      ['train', '--preset', 'tiny'],
+      /--preset <name>' argument 'tiny' is invalid\. Allowed choices are patch-mlp, coursework, mixer-s, mixer-s7, mixer-m, mixer-l \(seed is the old name of coursework\)\./,
+    ],
+    [['train', '--eval-every', '0'], /--eval-every <n>' argument '0' is invalid\. expected an integer from 1 to 1,000,000/],
+    [
+      ['train', '--eval-every', '1000001'],
+      /expected an integer from 1 to 1,000,000 \(the most epochs a run has\), got '1000001' \(too large\)/,
+    ],
+    [['train', '--eval-every', '0x2'], /--eval-every <n>' argument '0x2' is invalid/],
     [['train', '--bogus'], /unknown option '--bogus'/],
     [
       ['train', '--augment', 'rotate'],

@@ -150,6 +150,9 @@ export const subsetOption = decimalOption({ integer: true, min: 1, max: TRAIN_IM
 /** Commander parser for `--epochs`: 1 to 1,000,000. */
 export const epochsOption = decimalOption({ integer: true, min: 1, max: 1_000_000 });
 
+/** Commander parser for `--eval-every`: 1 to 1,000,000 epochs (as `--epochs`, and what a run's config.json may hold). */
+export const evalEveryOption = decimalOption({ integer: true, min: 1, max: 1_000_000, maxReason: 'the most epochs a run has' });
+
 /** Commander parser for `--seed`: a 32-bit unsigned integer (the seed of the batch order's generator). */
 export const seedOption = decimalOption({ integer: true, min: 0, max: 2 ** 32 - 1, maxReason: 'a 32-bit seed' });
 

@@ -33,9 +33,9 @@ const config = (): RunConfig => ({
   endTime: null,
   durationMs: null,
   resumedAt: ['2026-01-01T01:00:00.000Z'],
-  model: { preset: 'seed', parameters: 100, config: resolveConfig({ preset: 'seed', seed: 3 }) },
+  model: { preset: 'coursework', parameters: 100, config: resolveConfig({ preset: 'coursework', seed: 3 }) },
   settings: {
-    preset: 'seed',
+    preset: 'coursework',
     epochs: 2,
     batchSize: 64,
     learningRate: 0.001,
@@ -56,8 +56,8 @@ const config = (): RunConfig => ({
 const meta = (): StoredCheckpointMeta => ({
   format: 'fmnist-checkpoint',
   version: 1,
-  preset: 'seed',
-  config: resolveConfig({ preset: 'seed', seed: 3 }),
+  preset: 'coursework',
+  config: resolveConfig({ preset: 'coursework', seed: 3 }),
   epoch: 1,
   step: 8,
   rng: [1, 2, 3, 4],
@@ -212,11 +212,11 @@ describe('config.json: lost, special, or inconsistent with the checkpoint', () =
     const old = config();
     old.settings.seed = 7;
     delete (old.settings as Partial<RunSettings>).initSeed;
-    old.model.config = resolveConfig('seed');
+    old.model.config = resolveConfig('coursework');
     const oldMeta = meta();
     oldMeta.training.seed = 7;
     delete oldMeta.training.initSeed;
-    oldMeta.config = resolveConfig('seed');
+    oldMeta.config = resolveConfig('coursework');
     const read = await readRunConfig(await write(JSON.stringify(old)), true);
     expect(read.kind).toBe('ok');
     expect(() => checkConfigAgainstCheckpoint(old, oldMeta, files)).not.toThrow();
@@ -227,5 +227,60 @@ describe('config.json: lost, special, or inconsistent with the checkpoint', () =
     const err = await runError(() => checkConfigAgainstCheckpoint(claimed, oldMeta, files));
     expect(err.errorCode).toBe('E_RUN_MISMATCH');
     expect(err.message).toMatch(/'settings\.initSeed' is 7.*records 0/);
+  });
+
+  it('a run from before the rename records preset seed: it reads as coursework and agrees with its checkpoint', async () => {
+    const old = config();
+    old.model.preset = 'seed';
+    old.settings.preset = 'seed';
+    const read = await readRunConfig(await write(JSON.stringify(old)), true);
+    if (read.kind !== 'ok') throw new Error(`expected ok, got ${read.why}`);
+    expect(read.config.settings.preset).toBe('coursework');
+    expect(read.config.model.preset).toBe('coursework');
+    expect({
+      ...read.config,
+      model: { ...read.config.model, preset: 'seed' },
+      settings: { ...read.config.settings, preset: 'seed' },
+    }).toEqual(old);
+    // The checkpoint beside it says seed too (parseMeta reads it as coursework), or coursework once a resume rewrote it.
+    const seedMeta = { ...meta(), preset: 'seed' } as unknown as StoredCheckpointMeta;
+    for (const m of [meta(), seedMeta]) {
+      expect(() => checkConfigAgainstCheckpoint(read.config, m, files)).not.toThrow();
+      expect(() => checkConfigAgainstCheckpoint(old, m, files)).not.toThrow();
+    }
+    // A preset that really differs is still refused.
+    const other = { ...meta(), preset: 'patch-mlp' } as StoredCheckpointMeta;
+    const err = await runError(() => checkConfigAgainstCheckpoint(old, other, files));
+    expect(err.errorCode).toBe('E_RUN_MISMATCH');
+    expect(err.message).toMatch(/'settings\.preset' is "coursework".*records "patch-mlp"/);
+    // …and a name that is neither a preset nor an alias is a damaged config.json.
+    const bad = await runError(
+      readRunConfig(await write(JSON.stringify({ ...old, settings: { ...old.settings, preset: 'seeds' } })), true),
+    );
+    expect(bad.errorCode).toBe('E_RUN_CONFIG_CORRUPT');
+    expect(bad.message).toMatch(/'settings\.preset'/);
+  });
+
+  it('a lost config.json: evalEvery is read back from the history, or the default when the history agrees with it', () => {
+    const m = meta();
+    m.training.epochs = 14;
+    const record = (epoch: number, evaluated: boolean) => ({
+      epoch,
+      trainLoss: 1,
+      trainAccuracy: 0.5,
+      ...(evaluated ? { testLoss: 1, testAccuracy: 0.5 } : {}),
+      timeMs: 10,
+      imagesPerSecond: 100,
+    });
+    const history = (n: number, every: number) => Array.from({ length: n }, (_, k) => record(k + 1, (k + 1) % every === 0));
+    // mixer-s7's recipe (7) after 5 epochs without an evaluation: 7, not "the end only".
+    expect(settingsFromCheckpoint({ ...m, epoch: 5, history: history(5, 7) }, 7).evalEvery).toBe(7);
+    // …and after 9 epochs with one at epoch 7, the history says 7 whatever the default.
+    expect(settingsFromCheckpoint({ ...m, epoch: 9, history: history(9, 7) }, 1).evalEvery).toBe(7);
+    // A default the history contradicts (1, but epochs 1–5 were not evaluated): the run evaluated at the end only.
+    expect(settingsFromCheckpoint({ ...m, epoch: 5, history: history(5, 99) }, 1).evalEvery).toBe(14);
+    expect(settingsFromCheckpoint({ ...m, epoch: 5, history: history(5, 99) }, 5).evalEvery).toBe(14);
+    // Nothing trained yet: the default.
+    expect(settingsFromCheckpoint({ ...m, epoch: 0, history: [] }, 7).evalEvery).toBe(7);
   });
 });

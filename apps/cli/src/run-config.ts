@@ -5,12 +5,22 @@
 import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { Augmentation } from '@fmnist/data';
-import { checkSchema, formatViolation, PRESETS, type Schema, type StoredCheckpointMeta, schema as s, showValue } from '@fmnist/model/core';
+import {
+  canonicalPresetName,
+  checkSchema,
+  formatViolation,
+  PRESET_NAMES_AND_ALIASES,
+  type Schema,
+  type StoredCheckpointMeta,
+  schema as s,
+  showValue,
+} from '@fmnist/model/core';
 import { RunError } from './errors';
 import type { AugmentSpec } from './parse';
 
 /** The hyperparameters a run keeps across `--resume`. */
 export interface RunSettings {
+  /** The preset's canonical name (runs from before the rename record `seed`, read back as `coursework`). */
   preset: string;
   epochs: number;
   batchSize: number;
@@ -81,7 +91,7 @@ export const RUN_CONFIG_SCHEMA: Schema = s.obj({
   resumedAt: s.arr(time, 0, 100_000),
   model: s.obj({ preset: s.str({ maxLength: 100 }), parameters: s.int(0, MAX), config: s.obj({}) }),
   settings: s.obj({
-    preset: s.str({ values: Object.keys(PRESETS) }),
+    preset: s.str({ values: [...PRESET_NAMES_AND_ALIASES] }),
     epochs: s.int(1, 1_000_000),
     batchSize: s.int(1, MAX),
     learningRate: s.num(0, 1000, { exclusiveMin: true }),
@@ -156,7 +166,22 @@ export async function readRunConfig(path: string, canRebuild: boolean): Promise<
   }
   const violation = checkSchema(RUN_CONFIG_SCHEMA, doc);
   if (violation) throw new RunError('E_RUN_CONFIG_CORRUPT', `${path}: ${formatViolation(violation)}. ${rebuildHint}`);
-  return { kind: 'ok', config: doc as RunConfig };
+  return { kind: 'ok', config: canonicalRunConfig(doc as RunConfig) };
+}
+
+/** The preset's canonical name, or the text as written (a custom config's `custom`). */
+const canonicalPreset = (name: string): string => canonicalPresetName(name) ?? name;
+
+/**
+ * A run config with its preset names canonical: a run from before the rename (`seed`) reads as `coursework`, so a
+ * resume compares, records and shows the name new runs use. Nothing else changes.
+ */
+function canonicalRunConfig(config: RunConfig): RunConfig {
+  return {
+    ...config,
+    model: { ...config.model, preset: canonicalPreset(config.model.preset) },
+    settings: { ...config.settings, preset: canonicalPreset(config.settings.preset) },
+  };
 }
 
 /**
@@ -164,11 +189,13 @@ export async function readRunConfig(path: string, canRebuild: boolean): Promise<
  * epochs were evaluated; `subset` is the number of training examples (the caller turns the full set into `null`).
  *
  * @param meta - the checkpoint's meta
- * @param evalEveryDefault - when the history does not tell
+ * @param evalEveryDefault - when the history does not tell (e.g. the recipe's of the checkpoint's preset)
  */
 export function settingsFromCheckpoint(meta: StoredCheckpointMeta, evalEveryDefault: number): RunSettings {
   const t = meta.training;
   const firstEval = meta.history.find((e) => e.testAccuracy !== undefined && e.epoch < t.epochs)?.epoch;
+  // The last epoch before the last one that ran: with no evaluation up to it, evalEvery is larger than it.
+  const lastBeforeEnd = meta.history.filter((e) => e.epoch < t.epochs).at(-1)?.epoch ?? 0;
   return {
     preset: meta.preset ?? 'custom',
     epochs: t.epochs,
@@ -176,8 +203,9 @@ export function settingsFromCheckpoint(meta: StoredCheckpointMeta, evalEveryDefa
     learningRate: t.learningRate,
     seed: t.seed,
     initSeed: t.initSeed ?? meta.config.seed,
-    // No evaluation before the last epoch although epochs before it ran: it evaluated at the end only.
-    evalEvery: firstEval ?? (meta.history.some((e) => e.epoch < t.epochs) ? t.epochs : evalEveryDefault),
+    // No evaluation before the last epoch although epochs before it ran: the default when it agrees with that history
+    // (mixer-s7's 7 after 5 epochs), else the run evaluated at the end only.
+    evalEvery: firstEval ?? (lastBeforeEnd === 0 || evalEveryDefault > lastBeforeEnd ? evalEveryDefault : t.epochs),
     subset: t.trainExamples,
     lrSchedule: t.lrSchedule ?? 'constant',
     weightDecay: t.weightDecay ?? 0,
@@ -212,7 +240,7 @@ export function checkConfigAgainstCheckpoint(
   const settings: RunSettings = { ...OLD_RUN_DEFAULTS, ...config.settings };
   const t = meta.training;
   const pairs: [string, unknown, string, unknown][] = [
-    ['settings.preset', settings.preset, 'preset', meta.preset ?? settings.preset],
+    ['settings.preset', canonicalPreset(settings.preset), 'preset', canonicalPreset(meta.preset ?? settings.preset)],
     ['settings.batchSize', settings.batchSize, 'training.batchSize', t.batchSize],
     ['settings.learningRate', settings.learningRate, 'training.learningRate', t.learningRate],
     ['settings.seed', settings.seed, 'training.seed', t.seed],

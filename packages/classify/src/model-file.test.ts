@@ -21,6 +21,14 @@ function expectModelError(bytes: Uint8Array, message: RegExp): FmnistClassifyErr
 }
 
 describe('parseModelFile', () => {
+  it('a file recording the old preset name seed reports coursework; an unknown name is kept as written', () => {
+    expect(parseModelFile(fixtureModel({ metadata: { preset: 'seed' } }), 'a').info.preset).toBe('coursework');
+    expect(parseModelFile(fixtureModel({ metadata: { preset: 'coursework' } }), 'a').info.preset).toBe('coursework');
+    expect(parseModelFile(fixtureModel({ metadata: { preset: 'mixer-xl' } }), 'a').info.preset).toBe('mixer-xl');
+    const m = createModel('seed');
+    expect(parseModelFile(encodeWeights(m.config, m.params, 'seed' as never), 'model.safetensors').info.preset).toBe('coursework');
+  });
+
   it('reads the classifier format (F16 widened to float32) and a checkpoint’s F32 model.safetensors', () => {
     const f16 = parseModelFile(fixtureModel(), 'a');
     expect(f16.config.patchSize).toBe(4);

@@ -6,6 +6,7 @@
  */
 import { CLASS_NAMES } from '@fmnist/data';
 import {
+  canonicalPresetName,
   checkFinite,
   countParameters,
   decodeSafetensors,
@@ -27,7 +28,7 @@ export const MAX_MODEL_BYTES = 256 * 1024 * 1024;
 export interface ModelInfo {
   /** `fmnist-classify` (built by `scripts/build-model.mjs`) or `fmnist` (a checkpoint's weights). */
   format: string;
-  /** The preset it was built from, when recorded. */
+  /** The preset it was built from, when recorded (canonical: a file recording the old name `seed` says `coursework`). */
   preset?: string;
   /** Parameters of the model. */
   parameters: number;
@@ -137,7 +138,8 @@ export function parseModelFile(bytes: Uint8Array, name: string): ModelFile {
     classNames,
     info: {
       format: metadata.format as string,
-      ...(metadata.preset ? { preset: metadata.preset } : {}),
+      // An old preset name (`seed`) reads as its canonical one (`coursework`); an unknown name is kept as written.
+      ...(metadata.preset ? { preset: canonicalPresetName(metadata.preset) ?? metadata.preset } : {}),
       parameters: countParameters(config),
       ...(accuracy !== undefined ? { accuracy } : {}),
       metadata,

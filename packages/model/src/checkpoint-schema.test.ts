@@ -28,8 +28,8 @@ function validMeta(): StoredCheckpointMeta {
   return {
     format: 'fmnist-checkpoint',
     version: 1,
-    preset: 'seed',
-    config: resolveConfig('seed'),
+    preset: 'coursework',
+    config: resolveConfig('coursework'),
     epoch: 1,
     step: 13,
     rng: [1, 2, 3, 4],
@@ -62,8 +62,12 @@ function validMeta(): StoredCheckpointMeta {
 /** Saves a valid checkpoint (seed preset, with optimizer state) into a fresh directory. */
 async function freshCheckpoint(): Promise<string> {
   const dir = join(root, `c${caseNo++}`);
-  const model = createModel('seed');
-  const opt = { step: 13, m: createModel({ preset: 'seed', seed: 1 }).params, v: createModel({ preset: 'seed', seed: 2 }).params };
+  const model = createModel('coursework');
+  const opt = {
+    step: 13,
+    m: createModel({ preset: 'coursework', seed: 1 }).params,
+    v: createModel({ preset: 'coursework', seed: 2 }).params,
+  };
   await saveCheckpoint(dir, { meta: validMeta(), params: model.params, optimizer: opt });
   return dir;
 }
@@ -235,7 +239,7 @@ describe('special files and non-finite weights', () => {
   ] as const) {
     it(`a weight of ${name} → E_NON_FINITE naming the tensor`, async () => {
       const dir = join(root, `nf${caseNo++}`);
-      const model = createModel('seed');
+      const model = createModel('coursework');
       const [first] = Object.keys(model.params);
       (model.params[first as string] as Float32Array)[5] = value;
       const { resumeAt: _, ...meta } = validMeta();
@@ -246,10 +250,10 @@ describe('special files and non-finite weights', () => {
 
   it('a NaN in the optimizer moments → E_NON_FINITE', async () => {
     const dir = join(root, `nf${caseNo++}`);
-    const m = createModel({ preset: 'seed', seed: 1 }).params;
+    const m = createModel({ preset: 'coursework', seed: 1 }).params;
     const [first] = Object.keys(m);
     (m[first as string] as Float32Array)[0] = Number.NaN;
-    await saveCheckpoint(dir, { meta: validMeta(), params: createModel('seed').params, optimizer: { step: 13, m, v: m } });
+    await saveCheckpoint(dir, { meta: validMeta(), params: createModel('coursework').params, optimizer: { step: 13, m, v: m } });
     await expectCode(loadCheckpoint(dir), 'E_NON_FINITE', /optimizer\.step13\.safetensors/);
   });
 });

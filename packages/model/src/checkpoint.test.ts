@@ -14,7 +14,7 @@ beforeEach(async () => {
 });
 afterEach(() => rm(dir, { recursive: true, force: true }));
 
-function metaFor(preset: 'seed' | 'patch-mlp' | 'mixer-s', step = 10): CheckpointMeta {
+function metaFor(preset: 'coursework' | 'patch-mlp' | 'mixer-s', step = 10): CheckpointMeta {
   return {
     format: 'fmnist-checkpoint',
     version: 1,
@@ -86,7 +86,7 @@ describe('checkpoints', () => {
   });
 
   it('corrupt JSON or a truncated weights file → E_CHECKPOINT_CORRUPT', async () => {
-    await saveCheckpoint(dir, { meta: metaFor('seed'), params: createModel('seed').params });
+    await saveCheckpoint(dir, { meta: metaFor('coursework'), params: createModel('coursework').params });
     const weights = join(dir, 'model.step10.safetensors');
     const bytes = await readFile(weights);
     await writeFile(weights, bytes.subarray(0, bytes.length - 100));
@@ -98,7 +98,7 @@ describe('checkpoints', () => {
   });
 
   it('weights of another config → E_CHECKPOINT_MISMATCH naming the tensor', async () => {
-    await saveCheckpoint(dir, { meta: metaFor('seed'), params: createModel('seed').params });
+    await saveCheckpoint(dir, { meta: metaFor('coursework'), params: createModel('coursework').params });
     const json = JSON.parse(await readFile(join(dir, 'checkpoint.json'), 'utf8'));
     json.config = resolveConfig('mixer-s');
     await writeFile(join(dir, 'checkpoint.json'), JSON.stringify(json));
@@ -109,7 +109,7 @@ describe('checkpoints', () => {
   });
 
   it('a deleted weights file → E_CHECKPOINT_MISSING', async () => {
-    await saveCheckpoint(dir, { meta: metaFor('seed'), params: createModel('seed').params });
+    await saveCheckpoint(dir, { meta: metaFor('coursework'), params: createModel('coursework').params });
     await rm(join(dir, 'model.step10.safetensors'));
     expect(await codeOf(loadCheckpoint(dir))).toBe('E_CHECKPOINT_MISSING');
   });

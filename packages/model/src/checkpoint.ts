@@ -1,5 +1,13 @@
 import type { Augmentation, RngState } from '@fmnist/data';
-import { countParameters, type ModelConfig, PRESETS, type PresetName, paramSpecs, validateConfig } from './config';
+import {
+  canonicalPresetName,
+  countParameters,
+  type ModelConfig,
+  PRESET_NAMES_AND_ALIASES,
+  type PresetName,
+  paramSpecs,
+  validateConfig,
+} from './config';
 import { OPTIMIZER_SLOTS, type OptimizerState, type ParamSet } from './engine';
 import { FmnistModelError } from './errors';
 import type { OptimizerRecord } from './optimizer';
@@ -184,7 +192,7 @@ const stepsPerEpochOf = (root: unknown): number | undefined => {
 export const CHECKPOINT_SCHEMA: Schema = s.obj({
   format: s.lit('fmnist-checkpoint'),
   version: s.lit(1),
-  preset: s.opt(s.str({ values: Object.keys(PRESETS) })),
+  preset: s.opt(s.str({ values: [...PRESET_NAMES_AND_ALIASES] })),
   config: s.obj(
     {},
     {
@@ -335,7 +343,9 @@ export function parseMeta(text: string, file: string): StoredCheckpointMeta {
       `${file}: ${formatViolation(violation)}. The file is damaged or was edited; restore it or use another checkpoint.`,
     );
   }
-  return meta as StoredCheckpointMeta;
+  // An old preset name (`seed`) reads as its canonical name, so a resume compares and records `coursework`.
+  const stored = meta as StoredCheckpointMeta;
+  return stored.preset === undefined ? stored : { ...stored, preset: canonicalPresetName(stored.preset) as PresetName };
 }
 
 /**

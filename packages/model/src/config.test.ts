@@ -1,11 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import { countParameters, PRESETS, paramSpecs, resolveConfig } from './config';
+import {
+  canonicalPresetName,
+  countParameters,
+  PRESET_ALIASES,
+  PRESET_NAMES_AND_ALIASES,
+  PRESETS,
+  paramSpecs,
+  resolveConfig,
+  TRAINING_RECIPES,
+} from './config';
 import { FmnistModelError } from './errors';
 import { createModel, initParams } from './model';
 
 describe('presets and parameter counts', () => {
-  it('seed and patch-mlp have exactly the coursework’s 49,211 parameters', () => {
-    expect(countParameters('seed')).toBe(49211);
+  it('coursework and patch-mlp have exactly the coursework’s 49,211 parameters', () => {
+    expect(countParameters('coursework')).toBe(49211);
     expect(countParameters('patch-mlp')).toBe(49211);
     // 16·128+128 + 49·128+128 + 128·49+49 + 2·(128·128+128) + 128·10+10
     expect(2176 + 6400 + 6321 + 2 * 16512 + 1290).toBe(49211);
@@ -31,9 +40,15 @@ describe('presets and parameter counts', () => {
     expect(expected).toBe(documented);
   });
 
-  it('the seed preset is the literal reading: N(0, 1) weights, zero biases, GELU, no norm, no residual', () => {
-    expect(PRESETS.seed).toMatchObject({ blocks: 1, activation: 'gelu', norm: 'none', residual: false, init: { kind: 'normal', std: 1 } });
-    const p = initParams(resolveConfig('seed'));
+  it('the coursework preset is the literal reading: N(0, 1) weights, zero biases, GELU, no norm, no residual', () => {
+    expect(PRESETS.coursework).toMatchObject({
+      blocks: 1,
+      activation: 'gelu',
+      norm: 'none',
+      residual: false,
+      init: { kind: 'normal', std: 1 },
+    });
+    const p = initParams(resolveConfig('coursework'));
     const w = p['blocks.0.channel_mlp.fc1.weight'] as Float32Array;
     const mean = w.reduce((a, b) => a + b, 0) / w.length;
     const std = Math.sqrt(w.reduce((a, b) => a + (b - mean) ** 2, 0) / w.length);
@@ -51,7 +66,7 @@ describe('presets and parameter counts', () => {
   });
 
   it('layer names and shapes follow the documented layout', () => {
-    const specs = paramSpecs(resolveConfig('seed'));
+    const specs = paramSpecs(resolveConfig('coursework'));
     expect(specs.map((s) => `${s.name}:${s.shape.join('x')}`)).toEqual([
       'embed.weight:16x128',
       'embed.bias:128',
@@ -81,8 +96,9 @@ describe('config errors', () => {
   it('unknown preset → E_CONFIG listing the presets', () => {
     expect(() => createModel('tiny' as never)).toThrow(FmnistModelError);
     expect(() => createModel('tiny' as never)).toThrow(
-      /Unknown preset 'tiny'. Choose one of: seed, patch-mlp, mixer-s, mixer-s7, mixer-m, mixer-l/,
+      /Unknown preset 'tiny'. Choose one of: coursework, patch-mlp, mixer-s, mixer-s7, mixer-m, mixer-l\./,
     );
+    expect(() => resolveConfig({ preset: 'seeds' as never })).toThrow(/Unknown preset 'seeds'/);
   });
 
   it('invalid fields → E_CONFIG naming the field', () => {
@@ -90,5 +106,45 @@ describe('config errors', () => {
     expect(() => resolveConfig({ activation: 'tanh' as never })).toThrow(/'activation'/);
     expect(() => resolveConfig({ dim: 0 })).toThrow(/'dim' must be a positive integer/);
     expect(() => resolveConfig({ init: { kind: 'normal', std: -1 } })).toThrow(/'init'/);
+  });
+});
+
+describe('preset aliases: seed is the old name of coursework', () => {
+  it('canonicalPresetName maps every preset to itself, seed to coursework, and anything else to undefined', () => {
+    for (const name of Object.keys(PRESETS)) expect(canonicalPresetName(name)).toBe(name);
+    expect(canonicalPresetName('seed')).toBe('coursework');
+    expect(PRESET_ALIASES).toEqual({ seed: 'coursework' });
+    expect(PRESET_NAMES_AND_ALIASES).toEqual(['coursework', 'patch-mlp', 'mixer-s', 'mixer-s7', 'mixer-m', 'mixer-l', 'seed']);
+    for (const other of ['tiny', 'Seed', 'coursework ', '', 'toString', '__proto__', 'hasOwnProperty', undefined, null, 3, {}]) {
+      expect(canonicalPresetName(other)).toBeUndefined();
+    }
+  });
+
+  it('seed is not a preset of its own: PRESETS and TRAINING_RECIPES hold coursework only', () => {
+    expect(Object.hasOwn(PRESETS, 'seed')).toBe(false);
+    expect(Object.hasOwn(TRAINING_RECIPES, 'seed')).toBe(false);
+    expect(Object.keys(TRAINING_RECIPES)).toEqual(Object.keys(PRESETS));
+  });
+
+  it('resolveConfig and createModel take either name: the same config, the same weights, recorded as coursework', () => {
+    expect(resolveConfig('seed')).toEqual(resolveConfig('coursework'));
+    expect(resolveConfig({ preset: 'seed', seed: 4 })).toEqual(resolveConfig({ preset: 'coursework', seed: 4 }));
+    expect(countParameters('seed')).toBe(49211);
+    const old = createModel('seed');
+    const renamed = createModel('coursework');
+    expect(old.preset).toBe('coursework');
+    expect(renamed.preset).toBe('coursework');
+    expect(createModel({ preset: 'seed', seed: 2 }).preset).toBe('coursework');
+    expect(old.params['blocks.0.channel_mlp.fc1.weight']).toEqual(renamed.params['blocks.0.channel_mlp.fc1.weight']);
+  });
+});
+
+describe('TRAINING_RECIPES evalEvery', () => {
+  it('mixer-s7 evaluates the test set after epochs 7 and 14; every other preset after each epoch', () => {
+    expect(TRAINING_RECIPES['mixer-s7']).toMatchObject({ epochs: 14, evalEvery: 7 });
+    for (const [name, recipe] of Object.entries(TRAINING_RECIPES)) {
+      if (name !== 'mixer-s7') expect(recipe.evalEvery).toBe(1);
+      expect(Number.isInteger(recipe.evalEvery) && recipe.evalEvery >= 1 && recipe.evalEvery <= recipe.epochs).toBe(true);
+    }
   });
 });

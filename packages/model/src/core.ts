@@ -29,6 +29,7 @@ export {
 } from './checkpoint-store';
 export {
   type Activation,
+  canonicalPresetName,
   countParameters,
   DEFAULT_PRESET,
   IMAGE_SIZE,
@@ -36,7 +37,10 @@ export {
   type ModelConfig,
   numPatches,
   type ParamSpec,
+  PRESET_ALIASES,
+  PRESET_NAMES_AND_ALIASES,
   PRESETS,
+  type PresetAlias,
   type PresetName,
   paramSpecs,
   resolveConfig,

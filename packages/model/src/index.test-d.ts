@@ -23,6 +23,7 @@ import {
   type ParamSet,
   PRESETS,
   type Predictor,
+  type PresetAlias,
   type PresetName,
   type TrainCallbacks,
   type TrainOptions,
@@ -31,13 +32,16 @@ import {
 
 describe('@fmnist/model types', () => {
   it('presets are a closed union, and PRESETS maps each to a readonly config', () => {
-    expectTypeOf<PresetName>().toEqualTypeOf<'seed' | 'patch-mlp' | 'mixer-s' | 'mixer-s7' | 'mixer-m' | 'mixer-l'>();
+    expectTypeOf<PresetName>().toEqualTypeOf<'coursework' | 'patch-mlp' | 'mixer-s' | 'mixer-s7' | 'mixer-m' | 'mixer-l'>();
     expectTypeOf(PRESETS).toEqualTypeOf<Readonly<Record<PresetName, Readonly<ModelConfig>>>>();
     expectTypeOf<ModelConfig['norm']>().toEqualTypeOf<'none' | 'layernorm'>();
   });
 
   it('createModel takes a preset or config fields over a preset and returns a FmnistModel', () => {
-    expectTypeOf(createModel).parameter(0).toEqualTypeOf<PresetName | (Partial<ModelConfig> & { preset?: PresetName }) | undefined>();
+    expectTypeOf(createModel)
+      .parameter(0)
+      .toEqualTypeOf<PresetName | PresetAlias | (Partial<ModelConfig> & { preset?: PresetName | PresetAlias }) | undefined>();
+    expectTypeOf<PresetAlias>().toEqualTypeOf<'seed'>();
     expectTypeOf(createModel).returns.toEqualTypeOf<FmnistModel>();
     expectTypeOf<FmnistModel['params']>().toEqualTypeOf<ParamSet>();
     expectTypeOf<ParamSet>().toEqualTypeOf<Record<string, Float32Array>>();

@@ -1,5 +1,13 @@
 import { createRng } from '@fmnist/data';
-import { type ModelConfig, type ParamSpec, type PresetName, paramSpecs, resolveConfig } from './config';
+import {
+  canonicalPresetName,
+  type ModelConfig,
+  type ParamSpec,
+  type PresetAlias,
+  type PresetName,
+  paramSpecs,
+  resolveConfig,
+} from './config';
 import type { ParamSet } from './engine';
 import { FmnistModelError } from './errors';
 
@@ -7,7 +15,7 @@ import { FmnistModelError } from './errors';
 export interface FmnistModel {
   /** The full config. */
   readonly config: ModelConfig;
-  /** The preset it came from, if any. */
+  /** The preset it came from, if any: always the canonical name (`coursework` for a model created as `seed`). */
   readonly preset: PresetName | undefined;
   /** Parameters by name, in {@link paramSpecs} order; Linear weights `[in, out]`. */
   params: ParamSet;
@@ -18,19 +26,23 @@ export interface FmnistModel {
 /**
  * Creates a freshly initialised model from a preset name or a config.
  *
- * @param presetOrConfig - a preset (`'seed'`, `'patch-mlp'`, `'mixer-s'`, `'mixer-m'`, `'mixer-l'`) or config fields over a preset
+ * @param presetOrConfig - a preset (`'coursework'`, `'patch-mlp'`, `'mixer-s'`, `'mixer-s7'`, `'mixer-m'`, `'mixer-l'`, or an
+ *   alias such as `'seed'`, the old name of `'coursework'`) or config fields over a preset
  * @returns the model with weights drawn from its `init` (seeded by `config.seed`) and biases 0
  * @throws FmnistModelError `E_CONFIG` for an unknown preset or invalid field
  *
  * @example
  * ```ts
- * const model = createModel('seed');
+ * const model = createModel('coursework');
  * model.countParameters(); // 49211
+ * createModel('seed').preset; // 'coursework' (the old name is an alias)
  * ```
  */
-export function createModel(presetOrConfig: PresetName | (Partial<ModelConfig> & { preset?: PresetName }) = 'patch-mlp'): FmnistModel {
+export function createModel(
+  presetOrConfig: PresetName | PresetAlias | (Partial<ModelConfig> & { preset?: PresetName | PresetAlias }) = 'patch-mlp',
+): FmnistModel {
   const config = resolveConfig(presetOrConfig);
-  const preset = typeof presetOrConfig === 'string' ? presetOrConfig : presetOrConfig.preset;
+  const preset = canonicalPresetName(typeof presetOrConfig === 'string' ? presetOrConfig : presetOrConfig.preset);
   return modelFromParams(config, initParams(config), preset);
 }
 
@@ -39,14 +51,14 @@ export function createModel(presetOrConfig: PresetName | (Partial<ModelConfig> &
  *
  * @param config - the full config
  * @param params - one Float32Array per {@link ParamSpec}
- * @param preset - the preset name to record, if any
+ * @param preset - the preset name to record, if any (an alias such as `seed` is recorded as its canonical name)
  * @returns the model
  * @throws FmnistModelError `E_CHECKPOINT_MISMATCH` naming a missing, extra or mis-sized tensor
  */
-export function modelFromParams(config: ModelConfig, params: ParamSet, preset?: PresetName): FmnistModel {
+export function modelFromParams(config: ModelConfig, params: ParamSet, preset?: PresetName | PresetAlias): FmnistModel {
   checkParams(config, params, 'parameters');
   const count = paramSpecs(config).reduce((n, p) => n + size(p), 0);
-  return { config, preset, params, countParameters: () => count };
+  return { config, preset: canonicalPresetName(preset), params, countParameters: () => count };
 }
 
 const size = (p: ParamSpec) => p.shape.reduce((a, b) => a * b, 1);
@@ -84,7 +96,7 @@ export function checkParams(config: ModelConfig, params: ParamSet, what: string)
  *
  * @example
  * ```ts
- * const params = initParams(resolveConfig('seed'));
+ * const params = initParams(resolveConfig('coursework'));
  * params['head.bias']; // Float32Array(10) of zeros
  * ```
  */

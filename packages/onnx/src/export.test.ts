@@ -70,7 +70,7 @@ describe('exportOnnx', () => {
   });
 
   it('int8 stores Linear weights as int8 with per-output scales behind DequantizeLinear: ≤ 70 KB for the seed-size model', () => {
-    for (const preset of ['seed', 'patch-mlp'] as const) {
+    for (const preset of ['coursework', 'patch-mlp'] as const) {
       const model = createModel(preset);
       const bytes = exportOnnx(model, { quantize: 'int8' });
       expect(bytes.length).toBeLessThanOrEqual(70 * 1024);
@@ -90,7 +90,7 @@ describe('exportOnnx', () => {
   });
 
   it('metadata: class names, normalisation, preset, config, producer; extra keys; training record from a History', () => {
-    const model = createModel('seed');
+    const model = createModel('coursework');
     const history = {
       training: {
         optimizer: 'adam' as const,
@@ -123,7 +123,7 @@ describe('exportOnnx', () => {
       normalization: 'unit',
       input: { name: 'image', shape: ['batch', 1, 28, 28], normalization: 'unit' },
       outputs: ['logits', 'probabilities'],
-      preset: 'seed',
+      preset: 'coursework',
       config: model.config,
       parameters: 49211,
       quantization: 'none',
@@ -186,7 +186,7 @@ describe('errors', () => {
     expectError(
       () => exportOnnx({ config: 'tiny' as PresetName, params: model.params }),
       'E_CONFIG',
-      /Unknown preset 'tiny'.*seed, patch-mlp/,
+      /Unknown preset 'tiny'.*coursework, patch-mlp/,
     );
     expectError(() => exportOnnx({ ...model, preset: 'big' as PresetName }), 'E_CONFIG', /Unknown preset 'big'/);
   });

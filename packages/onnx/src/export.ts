@@ -3,6 +3,7 @@ import { CLASS_NAMES, FASHION_MNIST_FILES } from '@fmnist/data';
 import {
   type Checkpoint,
   type CheckpointMeta,
+  canonicalPresetName,
   decodeSafetensors,
   type EpochRecord,
   FmnistModelError,
@@ -12,6 +13,7 @@ import {
   type ParamSet,
   type ParamSpec,
   PRESETS,
+  type PresetAlias,
   type PresetName,
   paramSpecs,
   parseMeta,
@@ -31,7 +33,7 @@ import { PRODUCER_NAME, PRODUCER_VERSION } from './version';
  *
  * @example
  * ```ts
- * readOnnxMetadata(exportOnnx(createModel('seed'))).irVersion === ONNX_IR_VERSION; // true
+ * readOnnxMetadata(exportOnnx(createModel('coursework'))).irVersion === ONNX_IR_VERSION; // true
  * ```
  */
 export const ONNX_IR_VERSION = 8;
@@ -68,12 +70,12 @@ export const OUTPUT_NAMES = Object.freeze(['logits', 'probabilities'] as const);
 
 /** A model's parameters with its config (an `FmnistModel` from `createModel` or `train` fits this). */
 export interface ModelSource {
-  /** A preset name, a full config, or config fields over a `preset`. */
-  config: ModelConfig | PresetName | (Partial<ModelConfig> & { preset?: PresetName });
+  /** A preset name (or alias, such as `seed`), a full config, or config fields over a `preset`. */
+  config: ModelConfig | PresetName | PresetAlias | (Partial<ModelConfig> & { preset?: PresetName | PresetAlias });
   /** One Float32Array per tensor of `paramSpecs(config)`; Linear weights `[in, out]`. */
   params: ParamSet;
-  /** The preset name to record in the metadata. */
-  preset?: PresetName | undefined;
+  /** The preset name to record in the metadata (an alias is recorded as its canonical name: `seed` as `coursework`). */
+  preset?: PresetName | PresetAlias | undefined;
 }
 
 /** The two files of a saved checkpoint, as read from disk or fetched in a browser. */
@@ -113,8 +115,6 @@ interface Resolved {
   preset?: PresetName;
   meta?: CheckpointMeta;
 }
-
-const isPreset = (name: unknown): name is PresetName => typeof name === 'string' && Object.hasOwn(PRESETS, name);
 
 function configError(err: unknown, where: string): never {
   if (err instanceof FmnistModelError && err.code === 'E_CONFIG') {
@@ -229,23 +229,26 @@ function resolveSource(source: ExportSource): Resolved {
       `'source' must have 'config' and 'params' (a model from createModel/train), 'meta' and 'params' (loadCheckpoint), or 'checkpointJson' and 'weights'; got keys ${Object.keys(source).join(', ') || '(none)'}.`,
     );
   }
-  const presetName =
-    source.preset ?? (typeof source.config === 'string' ? source.config : (source.config as { preset?: PresetName }).preset);
-  if (presetName !== undefined && !isPreset(presetName)) {
-    throw new FmnistOnnxError('E_CONFIG', `Unknown preset '${String(presetName)}'. Choose one of: ${Object.keys(PRESETS).join(', ')}.`);
+  const given =
+    source.preset ?? (typeof source.config === 'string' ? source.config : (source.config as { preset?: PresetName | PresetAlias }).preset);
+  // An alias (`seed`) is recorded under its canonical name (`coursework`).
+  const presetName = canonicalPresetName(given);
+  if (given !== undefined && presetName === undefined) {
+    throw new FmnistOnnxError('E_CONFIG', `Unknown preset '${String(given)}'. Choose one of: ${Object.keys(PRESETS).join(', ')}.`);
   }
   const config = resolveModelConfig(source.config, 'model');
   return { config, preset: presetName, params: checkParams(config, source.params, 'model', presetName) };
 }
 
 function fromMeta(meta: CheckpointMeta): { config: ModelConfig; preset?: PresetName } {
-  if (meta.preset !== undefined && !isPreset(meta.preset)) {
+  const preset = canonicalPresetName(meta.preset);
+  if (meta.preset !== undefined && preset === undefined) {
     throw new FmnistOnnxError(
       'E_CONFIG',
       `checkpoint: unknown preset '${String(meta.preset)}'. Choose one of: ${Object.keys(PRESETS).join(', ')}.`,
     );
   }
-  return { config: resolveModelConfig(meta.config, 'checkpoint'), preset: meta.preset };
+  return { config: resolveModelConfig(meta.config, 'checkpoint'), preset };
 }
 
 function checkParams(config: ModelConfig, params: ParamSet, where: string, preset: string | undefined): ParamSet {

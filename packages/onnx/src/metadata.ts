@@ -1,5 +1,12 @@
 import { fromBinary } from '@bufbuild/protobuf';
-import { FmnistModelError, type ModelConfig, type PresetName, type TrainingRecord, validateConfig } from '@fmnist/model/core';
+import {
+  canonicalPresetName,
+  FmnistModelError,
+  type ModelConfig,
+  type PresetName,
+  type TrainingRecord,
+  validateConfig,
+} from '@fmnist/model/core';
 import { FmnistOnnxError } from './errors';
 import { type ModelProto, ModelProtoSchema } from './gen/onnx_pb';
 
@@ -60,7 +67,7 @@ export interface OnnxMetadata {
   input: OnnxInputInfo;
   /** Output names: `['logits', 'probabilities']`. */
   outputs: string[];
-  /** The preset the model came from, if any. */
+  /** The preset the model came from, if any (canonical: a file that records the old name `seed` reads as `coursework`). */
   preset?: PresetName;
   /** The full model config. */
   config: ModelConfig;
@@ -91,7 +98,7 @@ export interface OnnxMetadata {
  * | `normalization` | `unit` (pixels / 255, in [0, 1]) |
  * | `input` | JSON `{ name, shape, normalization }` |
  * | `outputs` | JSON `["logits", "probabilities"]` |
- * | `preset` | preset name (absent for a custom config) |
+ * | `preset` | preset name (absent for a custom config); files written before the rename say `seed`, read back as `coursework` |
  * | `config` | JSON of the full model config |
  * | `parameters` | parameter count |
  * | `quantization` | `none`, `int8` or `fp16` |
@@ -376,7 +383,9 @@ export function metadataFromModel(model: ModelProto): OnnxMetadata {
     quantization,
     raw,
   };
-  if (raw[K.preset]) result.preset = raw[K.preset] as PresetName;
+  // A file from before the rename records `seed`: it reads as `coursework`, like every other preset name read back.
+  // A name this release does not know is kept as written (a newer release's preset); `raw` holds the text either way.
+  if (raw[K.preset]) result.preset = (canonicalPresetName(raw[K.preset]) ?? raw[K.preset]) as PresetName;
   const training = json(raw, K.training, false);
   if (training !== undefined) {
     const t = checkRecord(K.training, training, TRAINING_FIELDS);

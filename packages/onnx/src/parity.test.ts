@@ -42,7 +42,7 @@ describe('parity with TensorFlow.js on real test images (randomly initialised pr
   // mixer-m (0.56 M parameters) runs on 300 images and mixer-l (1.1 M) on 150: their TensorFlow.js reference (wasm, one
   // thread) is the slow part; the other presets run on all 1,000.
   it.each([
-    ['seed', 1000],
+    ['coursework', 1000],
     ['mixer-s', 1000],
     ['mixer-m', 300],
     ['mixer-l', 150],

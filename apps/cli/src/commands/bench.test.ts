@@ -5,16 +5,21 @@ import { parsePresets } from './bench';
 
 describe('bench --preset', () => {
   it('takes one preset, a comma-separated list (duplicates dropped) or all', () => {
-    expect(parsePresets('seed')).toEqual(['seed']);
-    expect(parsePresets('patch-mlp, seed,patch-mlp')).toEqual(['patch-mlp', 'seed']);
+    expect(parsePresets('coursework')).toEqual(['coursework']);
+    expect(parsePresets('patch-mlp, coursework,patch-mlp')).toEqual(['patch-mlp', 'coursework']);
     expect(parsePresets('all')).toEqual(PRESET_NAMES);
     expect(PRESET_NAMES).toContain('mixer-l');
+  });
+
+  it('takes seed, the old name of coursework, as coursework (once)', () => {
+    expect(parsePresets('seed')).toEqual(['coursework']);
+    expect(parsePresets('seed,coursework, patch-mlp,seed')).toEqual(['coursework', 'patch-mlp']);
   });
 
   it('rejects an unknown name with a usage error listing the choices', () => {
     expect(() => parsePresets('seed,tiny')).toThrow(UsageError);
     expect(() => parsePresets('seed,tiny')).toThrow(
-      /unknown preset 'tiny'\. Choose from patch-mlp, seed, mixer-s, mixer-s7, mixer-m, mixer-l/,
+      "--preset: unknown preset 'tiny'. Choose from patch-mlp, coursework, mixer-s, mixer-s7, mixer-m, mixer-l (a comma-separated list), or all; seed is the old name of coursework.",
     );
   });
 });

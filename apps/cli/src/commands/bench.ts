@@ -5,7 +5,7 @@
 import type { BackendName } from '@fmnist/model';
 import { UsageError } from '../errors';
 import { loadOnnxBytes } from '../onnx-io';
-import { PRESET_NAMES } from '../recipes';
+import { canonicalPreset, PRESET_ALIAS_TEXT, PRESET_NAMES } from '../recipes';
 import { colors, log, printJson, table } from '../ui';
 
 interface BenchFlags {
@@ -61,16 +61,21 @@ async function timeIt(seconds: number, step: () => Promise<unknown>): Promise<{ 
 }
 
 /**
- * The presets of `--preset`: one name, a comma-separated list, or `all` (every preset, in `--help` order).
+ * The presets of `--preset`: one name, a comma-separated list, or `all` (every preset, in `--help` order). An alias
+ * (`seed`) stands for its preset (`coursework`); each preset appears once.
  * @throws UsageError naming an unknown preset and the choices
  */
 export function parsePresets(value: string): string[] {
   if (value.trim() === 'all') return [...PRESET_NAMES];
-  const names = [...new Set(value.split(',').map((p) => p.trim()))];
-  for (const name of names) {
-    if (!(PRESET_NAMES as string[]).includes(name)) {
-      throw new UsageError(`--preset: unknown preset '${name}'. Choose from ${PRESET_NAMES.join(', ')} (a comma-separated list), or all.`);
+  const names: string[] = [];
+  for (const given of value.split(',').map((p) => p.trim())) {
+    const name = canonicalPreset(given);
+    if (!name) {
+      throw new UsageError(
+        `--preset: unknown preset '${given}'. Choose from ${PRESET_NAMES.join(', ')} (a comma-separated list), or all; ${PRESET_ALIAS_TEXT}.`,
+      );
     }
+    if (!names.includes(name)) names.push(name);
   }
   return names;
 }

@@ -39,7 +39,8 @@ export interface TrainFlags {
   out?: string;
   resume?: string | boolean;
   timeBudget?: number;
-  evalEvery: number;
+  /** `--eval-every`; absent: the preset's recipe (a resume keeps the run's own). */
+  evalEvery?: number;
   subset?: number;
   dir?: string;
   export: boolean;
@@ -91,7 +92,7 @@ export async function resolveRunSettings(
     seed: flags.seed,
     // One seed for the run, as users (and torch.manual_seed) expect: the initial weights and the batch order.
     initSeed: flags.seed,
-    evalEvery: flags.evalEvery,
+    evalEvery: flags.evalEvery ?? recipe.evalEvery,
     subset: flags.subset ?? null,
     lrSchedule: flags.lrSchedule ?? recipe.lrSchedule,
     weightDecay: flags.weightDecay ?? recipe.weightDecay,
@@ -113,7 +114,9 @@ export async function resolveRunSettings(
           `${configPath} ${read.why} and ${runDir} has no checkpoint yet, so there is nothing to resume. Start a new run with another --out (or delete ${runDir}).`,
         );
       }
-      before = { ...OLD_RUN_DEFAULTS, ...settingsFromCheckpoint(ckptMeta, flags.evalEvery) };
+      // When the history does not tell the run's evalEvery: --eval-every, else the recipe of the checkpoint's preset.
+      const evalEveryDefault = flags.evalEvery ?? (ckptMeta.preset ? TRAINING_RECIPES[ckptMeta.preset]?.evalEvery : undefined) ?? 1;
+      before = { ...OLD_RUN_DEFAULTS, ...settingsFromCheckpoint(ckptMeta, evalEveryDefault) };
       rebuilt = true;
       log(colors.yellow(`${configPath} ${read.why}: rebuilding it from the checkpoint's own record (${ckptJson}).`));
     } else {
@@ -146,7 +149,7 @@ export async function resolveRunSettings(
     settings = {
       ...before,
       epochs: fromCli('epochs') && flags.epochs !== undefined ? flags.epochs : before.epochs,
-      evalEvery: fromCli('evalEvery') ? flags.evalEvery : before.evalEvery,
+      evalEvery: fromCli('evalEvery') && flags.evalEvery !== undefined ? flags.evalEvery : before.evalEvery,
     };
   } else if (existsSync(ckptJson) || existsSync(configPath)) {
     throw new UsageError(`${runDir} already holds a run. Continue it with --resume, or choose another --out.`);

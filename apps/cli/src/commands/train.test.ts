@@ -224,3 +224,103 @@ describe('fmnist train --seed: the initial weights and the batch order', () => {
     expect(await readJson(join(dir, 'old-early', 'config.json')).then((c) => c.settings)).toMatchObject({ seed: 3, initSeed: 0 });
   });
 });
+
+describe('fmnist train --preset seed: the old name of coursework', () => {
+  const quiet = { subset: 256, batchSize: 64, threads: 1, report: false, export: false, json: false };
+  const readJson = async (path: string) => JSON.parse(await readFile(path, 'utf8'));
+  // biome-ignore lint/suspicious/noExplicitAny: a parsed JSON document, edited in place
+  const edit = async (path: string, change: (doc: any) => void) => {
+    const doc = await readJson(path);
+    change(doc);
+    await writeFile(path, JSON.stringify(doc, null, 2));
+  };
+
+  it('a run recorded as seed (before the rename) resumes exactly, with --preset seed or none, and then records coursework', async () => {
+    await run(flags({ ...quiet, preset: 'coursework', out: join(dir, 'new') }), command);
+    expect((await readJson(join(dir, 'new', 'config.json'))).settings.preset).toBe('coursework');
+    expect((await readJson(join(dir, 'new', 'checkpoint', 'checkpoint.json'))).preset).toBe('coursework');
+    // The same run as the release before the rename recorded it.
+    await cp(join(dir, 'new'), join(dir, 'old'), { recursive: true });
+    await edit(join(dir, 'old', 'config.json'), (doc) => {
+      doc.model.preset = 'seed';
+      doc.settings.preset = 'seed';
+    });
+    await edit(join(dir, 'old', 'checkpoint', 'checkpoint.json'), (doc) => {
+      doc.preset = 'seed';
+    });
+    await cp(join(dir, 'old'), join(dir, 'old-typed'), { recursive: true });
+    const resume = { ...quiet, subset: undefined, out: undefined, epochs: 2 };
+    const epochsFromCli = { getOptionValueSource: (name: string) => (name === 'epochs' ? 'cli' : 'default') };
+    await run(flags({ ...resume, resume: join(dir, 'new') }), epochsFromCli);
+    await run(flags({ ...resume, resume: join(dir, 'old') }), epochsFromCli);
+    // `--preset seed` typed on the resume: commander's parser has made it coursework, which is the run's preset.
+    const presetFromCli = { getOptionValueSource: (name: string) => (name === 'epochs' || name === 'preset' ? 'cli' : 'default') };
+    await run(flags({ ...resume, preset: 'coursework', resume: join(dir, 'old-typed') }), presetFromCli);
+    const [, resumedNew, resumedOld, resumedTyped] = calls as (typeof calls)[0][];
+    expect(resumedOld?.initial).toBe(resumedNew?.initial);
+    expect(resumedOld?.final).toBe(resumedNew?.final);
+    expect(resumedTyped?.final).toBe(resumedNew?.final);
+    for (const name of ['old', 'old-typed']) {
+      const config = await readJson(join(dir, name, 'config.json'));
+      expect(config.status).toBe('completed');
+      expect(config.settings.preset).toBe('coursework');
+      expect(config.model.preset).toBe('coursework');
+      const ckpt = await readJson(join(dir, name, 'checkpoint', 'checkpoint.json'));
+      expect(ckpt.preset).toBe('coursework');
+      expect(ckpt.epoch).toBe(2);
+    }
+  });
+});
+
+describe('fmnist train: the recipe evalEvery (mixer-s7 evaluates every 7 epochs)', () => {
+  it('without --eval-every, mixer-s7 takes its recipe: no test figure before epoch 3 of 3; metrics and report cope', async () => {
+    const out = join(dir, 's7');
+    await run(
+      flags({ preset: 'mixer-s7', epochs: 3, evalEvery: undefined, subset: 256, batchSize: 64, threads: 1, json: false, out }),
+      command,
+    );
+    const config = JSON.parse(await readFile(join(out, 'config.json'), 'utf8'));
+    expect(config.settings.evalEvery).toBe(7);
+    expect(config.status).toBe('completed');
+    const csv = (await readFile(join(out, 'metrics.csv'), 'utf8')).trim().split('\n');
+    expect(csv[0]).toBe('epoch,train_loss,train_accuracy,test_loss,test_accuracy,time_s,images_per_s');
+    const cells = csv.slice(1).map((line) => line.split(','));
+    expect(cells.map((c) => c[0])).toEqual(['1', '2', '3']);
+    expect(cells.map((c) => [c[3], c[4]])).toEqual([
+      ['', ''],
+      ['', ''],
+      [expect.stringMatching(/^\d+\.\d+$/), expect.stringMatching(/^0\.\d+$/)],
+    ]);
+    const jsonl = (await readFile(join(out, 'metrics.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(jsonl.map((r) => r.test_accuracy === null)).toEqual([true, true, false]);
+    expect(config.result.testAccuracy).toBe(jsonl[2].test_accuracy);
+    const report = await readFile(join(out, 'report.html'), 'utf8');
+    expect(report).toMatch(/<tr><td>1<\/td><td>[\d.]+<\/td><td>[\d.]+%<\/td><td>–<\/td><td>–<\/td>/);
+    expect(report).not.toMatch(/>\s*(NaN|undefined)[\s%]*</);
+    // The progress: a dash for the epochs without a test figure, the figures for the last.
+    const progress = vi
+      .mocked(process.stderr.write)
+      .mock.calls.map((c) => String(c[0]))
+      .join('')
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI colour codes
+      .replace(/\x1b\[[0-9;]*m/g, '');
+    expect(progress).toMatch(/epoch 1\/3 +train loss [\d.]+ acc [\d.]+% +test – /);
+    expect(progress).toMatch(/epoch 2\/3 +train loss [\d.]+ acc [\d.]+% +test – /);
+    expect(progress).toMatch(/epoch 3\/3 +train loss [\d.]+ acc [\d.]+% +test loss [\d.]+ acc [\d.]+%/);
+    // Only the last epoch was evaluated, by train() itself: no second evaluation for the report.
+    expect(vi.mocked(model.evaluate)).not.toHaveBeenCalled();
+  });
+
+  it('--eval-every overrides the recipe', async () => {
+    const out = join(dir, 'p');
+    await run(flags({ epochs: 2, evalEvery: 2, subset: 256, batchSize: 64, threads: 1, json: false, report: false, out }), {
+      getOptionValueSource: (name: string) => (name === 'evalEvery' ? 'cli' : 'default'),
+    });
+    const jsonl = (await readFile(join(out, 'metrics.jsonl'), 'utf8')).trim().split('\n');
+    expect(jsonl.map((l) => JSON.parse(l).test_accuracy === null)).toEqual([true, false]);
+    expect(JSON.parse(await readFile(join(out, 'config.json'), 'utf8')).settings.evalEvery).toBe(2);
+  });
+});
