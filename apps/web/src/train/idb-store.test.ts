@@ -89,7 +89,9 @@ describe('a damaged or foreign stored record', () => {
     ['files that are not bytes', { settings: SETTINGS, epoch: 1, savedAt: 'x', finished: false, files: { 'checkpoint.json': 'text' } }],
   ])('%s: readRunRecord names the store and the fix, storedRunInfo offers nothing', async (_, value) => {
     await writeRunRecord(value as never);
-    await expect(readRunRecord()).rejects.toThrow(/^IndexedDB fmnist-train\/current: the stored run is damaged \(.+\); discard it and start a new run\.$/);
+    await expect(readRunRecord()).rejects.toThrow(
+      /^IndexedDB fmnist-train\/current: the stored run is damaged \(.+\); discard it and start a new run\.$/,
+    );
     expect(await storedRunInfo()).toBeUndefined();
     await clearRunRecord();
     expect(await readRunRecord()).toBeUndefined();

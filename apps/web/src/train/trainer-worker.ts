@@ -18,6 +18,7 @@ import {
   train,
 } from '@fmnist/model/core';
 import { loadSplit } from '../test-set';
+import { loadSplitCached } from './data-cache';
 import { idbCheckpointStore, readRunRecord, writeRunRecord } from './idb-store';
 import type { TrainerEvent, TrainerRequest } from './protocol';
 import type { FinishedRun, TrainSettings } from './session-types';
@@ -84,7 +85,7 @@ async function run(settings: TrainSettings, resume: boolean, baseUrl: string | u
   controller = new AbortController();
   post({ type: 'state', state: 'loading' });
   const [all, test] = await Promise.all([
-    loadSplit('train', {
+    loadSplitCached('train', {
       ...(baseUrl ? { baseUrl } : {}),
       onProgress: (loaded, total) => post({ type: 'download', progress: { loaded, total } }),
     }),
