@@ -7,12 +7,14 @@ import { App } from './app';
 import { describeEngine, detectCapabilities, type ProviderChoice } from './engine';
 import { predictAll } from './evaluate';
 import { formatPercent } from './model-info';
+import type { TrainSession } from './train/session-types';
 import { byId } from './ui/dom';
 import { setupTabs } from './ui/tabs';
 import { setupDrawView } from './views/draw';
 import { setupEvaluateView } from './views/evaluate-view';
 import { setupGalleryView } from './views/gallery';
 import { setupModelView } from './views/model-view';
+import { setupTrainView } from './views/train-view';
 import { setupUploadView } from './views/upload';
 
 async function main(): Promise<void> {
@@ -60,6 +62,7 @@ async function main(): Promise<void> {
     void gallery.select(index);
   });
   setupModelView(app);
+  void startTrainView(app);
 
   provider.addEventListener('change', async () => {
     const choice = provider.value as ProviderChoice;
@@ -82,6 +85,29 @@ async function main(): Promise<void> {
   }
   // Start fetching the test set in the background (4.4 MB) so the gallery and the evaluation are ready.
   app.ensureTestSet().catch(() => undefined);
+}
+
+/**
+ * Wires the Train view to the training session (`train/session.ts`, the trainer's web workers). Until that module is in
+ * the build, the Train tab says so instead.
+ */
+async function startTrainView(app: App): Promise<void> {
+  const modules = import.meta.glob<Record<string, unknown>>('./train/session.ts');
+  const load = modules['./train/session.ts'];
+  const Session = load
+    ? (Object.values(await load()).find((v) => typeof v === 'function' && 'storedRun' in (v as { prototype: object }).prototype) as
+        | (new () => TrainSession)
+        | undefined)
+    : undefined;
+  if (!Session) {
+    const error = byId('train-error');
+    error.textContent = 'Training is not available in this build of the app (the training session is missing).';
+    error.hidden = false;
+    byId<HTMLFieldSetElement>('train-fieldset').disabled = true;
+    byId<HTMLButtonElement>('train-start').disabled = true;
+    return;
+  }
+  setupTrainView(app, new Session());
 }
 
 void main();
