@@ -28,6 +28,8 @@ export default defineConfig({
     chunkSizeWarningLimit: 600,
     assetsInlineLimit: 0,
   },
+  // The trainer worker starts kernels workers of its own and shares chunks with them: module workers.
+  worker: { format: 'es' },
   server: { headers: ISOLATION_HEADERS },
   preview: { headers: ISOLATION_HEADERS },
 });

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * Copies the Fashion-MNIST test set (t10k images + labels, gzip) into `public/data/`, where the page loads it with
+ * Copies Fashion-MNIST (test and training images + labels, gzip) into `public/data/`, where the page loads it with
  * `@fmnist/data`'s browser entry. The files come from wherever `@fmnist/data`'s Node loader finds them:
  * `$FMNIST_DATA_DIR`, the cache, Debian's `dataset-fashion-mnist`, or its verified download (first run with internet).
  * Raw (uncompressed) copies are gzipped on the way. Runs before `dev` and `build`; a no-op when the files are there.
@@ -12,12 +12,13 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { FASHION_MNIST_FILES, loadFashionMnist } from '@fmnist/data';
 
-const KEYS = ['testImages', 'testLabels'];
+// The test set (4.4 MB) is loaded with the page; the training set (26 MB) only when the Train view starts a run.
+const KEYS = ['testImages', 'testLabels', 'trainImages', 'trainLabels'];
 const outDir = resolve(dirname(fileURLToPath(import.meta.url)), '../public/data');
 const targets = KEYS.map((key) => join(outDir, FASHION_MNIST_FILES[key].name));
 
 if (targets.every((t) => existsSync(t)) && !process.argv.includes('--force')) {
-  console.error(`prepare-data: ${outDir} already holds the test set (--force to copy again).`);
+  console.error(`prepare-data: ${outDir} already holds the dataset (--force to copy again).`);
   process.exit(0);
 }
 

@@ -7,7 +7,7 @@ import { App } from './app';
 import { describeEngine, detectCapabilities, type ProviderChoice } from './engine';
 import { predictAll } from './evaluate';
 import { formatPercent } from './model-info';
-import type { TrainSession } from './train/session-types';
+import { WorkerTrainSession } from './train/session';
 import { byId } from './ui/dom';
 import { setupTabs } from './ui/tabs';
 import { setupDrawView } from './views/draw';
@@ -26,8 +26,9 @@ async function main(): Promise<void> {
 
   const caps = await detectCapabilities();
   const app = new App(caps);
+  const session = new WorkerTrainSession();
   // A handle for the end-to-end tests and the benchmark.
-  (globalThis as { fmnist?: unknown }).fmnist = { app, predictAll, toModelInput };
+  (globalThis as { fmnist?: unknown }).fmnist = { app, session, predictAll, toModelInput };
   const webgpuOption = provider.querySelector<HTMLOptionElement>('option[value="webgpu"]');
   if (webgpuOption && !caps.webgpu) {
     webgpuOption.textContent = caps.webgpuSoftware ? 'WebGPU (software)' : 'WebGPU (unavailable)';
@@ -62,7 +63,7 @@ async function main(): Promise<void> {
     void gallery.select(index);
   });
   setupModelView(app);
-  void startTrainView(app);
+  setupTrainView(app, session);
 
   provider.addEventListener('change', async () => {
     const choice = provider.value as ProviderChoice;
@@ -85,29 +86,6 @@ async function main(): Promise<void> {
   }
   // Start fetching the test set in the background (4.4 MB) so the gallery and the evaluation are ready.
   app.ensureTestSet().catch(() => undefined);
-}
-
-/**
- * Wires the Train view to the training session (`train/session.ts`, the trainer's web workers). Until that module is in
- * the build, the Train tab says so instead.
- */
-async function startTrainView(app: App): Promise<void> {
-  const modules = import.meta.glob<Record<string, unknown>>('./train/session.ts');
-  const load = modules['./train/session.ts'];
-  const Session = load
-    ? (Object.values(await load()).find((v) => typeof v === 'function' && 'storedRun' in (v as { prototype: object }).prototype) as
-        | (new () => TrainSession)
-        | undefined)
-    : undefined;
-  if (!Session) {
-    const error = byId('train-error');
-    error.textContent = 'Training is not available in this build of the app (the training session is missing).';
-    error.hidden = false;
-    byId<HTMLFieldSetElement>('train-fieldset').disabled = true;
-    byId<HTMLButtonElement>('train-start').disabled = true;
-    return;
-  }
-  setupTrainView(app, new Session());
 }
 
 void main();

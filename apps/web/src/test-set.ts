@@ -23,7 +23,7 @@ async function download(url: string, options: LoadTestSetOptions, onBytes: (n: n
   const response = await (options.fetch ?? globalThis.fetch)(url, { signal: options.signal });
   if (!response.ok) {
     throw new Error(
-      `${url}: HTTP ${response.status}. The app serves the test set from public/data/; run: pnpm --filter @fmnist/web prepare-data, and rebuild.`,
+      `${url}: HTTP ${response.status}. The app serves the dataset from public/data/; run: pnpm --filter @fmnist/web prepare-data, and rebuild.`,
     );
   }
   const total = Number(response.headers.get('content-length')) || undefined;
@@ -47,22 +47,31 @@ async function download(url: string, options: LoadTestSetOptions, onBytes: (n: n
   return bytes;
 }
 
+/** Which split: the 60,000 training images (26 MB of gzip, fetched only to train) or the 10,000 test images (4.4 MB). */
+export type SplitName = 'train' | 'test';
+
+const SPLIT_FILES = {
+  train: [FASHION_MNIST_FILES.trainImages.name, FASHION_MNIST_FILES.trainLabels.name],
+  test: [FASHION_MNIST_FILES.testImages.name, FASHION_MNIST_FILES.testLabels.name],
+} as const;
+
 /**
- * Downloads and decodes the 10,000 test images and labels.
+ * Downloads and decodes one split's images and labels from the app's data directory.
  *
+ * @param split - `train` or `test`
  * @param options - `baseUrl`, `onProgress`, `signal`, `fetch`
- * @returns the test split (`images`: 10,000 × 784 bytes, `labels`: 10,000 classes)
+ * @returns the split
  * @throws FmnistDataError for corrupt files, Error for HTTP failures
  *
  * @example
  * ```ts
- * const test = await loadTestSet({ baseUrl: './data/' });
- * test.count; // 10000
+ * const train = await loadSplit('train', { onProgress: (loaded, total) => console.log(loaded, total) });
+ * train.count; // 60000
  * ```
  */
-export async function loadTestSet(options: LoadTestSetOptions = {}): Promise<FashionMnistSplit> {
+export async function loadSplit(split: SplitName, options: LoadTestSetOptions = {}): Promise<FashionMnistSplit> {
   const base = options.baseUrl ?? DEFAULT_DATA_URL;
-  const names = [FASHION_MNIST_FILES.testImages.name, FASHION_MNIST_FILES.testLabels.name];
+  const names = SPLIT_FILES[split];
   const totals: (number | undefined)[] = [undefined, undefined];
   const loaded = [0, 0];
   const report = () => {
@@ -80,4 +89,21 @@ export async function loadTestSet(options: LoadTestSetOptions = {}): Promise<Fas
   );
   const [images, labels] = await Promise.all([parseIdx(imagesGz!, { name: names[0] }), parseIdx(labelsGz!, { name: names[1] })]);
   return createSplit(images, labels, { images: names[0], labels: names[1] });
+}
+
+/**
+ * Downloads and decodes the 10,000 test images and labels.
+ *
+ * @param options - `baseUrl`, `onProgress`, `signal`, `fetch`
+ * @returns the test split (`images`: 10,000 × 784 bytes, `labels`: 10,000 classes)
+ * @throws FmnistDataError for corrupt files, Error for HTTP failures
+ *
+ * @example
+ * ```ts
+ * const test = await loadTestSet({ baseUrl: './data/' });
+ * test.count; // 10000
+ * ```
+ */
+export function loadTestSet(options: LoadTestSetOptions = {}): Promise<FashionMnistSplit> {
+  return loadSplit('test', options);
 }

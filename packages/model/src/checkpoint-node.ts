@@ -2,23 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { mkdir, open, readdir, realpath, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, sep } from 'node:path';
-import {
-  CHECKPOINT_FILE_NAME,
-  type Checkpoint,
-  checkFinite,
-  decodeOptimizer,
-  decodeWeights,
-  encodeOptimizer,
-  encodeWeights,
-  parseMeta,
-  type StoredCheckpointMeta,
-} from './checkpoint';
-import { OPTIMIZER_SLOTS, type ParamSet } from './engine';
+import { CHECKPOINT_FILE_NAME, type Checkpoint, parseMeta, type StoredCheckpointMeta } from './checkpoint';
+import { assembleCheckpoint, CHECKPOINT_FILES, type CheckpointStore, checkpointFiles } from './checkpoint-store';
 import { FmnistModelError } from './errors';
-import { recordedOptimizerKind } from './optimizer';
 
-/** File names inside a checkpoint directory. */
-export const CHECKPOINT_FILES = { meta: 'checkpoint.json', weights: 'model.safetensors', optimizer: 'optimizer.safetensors' } as const;
+export { CHECKPOINT_FILES } from './checkpoint-store';
 
 /** Names of the temporary files {@link writeFileAtomic} writes (`.<name>.<pid>.<8 hex>.tmp`). */
 export const ATOMIC_TEMP_FILE = /^\..+\.\d+\.[0-9a-f]{8}\.tmp$/;
@@ -212,20 +200,12 @@ async function metaPathOf(path: string): Promise<string> {
  */
 export async function saveCheckpoint(dir: string, checkpoint: Checkpoint): Promise<string> {
   await mkdir(dir, { recursive: true });
-  const { meta, params, optimizer } = checkpoint;
-  const tag = `step${meta.step}`;
-  const weightsFile = `model.${tag}.safetensors`;
-  const optimizerFile = `optimizer.${tag}.safetensors`;
-  await writeFileAtomic(join(dir, weightsFile), encodeWeights(meta.config, params, meta.preset));
-  if (optimizer) await writeFileAtomic(join(dir, optimizerFile), encodeOptimizer(meta.config, optimizer));
-  const stored = { ...meta, files: { weights: weightsFile, ...(optimizer ? { optimizer: optimizerFile } : {}) } };
-  await writeFileAtomic(join(dir, CHECKPOINT_FILES.meta), `${JSON.stringify(stored, null, 2)}\n`);
-  // A stable name for tools (a copy, so the referenced file can never be half-replaced).
-  await writeFileAtomic(join(dir, CHECKPOINT_FILES.weights), encodeWeights(meta.config, params, meta.preset));
+  const files = checkpointFiles(checkpoint);
+  for (const [name, bytes] of files) await writeFileAtomic(join(dir, name), bytes);
   // Older step files are no longer referenced.
+  const current = new Set(files.map(([name]) => name));
   for (const f of await readdir(dir)) {
-    if (/^(model|optimizer)\.step\d+\.safetensors$/.test(f) && f !== weightsFile && f !== optimizerFile)
-      await rm(join(dir, f), { force: true });
+    if (/^(model|optimizer)\.step\d+\.safetensors$/.test(f) && !current.has(f)) await rm(join(dir, f), { force: true });
   }
   return join(dir, CHECKPOINT_FILES.meta);
 }
@@ -247,28 +227,37 @@ export async function loadCheckpoint(path: string): Promise<Checkpoint> {
   const metaPath = await metaPathOf(path);
   const dir = dirname(metaPath);
   const meta = await readCheckpointMeta(metaPath);
-  const weightsPath = await confined(dir, meta.files?.weights ?? CHECKPOINT_FILES.weights, 'files.weights', metaPath);
-  const params = decodeWeights(meta.config, await readRegularFile(weightsPath, MAX_TENSOR_FILE_BYTES), weightsPath);
-  checkFinite(params, weightsPath);
-  let optimizer: Checkpoint['optimizer'];
-  if (meta.files?.optimizer) {
-    const optimizerPath = await confined(dir, meta.files.optimizer, 'files.optimizer', metaPath);
-    optimizer = decodeOptimizer(meta.config, await readRegularFile(optimizerPath, MAX_TENSOR_FILE_BYTES), optimizerPath);
-    for (const slot of OPTIMIZER_SLOTS[optimizer.kind ?? 'adam']) checkFinite(optimizer[slot] as ParamSet, optimizerPath);
-    const kind = recordedOptimizerKind(meta.training);
-    if ((optimizer.kind ?? 'adam') !== kind) {
-      throw new FmnistModelError(
-        'E_CHECKPOINT_CORRUPT',
-        `${metaPath}: field 'training.optimizer' is ${JSON.stringify(meta.training.optimizer ?? 'adam')}, but ${optimizerPath} holds ${optimizer.kind ?? 'adam'} state; the files come from different checkpoints. Use another checkpoint.`,
-      );
-    }
-    if (optimizer.step !== meta.step) {
-      throw new FmnistModelError(
-        'E_CHECKPOINT_CORRUPT',
-        `${metaPath}: field 'step' is ${meta.step}, but ${optimizerPath} was saved at step ${optimizer.step}; the files come from different checkpoints. Use another checkpoint.`,
-      );
-    }
-  }
-  const { files: _files, ...clean } = meta;
-  return { meta: clean, params, optimizer };
+  return assembleCheckpoint(
+    meta,
+    metaPath,
+    async (name, field) => readRegularFile(await confined(dir, name, field, metaPath), MAX_TENSOR_FILE_BYTES),
+    (name) => join(dir, name),
+  );
+}
+
+/**
+ * The {@link CheckpointStore} of a checkpoint directory: {@link saveCheckpoint} and {@link loadCheckpoint} on `dir`
+ * (what `train()`'s `checkpointDir` means).
+ *
+ * @param dir - the checkpoint directory (created on the first save)
+ * @returns the store; `load()` gives `undefined` while `dir` holds no `checkpoint.json`
+ *
+ * @example
+ * ```ts
+ * await train({ model, data, epochs: 3, checkpointStore: directoryCheckpointStore('runs/a/checkpoint') });
+ * ```
+ */
+export function directoryCheckpointStore(dir: string): CheckpointStore {
+  return {
+    location: dir,
+    async load() {
+      try {
+        await stat(join(dir, CHECKPOINT_FILES.meta));
+      } catch {
+        return undefined;
+      }
+      return loadCheckpoint(dir);
+    },
+    save: (checkpoint) => saveCheckpoint(dir, checkpoint),
+  };
 }

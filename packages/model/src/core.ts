@@ -1,7 +1,7 @@
 /**
  * `@fmnist/model/core`: the browser-safe part of `@fmnist/model` — configs and presets, parameter layout, model
- * creation, safetensors and checkpoint parsing. No TensorFlow.js, no Node built-ins (the ONNX exporter and the web app
- * use this).
+ * creation, safetensors and checkpoint parsing, and the trainer on the WebAssembly-SIMD kernels (`train`, with web
+ * workers and any checkpoint store). No TensorFlow.js, no Node built-ins (the ONNX exporter and the web app use this).
  *
  * @packageDocumentation
  */
@@ -20,6 +20,13 @@ export {
   type StoredCheckpointMeta,
   type TrainingRecord,
 } from './checkpoint';
+export {
+  CHECKPOINT_FILES,
+  type CheckpointStore,
+  checkpointFiles,
+  checkpointFromFiles,
+  memoryCheckpointStore,
+} from './checkpoint-store';
 export {
   type Activation,
   countParameters,
@@ -51,6 +58,8 @@ export {
   type UpdateOptions,
 } from './engine';
 export { FmnistModelError, type FmnistModelErrorCode } from './errors';
+export type { KernelsTransport, KernelsWorkerPort, SpawnKernelsWorker } from './kernels/pool-browser';
+export { type KernelsWorkerScope, runKernelsWorker } from './kernels/worker-browser';
 export { checkParams, cloneParams, createModel, type FmnistModel, initParams, modelFromParams } from './model';
 export type { OptimizerOptions, OptimizerRecord } from './optimizer';
 export { createPredictor, type Predictor, type PredictorOptions } from './predictor';
@@ -74,3 +83,5 @@ export {
   showValue,
 } from './schema';
 export { type Evaluation, flipAveragedLogits, scoreLogits } from './score';
+export type { BatchLogs, FinalEvaluation, History, TrainCallbacks, TrainOptions } from './train';
+export { train } from './train-browser';

@@ -76,10 +76,11 @@ describe('@fmnist/model types', () => {
     expectTypeOf<'E_NOPE'>().not.toExtend<FmnistModelErrorCode>();
   });
 
-  it('the browser-safe core entry has the same model API, without the Node-only trainer', () => {
+  it('the browser-safe core entry has the same model API and a trainer of the same signature, without the Node file functions', () => {
     expectTypeOf(core.createModel).toEqualTypeOf(createModel);
     expectTypeOf(core.createPredictor).toEqualTypeOf(createPredictor);
-    expectTypeOf(core).not.toHaveProperty('train');
+    expectTypeOf(core.train).toEqualTypeOf(train);
     expectTypeOf(core).not.toHaveProperty('loadCheckpoint');
+    expectTypeOf(core).not.toHaveProperty('directoryCheckpointStore');
   });
 });

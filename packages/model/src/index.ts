@@ -10,7 +10,7 @@
 export { type BackendName, type TfjsBackendName, tryLoadTfjsNode } from './backend';
 export {
   ATOMIC_TEMP_FILE,
-  CHECKPOINT_FILES,
+  directoryCheckpointStore,
   loadCheckpoint,
   readCheckpointMeta,
   removeStaleTempFiles,
@@ -20,4 +20,5 @@ export {
 export * from './core';
 export { createEngine, type EngineOptions, kernelsSupport } from './engines';
 export { type EvaluateOptions, evaluate } from './evaluate';
+// Node's train (any backend, worker threads, checkpointDir), in place of core's kernels-only one.
 export { type BatchLogs, type FinalEvaluation, type History, type TrainCallbacks, type TrainOptions, train } from './train';

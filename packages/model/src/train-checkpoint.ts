@@ -5,7 +5,7 @@
  */
 import type { RngState } from '@fmnist/data';
 import type { CheckpointMeta, EpochRecord, StoredCheckpointMeta, TrainingRecord } from './checkpoint';
-import { loadCheckpoint, saveCheckpoint } from './checkpoint-node';
+import type { CheckpointStore } from './checkpoint-store';
 import type { OptimizerState, ParamSet, TrainEngine } from './engine';
 import { FmnistModelError } from './errors';
 import { checkParams, type FmnistModel } from './model';
@@ -49,11 +49,11 @@ export interface TrainStart {
 export const EMPTY_PARTIAL: Readonly<EpochPartial> = Object.freeze({ lossSum: 0, correct: 0, seen: 0, timeMs: 0 });
 
 /**
- * What training starts from: the model's own parameters, or (with `resume`) the checkpoint in `checkpointDir`,
+ * What training starts from: the model's own parameters, or (with `resume`) the checkpoint in the store,
  * checked against the model's config and, for a mid-epoch checkpoint, against this run's data and batch size.
  *
  * @param model - the model to train
- * @param options - `resume`, `checkpointDir`, the batch size, number of training examples and optimizer kind of this run
+ * @param options - `resume`, the checkpoint store, the batch size, number of training examples and optimizer kind of this run
  * @throws FmnistModelError `E_CHECKPOINT_MISMATCH` for a checkpoint of another optimizer or a mid-epoch checkpoint of other
  *   data or batch size, and the
  *   checkpoint reader's errors
@@ -61,7 +61,7 @@ export const EMPTY_PARTIAL: Readonly<EpochPartial> = Object.freeze({ lossSum: 0,
  */
 export async function loadTrainStart(
   model: FmnistModel,
-  options: { resume?: boolean; checkpointDir?: string; batchSize: number; trainExamples: number; optimizer: 'adam' | 'sgd' },
+  options: { resume?: boolean; store?: CheckpointStore; batchSize: number; trainExamples: number; optimizer: 'adam' | 'sgd' },
 ): Promise<TrainStart> {
   const fresh: TrainStart = {
     params: model.params,
@@ -72,8 +72,15 @@ export async function loadTrainStart(
     initSeed: model.config.seed,
   };
   if (!options.resume) return fresh;
-  const dir = options.checkpointDir as string;
-  const ckpt = await loadCheckpoint(dir);
+  const store = options.store as CheckpointStore;
+  const dir = store.location;
+  const ckpt = await store.load();
+  if (!ckpt) {
+    throw new FmnistModelError(
+      'E_CHECKPOINT_MISSING',
+      `${dir}: no such checkpoint to resume. Pass the checkpoint directory (or store) of an earlier run, or train without resume.`,
+    );
+  }
   checkParams(model.config, ckpt.params, `checkpoint in ${dir}`);
   const recordedOptimizer = recordedOptimizerKind(ckpt.meta.training);
   if (recordedOptimizer !== options.optimizer) {
@@ -113,23 +120,23 @@ export async function loadTrainStart(
 export type CheckpointWriter = (epochDone: number, rng: RngState, history: EpochRecord[], resumeAt?: ResumeAt) => Promise<void>;
 
 /**
- * A {@link CheckpointWriter} for a run: a no-op without `dir`; else each call saves the engine's parameters and Adam
- * state with the run's record (atomically, by `saveCheckpoint`) and then calls `onCheckpoint` with the path.
+ * A {@link CheckpointWriter} for a run: a no-op without a store; else each call saves the engine's parameters and
+ * optimizer state with the run's record (atomically, by the store) and then calls `onCheckpoint` with where it went.
  *
- * @param options - where, the model, the training record, the dataset record, the engine and the hook
+ * @param options - the store, the model, the training record, the dataset record, the engine and the hook
  * @internal
  */
 export function createCheckpointWriter(options: {
-  dir?: string;
+  store?: CheckpointStore;
   model: FmnistModel;
   training: TrainingRecord;
   dataset?: CheckpointMeta['dataset'];
   engine: TrainEngine;
   onCheckpoint?: (path: string) => void | Promise<void>;
 }): CheckpointWriter {
-  const { dir, model, training, dataset, engine, onCheckpoint } = options;
+  const { store, model, training, dataset, engine, onCheckpoint } = options;
   return async (epochDone, rng, history, resumeAt) => {
-    if (!dir) return;
+    if (!store) return;
     const opt = engine.getOptimizerState();
     const meta: CheckpointMeta & { resumeAt?: ResumeAt } = {
       format: 'fmnist-checkpoint',
@@ -146,7 +153,7 @@ export function createCheckpointWriter(options: {
       createdAt: new Date().toISOString(),
       ...(resumeAt ? { resumeAt } : {}),
     };
-    const path = await saveCheckpoint(dir, { meta, params: engine.getParams(), optimizer: opt });
+    const path = await store.save({ meta, params: engine.getParams(), optimizer: opt });
     await onCheckpoint?.(path);
   };
 }

@@ -7,11 +7,17 @@ import { batches, type ExampleSet, type Rng } from '@fmnist/data';
 import type { EpochRecord } from './checkpoint';
 import type { LossOptions, ParamSet, TrainEngine, UpdateOptions } from './engine';
 import { FmnistModelError } from './errors';
-import { evaluateWith } from './evaluate';
+import { evaluateWith } from './evaluate-with';
 import type { FinalEvaluation, History, TrainCallbacks, TrainOptions } from './train';
 import { type CheckpointWriter, EMPTY_PARTIAL, type TrainStart } from './train-checkpoint';
 
 const YIELD_EVERY_MS = 125;
+
+/** Lets other tasks run (timers, messages such as a page's "pause"): `setImmediate` in Node, a macrotask elsewhere. */
+const yieldTask: () => Promise<void> =
+  typeof setImmediate === 'function'
+    ? () => new Promise((resolve) => setImmediate(resolve))
+    : () => new Promise((resolve) => setTimeout(resolve, 0));
 
 /** Everything the loop reads. @internal */
 export interface TrainLoopContext {
@@ -31,7 +37,8 @@ export interface TrainLoopContext {
   rng: Rng;
   start: TrainStart;
   checkpoint: CheckpointWriter;
-  checkpointDir?: string;
+  /** Where checkpoints go (the store's location), for the NaN message. */
+  checkpointLocation?: string;
   checkpointEvery?: number;
   signal?: AbortSignal;
   timeBudgetMs?: number;
@@ -81,7 +88,7 @@ export async function runTrainingLoop(ctx: TrainLoopContext, state: TrainLoopSta
       if (!Number.isFinite(loss)) {
         throw new FmnistModelError(
           'E_NAN',
-          `The training loss became ${loss} at epoch ${epoch + 1}, batch ${b} (learning rate ${ctx.learningRate}). Training stopped; the last good checkpoint${ctx.checkpointDir ? ` in ${ctx.checkpointDir}` : ''} is kept. Lower the learning rate or use a preset with a sane init (e.g. patch-mlp).`,
+          `The training loss became ${loss} at epoch ${epoch + 1}, batch ${b} (learning rate ${ctx.learningRate}). Training stopped; the last good checkpoint${ctx.checkpointLocation ? ` in ${ctx.checkpointLocation}` : ''} is kept. Lower the learning rate or use a preset with a sane init (e.g. patch-mlp).`,
         );
       }
       lossSum += loss * batch.size;
@@ -97,7 +104,7 @@ export async function runTrainingLoop(ctx: TrainLoopContext, state: TrainLoopSta
         imagesPerSecond: (seen / timeMs) * 1000,
       });
       if (performance.now() - lastYield > YIELD_EVERY_MS) {
-        await new Promise((r) => setImmediate(r));
+        await yieldTask();
         lastYield = performance.now();
       }
       // Mid-epoch checkpoints (the end of an epoch writes its own): when stopping, and every `checkpointEvery` steps.

@@ -50,7 +50,8 @@ export function resolveTrainOptions(options: TrainOptions): ResolvedTrainOptions
   }
   if (options.checkpointEvery !== undefined) {
     positiveInt('checkpointEvery', options.checkpointEvery);
-    if (!options.checkpointDir) throw new TypeError(`'checkpointEvery' needs 'checkpointDir' (where to write the checkpoints).`);
+    if (!options.checkpointDir && !options.checkpointStore)
+      throw new TypeError(`'checkpointEvery' needs 'checkpointDir' or 'checkpointStore' (where to write the checkpoints).`);
   }
   if (!(adam.learningRate > 0) || !Number.isFinite(adam.learningRate))
     throw new RangeError(`'learningRate' must be > 0, got ${adam.learningRate}.`);
@@ -58,7 +59,10 @@ export function resolveTrainOptions(options: TrainOptions): ResolvedTrainOptions
   if (lrSchedule !== 'constant' && lrSchedule !== 'cosine') {
     throw new RangeError(`'lrSchedule' must be 'constant' or 'cosine', got ${JSON.stringify(lrSchedule)}.`);
   }
-  if (options.resume && !options.checkpointDir) throw new TypeError(`'resume' needs 'checkpointDir' (where the checkpoint to resume is).`);
+  if (options.checkpointDir !== undefined && options.checkpointStore !== undefined)
+    throw new TypeError(`Pass 'checkpointDir' or 'checkpointStore', not both.`);
+  if (options.resume && !options.checkpointDir && !options.checkpointStore)
+    throw new TypeError(`'resume' needs 'checkpointDir' or 'checkpointStore' (where the checkpoint to resume is).`);
   if (data.train.count === 0) throw new RangeError(`'data.train' is empty.`);
   return { batchSize, seed, evalEvery, adam, lrSchedule, ...(labelSmoothing ? { loss: { labelSmoothing } } : {}) };
 }

@@ -3,18 +3,17 @@
  * (`train-options.ts`), the start point and checkpoints (`train-checkpoint.ts`), the learning-rate schedule
  * (`lr-schedule.ts`), the epoch loop with its evaluations (`train-loop.ts`, `evaluate.ts`).
  */
-import { type Augmentation, createRng, type ExampleSet } from '@fmnist/data';
+import type { Augmentation, ExampleSet } from '@fmnist/data';
 import type { BackendName } from './backend';
 import type { CheckpointMeta, EpochRecord, TrainingRecord } from './checkpoint';
-import { optimizerKind } from './engine';
+import { directoryCheckpointStore } from './checkpoint-node';
+import type { CheckpointStore } from './checkpoint-store';
 import { createEngine } from './engines';
-import { createLrSchedule } from './lr-schedule';
+import type { KernelsTransport, SpawnKernelsWorker } from './kernels/pool-browser';
 import type { FmnistModel } from './model';
 import type { OptimizerOptions } from './optimizer';
 import type { Evaluation } from './score';
-import { createCheckpointWriter, loadTrainStart } from './train-checkpoint';
-import { runTrainingLoop, type TrainLoopState } from './train-loop';
-import { resolveTrainOptions, trainingRecordOf } from './train-options';
+import { runTrain } from './train-run';
 
 /** Live numbers after each batch. */
 export interface BatchLogs {
@@ -105,21 +104,39 @@ export interface TrainOptions {
   callbacks?: TrainCallbacks;
   /** Stops training at the next batch boundary; a checkpoint is written first when `checkpointDir` is set. */
   signal?: AbortSignal;
-  /** Where to write a checkpoint after every epoch and when stopping. */
+  /**
+   * Where to write a checkpoint after every epoch and when stopping (Node's `train` only; the same as
+   * `checkpointStore: directoryCheckpointStore(dir)`).
+   */
   checkpointDir?: string;
+  /**
+   * Where to write the checkpoints and read the one to `resume`, when not a directory: any {@link CheckpointStore}
+   * (IndexedDB in a page, `memoryCheckpointStore()` …). Not with `checkpointDir`.
+   */
+  checkpointStore?: CheckpointStore;
   /**
    * Also write a checkpoint every N optimizer steps within an epoch (exactly resumable), so a crash or kill loses at
    * most N steps instead of the current epoch. Needs `checkpointDir`. @defaultValue only after every epoch
    */
   checkpointEvery?: number;
-  /** Continue from the checkpoint in `checkpointDir` (bit-identical to an uninterrupted run on the same engine). */
+  /** Continue from the checkpoint in `checkpointDir` or `checkpointStore` (bit-identical to an uninterrupted run on the same engine). */
   resume?: boolean;
   /** Stop (cleanly, with a checkpoint) once this much wall time has passed. */
   timeBudgetMs?: number;
   /** @defaultValue `'auto'` */
   backend?: BackendName;
-  /** Threads for the kernels backend. @defaultValue number of CPU cores */
+  /**
+   * Threads for the kernels backend. @defaultValue the number of CPU cores (Node); in `@fmnist/model/core`'s `train`,
+   * `navigator.hardwareConcurrency` with `kernels.spawn`, else 1
+   */
   threads?: number;
+  /**
+   * The browser's kernels workers (`train` of `@fmnist/model/core`; Node's `train` uses worker threads and ignores
+   * this): `spawn` starts one web worker running `runKernelsWorker()`, and `transport` says how the engine talks to
+   * them — `shared` memory (a cross-origin isolated page), `message`s (any page), or `auto` (the default): shared
+   * when the page is isolated. Without `spawn` the run has one thread.
+   */
+  kernels?: { spawn?: SpawnKernelsWorker; transport?: KernelsTransport };
   /** Extra fields recorded in the checkpoint (dataset source and checksums). */
   dataset?: CheckpointMeta['dataset'];
 }
@@ -176,78 +193,10 @@ export interface History {
  * ```
  */
 export async function train(options: TrainOptions): Promise<History> {
-  const started = performance.now();
-  const { model, data, epochs } = options;
-  const resolved = resolveTrainOptions(options);
-  const { batchSize } = resolved;
-  const rng = createRng(resolved.seed);
-  const start = await loadTrainStart(model, {
-    ...options,
-    batchSize,
-    trainExamples: data.train.count,
-    optimizer: optimizerKind(resolved.adam),
+  const { checkpointDir } = options;
+  return runTrain(options, {
+    createEngine: (config, params, { maxBatch }) =>
+      createEngine(config, params, { backend: options.backend, threads: options.threads, maxBatch }),
+    store: options.checkpointStore ?? (checkpointDir !== undefined ? directoryCheckpointStore(checkpointDir) : undefined),
   });
-  if (start.rng) rng.setState(start.rng);
-  // A resumed run continues the checkpoint's RNG: without a `seed`, it records the checkpoint's.
-  const seed = options.seed ?? start.seed ?? resolved.seed;
-
-  const engine = await createEngine(model.config, start.params, {
-    backend: options.backend,
-    threads: options.threads,
-    maxBatch: batchSize,
-  });
-  const training = trainingRecordOf(options, { ...resolved, seed }, engine, start.initSeed);
-  const totalSteps = Math.ceil(data.train.count / batchSize) * epochs;
-  const state: TrainLoopState = { lastGood: engine.getParams(), history: start.history, stopReason: 'completed' };
-  const cb = options.callbacks ?? {};
-  try {
-    if (start.optimizerState) engine.setOptimizerState(start.optimizerState);
-    await cb.onTrainBegin?.({ backend: engine.name, threads: engine.threads, startEpoch: start.startEpoch, epochs });
-    await runTrainingLoop(
-      {
-        engine,
-        data,
-        numClasses: model.config.numClasses,
-        epochs,
-        batchSize,
-        evalEvery: resolved.evalEvery,
-        augment: options.augment,
-        learningRate: resolved.adam.learningRate,
-        adamAt: createLrSchedule(resolved.lrSchedule, resolved.adam, totalSteps),
-        ...(resolved.loss ? { loss: resolved.loss } : {}),
-        rng,
-        start,
-        checkpoint: createCheckpointWriter({
-          dir: options.checkpointDir,
-          model,
-          training,
-          dataset: options.dataset,
-          engine,
-          onCheckpoint: cb.onCheckpoint,
-        }),
-        checkpointDir: options.checkpointDir,
-        checkpointEvery: options.checkpointEvery,
-        signal: options.signal,
-        timeBudgetMs: options.timeBudgetMs,
-        startedAt: started,
-        callbacks: cb,
-      },
-      state,
-    );
-  } finally {
-    model.params = state.lastGood;
-    await engine.dispose();
-  }
-  const result: History = {
-    epochs: state.history,
-    loss: state.history.map((e) => e.trainLoss),
-    stopReason: state.stopReason,
-    backend: engine.name,
-    threads: engine.threads,
-    training,
-    totalTimeMs: performance.now() - started,
-    ...(state.finalEvaluation ? { finalEvaluation: state.finalEvaluation } : {}),
-  };
-  await cb.onTrainEnd?.(result);
-  return result;
 }

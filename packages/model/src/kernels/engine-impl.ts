@@ -1,7 +1,7 @@
 import type { LossOptions, OptimizerState, ParamSet, StepResult, TrainEngine, UpdateOptions } from '../engine';
 import { IMAGE_PIXELS, imageCount, KernelCore, type KernelModel, NUM_CLASSES, type TensorSpec, trainingBatchSize } from './core';
 import { kernelsBuild } from './wasm';
-import { COMMAND, WorkerPool } from './worker-pool';
+import { COMMAND, type KernelPool, type PoolFactory } from './worker-protocol';
 
 /** Smallest shard worth a thread: smaller batches use fewer threads (a batch below 16 runs on the calling thread). */
 const MIN_SHARD = 8;
@@ -20,7 +20,7 @@ export function splitBatch(n: number, threads: number): number[] {
 
 /**
  * The kernel engine of any {@link KernelModel}: the calling thread computes the first shard of each batch on its own
- * {@link KernelCore}, the {@link WorkerPool} (when there is more than one thread) the others; calls run one at a time,
+ * {@link KernelCore}, a {@link KernelPool} (when there is more than one thread) the others; calls run one at a time,
  * in order.
  */
 class KernelEngine implements TrainEngine {
@@ -31,7 +31,7 @@ class KernelEngine implements TrainEngine {
 
   constructor(
     private readonly core: KernelCore,
-    private readonly pool: WorkerPool | undefined,
+    private readonly pool: KernelPool | undefined,
     private readonly maxBatch: number,
   ) {}
 
@@ -133,6 +133,8 @@ export interface KernelEngineSetup {
   maxBatch: number;
   /** Initial parameters; all zeros when omitted. */
   params?: ParamSet | undefined;
+  /** Starts the workers when `threads > 1`: Node's worker threads or a browser's web workers. */
+  pool?: PoolFactory | undefined;
 }
 
 /**
@@ -143,12 +145,14 @@ export interface KernelEngineSetup {
  */
 export async function startKernelEngine<Exports, Shape extends { tensors: TensorSpec[] }>(
   model: KernelModel<Exports, Shape>,
-  { threads, maxBatch, params }: KernelEngineSetup,
+  { threads, maxBatch, params, pool: startPool }: KernelEngineSetup,
 ): Promise<TrainEngine> {
+  if (threads > 1 && !startPool) throw new RangeError(`threads ${threads} needs a pool of workers to start; none was given.`);
   let capacity = 1;
   for (let n = 1; n <= maxBatch; n++) capacity = Math.max(capacity, ...splitBatch(n, threads));
   const core = await KernelCore.create(model, capacity);
-  const pool = threads > 1 ? await WorkerPool.start(model, { threads, capacity, maxBatch, blockLength: core.blockLength }) : undefined;
+  const pool =
+    threads > 1 && startPool ? await startPool(model, { threads, capacity, maxBatch, blockLength: core.blockLength }) : undefined;
   const engine = new KernelEngine(core, pool, maxBatch);
   if (params) {
     try {

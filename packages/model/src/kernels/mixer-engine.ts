@@ -3,6 +3,7 @@ import type { ParamSet, TrainEngine } from '../engine';
 import { resolveMaxBatch, resolveThreads } from './core';
 import { startKernelEngine } from './engine-impl';
 import { mixerModel } from './mixer-model';
+import { nodeWorkerPool } from './worker-pool';
 
 /** Options of {@link createMixerKernelEngine}. */
 export interface MixerKernelEngineOptions {
@@ -37,5 +38,5 @@ export interface MixerKernelEngineOptions {
 export async function createMixerKernelEngine(options: MixerKernelEngineOptions): Promise<TrainEngine> {
   const maxBatch = resolveMaxBatch(options.maxBatch);
   const threads = resolveThreads(options.threads ?? 1);
-  return startKernelEngine(mixerModel(options.config), { threads, maxBatch, params: options.params });
+  return startKernelEngine(mixerModel(options.config), { threads, maxBatch, params: options.params, pool: nodeWorkerPool });
 }

@@ -1,7 +1,18 @@
 import type { Worker } from 'node:worker_threads';
-import { IMAGE_PIXELS, type KernelModel, type TensorSpec } from './core';
+import { dispatchShared, signalShared, waitShared } from './shared-control';
 import { compileKernels } from './wasm';
-import { COMMAND, CONTROL, type SharedLayout, type SharedViews, sharedLayout, sharedViews, type WorkerSetup } from './worker-protocol';
+import {
+  COMMAND,
+  type KernelPool,
+  type PoolFactory,
+  type PoolModel,
+  type PoolOptions,
+  type SharedLayout,
+  type SharedViews,
+  sharedLayout,
+  sharedViews,
+  type WorkerSetup,
+} from './worker-protocol';
 
 export { COMMAND } from './worker-protocol';
 
@@ -21,28 +32,15 @@ export function workerUrl(): URL {
   return new URL(WORKER_FILE, import.meta.url);
 }
 
-type WaitAsync = (array: Int32Array, index: number, value: number) => { async: boolean; value: Promise<string> | string };
-// Atomics.waitAsync (ES2024) is in Node 16+, but not in the ES2022 lib typings.
-const waitAsync: WaitAsync = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync;
-
 /** Options of {@link WorkerPool.start}. @internal */
-export interface WorkerPoolOptions {
-  /** Threads doing the math, the calling thread included (so `threads - 1` workers). */
-  threads: number;
-  /** Images one worker's instance can process per call. */
-  capacity: number;
-  /** Largest batch handed over (sizes the shared input and logit regions). */
-  maxBatch: number;
-  /** f32s in the model's padded parameter block. */
-  blockLength: number;
-}
+export type WorkerPoolOptions = PoolOptions;
 
 /**
  * The worker threads of a kernel engine (Node only), each with its own instance of the model's kernels, and the
  * SharedArrayBuffer through which the calling thread hands them their shards and collects their results.
  * @internal
  */
-export class WorkerPool {
+export class WorkerPool implements KernelPool {
   /** Views of the shared buffer: results are read from `grads(w)`, `loss[w]`, `correct[w]` and `logits`. */
   readonly shared: SharedViews;
   private error: unknown;
@@ -78,10 +76,7 @@ export class WorkerPool {
    * Starts `threads - 1` workers running `model` and waits until they are ready. Idle workers do not keep the process
    * alive.
    */
-  static async start<Exports, Shape extends { tensors: TensorSpec[] }>(
-    model: KernelModel<Exports, Shape>,
-    { threads, capacity, maxBatch, blockLength }: WorkerPoolOptions,
-  ): Promise<WorkerPool> {
+  static async start(model: PoolModel, { threads, capacity, maxBatch, blockLength }: WorkerPoolOptions): Promise<WorkerPool> {
     const { Worker } = await import('node:worker_threads');
     const layout = sharedLayout(blockLength, maxBatch, threads);
     const sab = new SharedArrayBuffer(layout.bytes);
@@ -115,11 +110,7 @@ export class WorkerPool {
     return this.workers.length + 1;
   }
 
-  /**
-   * Hands the shards of threads 1… (`counts[w]` images each, in order after the calling thread's `counts[0]`) to the
-   * workers, with the parameters and their inputs, through shared memory.
-   * @returns false when the calling thread has the whole batch (no worker was woken)
-   */
+  /** See {@link KernelPool.dispatch}. */
   dispatch(
     command: number,
     counts: number[],
@@ -129,22 +120,7 @@ export class WorkerPool {
     gradScale: number,
     labelSmoothing = 0,
   ): boolean {
-    const first = counts[0]!;
-    const n = counts.reduce((a, b) => a + b, 0);
-    if (first === n) return false;
-    const { control, controlF32 } = this.shared;
-    this.shared.params.set(params);
-    this.shared.images.set(x.subarray(first * IMAGE_PIXELS, n * IMAGE_PIXELS), first * IMAGE_PIXELS);
-    if (y) this.shared.labels.set(y.subarray(first, n), first);
-    for (let w = 0, start = 0; w < counts.length; start += counts[w]!, w++) {
-      control[CONTROL.SHARDS + 2 * w] = start;
-      control[CONTROL.SHARDS + 2 * w + 1] = counts[w]!;
-    }
-    controlF32[CONTROL.GRAD_SCALE] = gradScale;
-    controlF32[CONTROL.LABEL_SMOOTHING] = labelSmoothing;
-    Atomics.store(control, CONTROL.DONE, 0);
-    this.signal(command);
-    return true;
+    return dispatchShared(this.shared, command, counts, params, x, y, gradScale, labelSmoothing);
   }
 
   /** Resolves when every worker has finished the current command, without blocking the event loop. */
@@ -153,10 +129,7 @@ export class WorkerPool {
     // A pending Atomics.waitAsync does not keep Node alive; the referenced workers do, until they are done.
     for (const worker of this.workers) worker.ref();
     try {
-      for (let done = Atomics.load(control, CONTROL.DONE); done < this.workers.length; done = Atomics.load(control, CONTROL.DONE)) {
-        const result = waitAsync(control, CONTROL.DONE, done);
-        if (result.async) await Promise.race([result.value, this.failure]);
-      }
+      await waitShared(control, this.workers.length, this.failure);
     } finally {
       for (const worker of this.workers) worker.unref();
     }
@@ -172,14 +145,10 @@ export class WorkerPool {
     // Referenced again so that waiting for their exit keeps Node alive (an unref'd worker's 'exit' would not).
     for (const worker of this.workers) worker.ref();
     const exited = this.workers.map((worker) => new Promise((resolve) => worker.once('exit', resolve)));
-    this.signal(COMMAND.QUIT);
+    signalShared(this.shared.control, COMMAND.QUIT);
     await Promise.all(exited);
   }
-
-  private signal(command: number): void {
-    const { control } = this.shared;
-    Atomics.store(control, CONTROL.COMMAND, command);
-    Atomics.add(control, CONTROL.SEQ, 1);
-    Atomics.notify(control, CONTROL.SEQ);
-  }
 }
+
+/** The Node pool factory: `worker_threads` workers over a SharedArrayBuffer. @internal */
+export const nodeWorkerPool: PoolFactory = (model, options) => WorkerPool.start(model, options);

@@ -1,4 +1,4 @@
-import { IMAGE_PIXELS, NUM_CLASSES } from './core';
+import { IMAGE_PIXELS, type KernelModel, NUM_CLASSES, type TensorSpec } from './core';
 
 /**
  * The shared-memory protocol between a {@link WorkerPool} and its workers (`worker.ts`): the control words, the
@@ -61,8 +61,11 @@ export function sharedLayout(blockLength: number, maxImages: number, threads: nu
   };
 }
 
-/** Typed views of the shared buffer. @internal */
-export function sharedViews(sab: SharedArrayBuffer, L: SharedLayout) {
+/**
+ * Typed views of the shared buffer (or, for a message-passing pool, of an ordinary buffer with the same layout).
+ * @internal
+ */
+export function sharedViews(sab: ArrayBufferLike, L: SharedLayout) {
   const grads = new Float32Array(sab, ...L.grads);
   return {
     control: new Int32Array(sab, ...L.control),
@@ -81,13 +84,12 @@ export function sharedViews(sab: SharedArrayBuffer, L: SharedLayout) {
 /** The views {@link sharedViews} returns. @internal */
 export type SharedViews = ReturnType<typeof sharedViews>;
 
-/** What a worker gets as `workerData`. @internal */
-export interface WorkerSetup {
+/** What a worker needs to build its kernels instance. @internal */
+export interface ShardSetup {
   /** The compiled kernels module. */
   module: WebAssembly.Module;
   /** Which model's compute to run on it (a key of the worker's compute table). */
   kind: 'mixer';
-  sab: SharedArrayBuffer;
   layout: SharedLayout;
   /** This worker's thread index (1…). */
   index: number;
@@ -96,3 +98,85 @@ export interface WorkerSetup {
   /** The model's shape (plain data). */
   shape: unknown;
 }
+
+/** What a Node worker gets as `workerData`: its setup and the shared buffer. @internal */
+export interface WorkerSetup extends ShardSetup {
+  sab: SharedArrayBuffer;
+}
+
+/**
+ * The first message to a browser kernels worker (`runKernelsWorker`): its setup, and either the shared buffer
+ * (`shared`: it then waits on the control block like a Node worker) or nothing (`message`: each shard comes as a
+ * {@link ShardRequest} and its results go back as a {@link ShardReply}).
+ * @internal
+ */
+export type BrowserWorkerSetup = ShardSetup & ({ transport: 'shared'; sab: SharedArrayBuffer } | { transport: 'message' });
+
+/** A shard of work for a message-passing worker: the parameters and this shard's inputs (copies, transferred). @internal */
+export interface ShardRequest {
+  command: number;
+  /** The shard's first image in the batch, and its image count. */
+  start: number;
+  count: number;
+  params: Float32Array;
+  images: Float32Array;
+  labels?: Uint8Array;
+  gradScale: number;
+  labelSmoothing: number;
+}
+
+/** A message-passing worker's results: gradients, loss and correct count (TRAIN) or logits (PREDICT). @internal */
+export type ShardReply =
+  | { type: 'ready' }
+  | { type: 'trained'; grads: Float32Array; loss: number; correct: number }
+  | { type: 'predicted'; logits: Float32Array }
+  | { type: 'error'; message: string };
+
+/**
+ * What a kernel engine hands the other shards of a batch to: worker threads sharing memory with it (Node, or a
+ * cross-origin isolated page) or web workers reached by messages. Results are read from `shared` after `wait()`.
+ * @internal
+ */
+export interface KernelPool {
+  /** Where results are read: `grads(w)`, `loss[w]`, `correct[w]`, `logits`. */
+  readonly shared: SharedViews;
+  /** Threads doing the math, the calling thread included. */
+  readonly threads: number;
+  /** The first worker failure, once there is one. */
+  readonly failed: unknown;
+  /**
+   * Hands the shards of threads 1… (`counts[w]` images each, in order after the calling thread's `counts[0]`) to the
+   * workers. @returns false when the calling thread has the whole batch (no worker was asked)
+   */
+  dispatch(
+    command: number,
+    counts: number[],
+    params: Float32Array,
+    x: Float32Array,
+    y: Uint8Array | undefined,
+    gradScale: number,
+    labelSmoothing?: number,
+  ): boolean;
+  /** Resolves when every worker has finished the current command. */
+  wait(): Promise<void>;
+  /** Stops the workers. */
+  close(): Promise<void>;
+}
+
+/** Options of a {@link PoolFactory}. @internal */
+export interface PoolOptions {
+  /** Threads doing the math, the calling thread included (so `threads - 1` workers). */
+  threads: number;
+  /** Images one worker's instance can process per call. */
+  capacity: number;
+  /** Largest batch handed over (sizes the shared input and logit regions). */
+  maxBatch: number;
+  /** f32s in the model's padded parameter block. */
+  blockLength: number;
+}
+
+/** Starts the workers of a kernel engine for one model. @internal */
+export type PoolFactory = (model: PoolModel, options: PoolOptions) => Promise<KernelPool>;
+
+/** What a pool needs of a {@link KernelModel}: its module and its shape (posted to the workers). @internal */
+export type PoolModel = Pick<KernelModel<unknown, { tensors: TensorSpec[] }>, 'module' | 'shape'>;

@@ -1,0 +1,183 @@
+/**
+ * The trainer web worker: runs `@fmnist/model`'s own training loop (`train` of `@fmnist/model/core`) off the page's
+ * main thread, with one kernels web worker per extra thread (kernels-shard-worker.ts) and its checkpoints in
+ * IndexedDB (idb-store.ts). It fetches the training set when a run starts, posts progress at most ~10 times a second,
+ * and ends every run with a `done` (completed or stopped), a `paused` state, or a `failed` message.
+ */
+import { batches, type FashionMnistSplit, permutation, subset } from '@fmnist/data';
+import {
+  createModel,
+  createPredictor,
+  type Evaluation,
+  type FmnistModel,
+  FmnistModelError,
+  type History,
+  modelFromParams,
+  type PresetName,
+  scoreLogits,
+  train,
+} from '@fmnist/model/core';
+import { loadSplit } from '../test-set';
+import { idbCheckpointStore, readRunRecord, writeRunRecord } from './idb-store';
+import type { TrainerEvent, TrainerRequest } from './protocol';
+import type { FinishedRun, TrainSettings } from './session-types';
+
+const scope = self as unknown as {
+  onmessage: ((event: MessageEvent<TrainerRequest>) => void) | null;
+  postMessage(message: TrainerEvent, transfer?: Transferable[]): void;
+};
+const post = (event: TrainerEvent, transfer: Transferable[] = []) => scope.postMessage(event, transfer);
+
+/** Progress messages at most this often. */
+const PROGRESS_EVERY_MS = 100;
+
+const spawn = () =>
+  new Worker(new URL('./kernels-shard-worker.ts', import.meta.url), { type: 'module', name: 'fmnist-train-shard' }) as never;
+
+let controller: AbortController | undefined;
+let pausing = false;
+let running = false;
+
+scope.onmessage = ({ data }) => {
+  if (data.type === 'pause' || data.type === 'stop') {
+    pausing = data.type === 'pause';
+    controller?.abort();
+  } else if ((data.type === 'start' || data.type === 'finish') && !running) {
+    running = true;
+    (data.type === 'start' ? run(data.settings, data.resume, data.baseUrl) : finish(data.settings, data.baseUrl))
+      .catch((err: unknown) => {
+        const e = err as Error & { code?: string };
+        post({ type: 'failed', message: e?.message ?? String(err), ...(typeof e?.code === 'string' ? { code: e.code } : {}) });
+      })
+      .finally(() => {
+        running = false;
+      });
+  }
+};
+
+/** The 10,000 test images through the model (when `train()` did not evaluate the parameters it left). */
+async function evaluateModel(model: FmnistModel, test: FashionMnistSplit): Promise<Evaluation> {
+  const predictor = await createPredictor(model, { maxBatch: 1000 });
+  const logits = new Float32Array(test.count * 10);
+  for (const b of batches(test, { batchSize: 1000 })) logits.set(predictor.predict(b.x), (b.indices[0] as number) * 10);
+  return scoreLogits(logits, test.labels.subarray(0, test.count), 10);
+}
+
+async function run(settings: TrainSettings, resume: boolean, baseUrl: string | undefined): Promise<void> {
+  pausing = false;
+  controller = new AbortController();
+  post({ type: 'state', state: 'loading' });
+  const [all, test] = await Promise.all([
+    loadSplit('train', {
+      ...(baseUrl ? { baseUrl } : {}),
+      onProgress: (loaded, total) => post({ type: 'download', progress: { loaded, total } }),
+    }),
+    loadSplit('test', baseUrl ? { baseUrl } : {}),
+  ]);
+  // As `fmnist train --subset N --seed S` draws it.
+  const trainSet = settings.subset !== null ? subset(all, permutation(all.count, settings.seed).subarray(0, settings.subset)) : all;
+  const model = createModel({ preset: settings.preset as PresetName, seed: settings.seed });
+  const store = idbCheckpointStore(settings);
+  if (!resume) await writeRunRecord({ settings, epoch: 0, savedAt: new Date().toISOString(), finished: false });
+  const threads = settings.threads ?? Math.max(1, navigator.hardwareConcurrency || 1);
+  const steps = Math.ceil(trainSet.count / settings.batchSize);
+  let lastPost = 0;
+  const started = performance.now();
+  post({ type: 'state', state: 'running' });
+  const history: History = await train({
+    model,
+    data: { train: trainSet, test },
+    epochs: settings.epochs,
+    batchSize: settings.batchSize,
+    learningRate: settings.learningRate,
+    lrSchedule: settings.lrSchedule,
+    weightDecay: settings.weightDecay,
+    ...(settings.labelSmoothing ? { labelSmoothing: settings.labelSmoothing } : {}),
+    ...(settings.augment.shift || settings.augment.flip || settings.augment.erase ? { augment: settings.augment } : {}),
+    seed: settings.seed,
+    threads,
+    kernels: { spawn },
+    checkpointStore: store,
+    resume,
+    signal: controller.signal,
+    dataset: { source: `web app: ${baseUrl ?? './data/'}`, sha256: {} },
+    callbacks: {
+      onBatchEnd(logs) {
+        const now = performance.now();
+        if (now - lastPost < PROGRESS_EVERY_MS && logs.batch !== logs.batches) return;
+        lastPost = now;
+        const left = (settings.epochs - logs.epoch) * steps + (logs.batches - logs.batch);
+        const stepsPerSecond = logs.imagesPerSecond / settings.batchSize;
+        post({
+          type: 'progress',
+          progress: {
+            epoch: logs.epoch,
+            epochs: settings.epochs,
+            step: logs.batch,
+            steps: logs.batches,
+            loss: logs.loss,
+            meanLoss: logs.meanLoss,
+            accuracy: logs.accuracy,
+            imagesPerSecond: logs.imagesPerSecond,
+            etaSeconds: stepsPerSecond > 0 ? left / stepsPerSecond : Number.POSITIVE_INFINITY,
+          },
+        });
+      },
+      onEpochEnd(record) {
+        post({ type: 'epoch', record });
+      },
+    },
+  });
+  const trainTimeMs = performance.now() - started;
+  if (history.stopReason === 'aborted' && pausing) {
+    post({ type: 'state', state: 'paused' });
+    return;
+  }
+  await publish(settings, model, history.finalEvaluation ?? (await evaluateModel(model, test)), {
+    epochs: history.epochs,
+    stopReason: history.stopReason,
+    training: history.training,
+    backend: history.backend,
+    threads: history.threads,
+    trainTimeMs,
+  });
+}
+
+/** Ends a run: marks the stored record finished and posts `done` with everything the page needs. */
+async function publish(
+  settings: TrainSettings,
+  model: FmnistModel,
+  evaluation: Evaluation,
+  rest: Pick<FinishedRun, 'epochs' | 'stopReason' | 'training' | 'backend' | 'threads' | 'trainTimeMs'>,
+): Promise<void> {
+  const record = await readRunRecord();
+  if (!record?.files) throw new FmnistModelError('E_CHECKPOINT_MISSING', 'The run left no checkpoint in IndexedDB; train again.');
+  await writeRunRecord({ ...record, finished: true });
+  const finished: FinishedRun = {
+    settings,
+    preset: model.preset as PresetName,
+    config: model.config,
+    params: model.params,
+    evaluation,
+    checkpointFiles: record.files,
+    ...rest,
+  };
+  post({ type: 'done', run: finished });
+}
+
+/** Finishes the stored (paused) run as its checkpoint has it: no more training, an evaluation, `done`. */
+async function finish(settings: TrainSettings, baseUrl: string | undefined): Promise<void> {
+  post({ type: 'state', state: 'loading' });
+  const checkpoint = await idbCheckpointStore(settings).load();
+  if (!checkpoint) throw new FmnistModelError('E_CHECKPOINT_MISSING', 'There is no stored checkpoint to finish; start a new run.');
+  const test = await loadSplit('test', baseUrl ? { baseUrl } : {});
+  const model = modelFromParams(checkpoint.meta.config, checkpoint.params, checkpoint.meta.preset);
+  await publish(settings, model, await evaluateModel(model, test), {
+    epochs: checkpoint.meta.history,
+    stopReason: 'aborted',
+    training: checkpoint.meta.training,
+    backend: checkpoint.meta.training.backend,
+    threads: checkpoint.meta.training.threads,
+    trainTimeMs: 0,
+  });
+}
