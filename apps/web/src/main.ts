@@ -54,8 +54,10 @@ async function main(): Promise<void> {
   setupDrawView(app);
   setupUploadView(app);
   const gallery = setupGalleryView(app);
+  const train = setupTrainView(app, session);
   const showTab = setupTabs(byId('tabs'), (name) => {
     if (name === 'gallery') gallery.activate();
+    if (name === 'train') train.activate();
     if (name === 'evaluate') app.ensureTestSet().catch(() => undefined);
   });
   setupEvaluateView(app, (index) => {
@@ -63,7 +65,6 @@ async function main(): Promise<void> {
     void gallery.select(index);
   });
   setupModelView(app);
-  setupTrainView(app, session);
 
   provider.addEventListener('change', async () => {
     const choice = provider.value as ProviderChoice;

@@ -77,13 +77,15 @@ function download(data: Uint8Array | string, name: string, type: string): void {
  *
  * @param app - the app state (the trained model is installed into it)
  * @param session - the training session
+ * @returns `activate`, to call when the tab is shown (redraws the curves at the panel's size)
  *
  * @example
  * ```ts
- * setupTrainView(app, new WorkerTrainSession());
+ * const train = setupTrainView(app, new WorkerTrainSession());
+ * train.activate();
  * ```
  */
-export function setupTrainView(app: App, session: TrainSession): void {
+export function setupTrainView(app: App, session: TrainSession): { activate(): void } {
   const form = byId<HTMLFormElement>('train-form');
   const fieldset = byId<HTMLFieldSetElement>('train-fieldset');
   const preset = byId<HTMLSelectElement>('train-preset');
@@ -388,6 +390,8 @@ export function setupTrainView(app: App, session: TrainSession): void {
   // ——— a run kept by an earlier visit ———
   const offerStored = (run: StoredRun) => {
     offerText.textContent = describeStoredRun(run);
+    // The form shows what Resume continues.
+    writeForm(formValuesOf(run.settings));
     offer.hidden = false;
   };
   let stored: StoredRun | undefined;
@@ -401,6 +405,7 @@ export function setupTrainView(app: App, session: TrainSession): void {
   });
   offerDiscard.addEventListener('click', () => {
     offer.hidden = true;
+    writeForm(defaultFormValues());
     void act('discard the stored run', () => session.discardStoredRun());
   });
   session
@@ -415,4 +420,5 @@ export function setupTrainView(app: App, session: TrainSession): void {
   renderControls();
   renderStatus();
   renderCharts();
+  return { activate: () => draw.request() };
 }
