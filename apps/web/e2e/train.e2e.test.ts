@@ -290,6 +290,20 @@ describe.skipIf(missing !== null)('the Train view in Chromium', () => {
     expect(await page.isHidden('#train-offer')).toBe(true);
   });
 
+  it('Stop ends the run early as done with the weights so far, installed as the app model', async () => {
+    await fillForm(page, { epochs: '2', subset: '2000', batch: '32', lr: '0.001' });
+    await page.click('#train-start');
+    await page.waitForFunction(() => Number(document.querySelector('#train-status')?.getAttribute('data-step')) >= 5, null, {
+      timeout: 120_000,
+    });
+    await page.click('#train-stop');
+    expect(await waitForState(page, ['done', 'failed'])).toBe('done');
+    await page.waitForFunction(() => document.querySelector('#train-results')?.getAttribute('data-model'), null, { timeout: 60_000 });
+    expect(await page.textContent('#train-stats [data-stat="epochs"] dd')).toMatch(/^[01] \/ 2 \(stopped\)$/);
+    expect(await modelName(page)).toBe(await page.getAttribute('#train-results', 'data-model'));
+    expect(Number(await page.getAttribute('#train-status', 'data-test-accuracy'))).toBeGreaterThan(0);
+  });
+
   it('a diverging run (learning rate 1e6) fails with a clear message, frees the form and keeps the previous model', async () => {
     const before = await modelName(page);
     await fillForm(page, { epochs: '1', subset: '2000', batch: '32', lr: '1e6' });

@@ -135,8 +135,8 @@ export function formValuesOf(s: TrainSettings): TrainFormValues {
     lrSchedule: s.lrSchedule,
     weightDecay: String(s.weightDecay),
     labelSmoothing: String(s.labelSmoothing),
-    shift: String(s.augment.shift ?? 0),
-    flip: s.augment.flip === true,
+    shift: String(s.augment?.shift ?? 0),
+    flip: s.augment?.flip === true,
     subset: s.subset === null ? '' : String(s.subset),
     seed: String(s.seed),
   };
