@@ -223,6 +223,7 @@ describe.skipIf(missing !== null)('the Train view in Chromium', () => {
     }
     expect(Object.keys(entries)).toContain(`${runName}/checkpoint/checkpoint.json`);
     const run = join(root, runName);
+    expect(await page.textContent('#train-download-hint')).toContain(`fmnist train --resume ${runName} --epochs 2`);
     const evaluated = await runCli<CliEval>(['eval', run]);
     expect(Math.abs(evaluated.accuracy - accuracy)).toBeLessThanOrEqual(0.0003);
     const resumed = await runCli<{ status: string; epochs: number; history: { epoch: number; test_accuracy?: number }[] }>([

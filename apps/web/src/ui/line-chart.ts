@@ -25,6 +25,8 @@ export interface LineChartSpec {
   integerX?: boolean;
   /** About how many y ticks. @defaultValue 4 */
   yTicks?: number;
+  /** Text in the middle of the chart while every series is empty. */
+  emptyText?: string;
 }
 
 function el<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string, string | number>, text?: string): SVGElementTagNameMap[K] {
@@ -54,12 +56,14 @@ export function drawLineChart(svg: SVGSVGElement, spec: LineChartSpec): void {
   const right = box.width - box.pad.right;
   const top = box.pad.top;
   const bottom = box.height - box.pad.bottom;
-  for (const v of niceTicks(spec.y.min, spec.y.max, spec.yTicks ?? 4)) {
+  const empty = spec.series.every((s) => s.points.length === 0);
+  // No data yet: the axes and the message, no made-up scale.
+  for (const v of empty ? [] : niceTicks(spec.y.min, spec.y.max, spec.yTicks ?? 4)) {
     const y = scales.y(v);
     nodes.push(el('line', { x1: left, x2: right, y1: y.toFixed(1), y2: y.toFixed(1), class: 'grid' }));
     nodes.push(el('text', { x: left - 6, y: (y + 4).toFixed(1), class: 'tick', 'text-anchor': 'end' }, spec.formatY(v)));
   }
-  let xTicks = niceTicks(spec.x.min, spec.x.max, 5);
+  let xTicks = empty ? [] : niceTicks(spec.x.min, spec.x.max, 5);
   if (spec.integerX) xTicks = xTicks.filter((v) => Number.isInteger(v));
   for (const v of xTicks) {
     const x = scales.x(v);
@@ -74,6 +78,9 @@ export function drawLineChart(svg: SVGSVGElement, spec: LineChartSpec): void {
         nodes.push(el('circle', { cx: scales.x(p.x).toFixed(1), cy: scales.y(p.y).toFixed(1), r: 3, class: `dot ${s.className}` }));
       }
     }
+  }
+  if (spec.emptyText && empty) {
+    nodes.push(el('text', { x: (left + right) / 2, y: (top + bottom) / 2, class: 'empty', 'text-anchor': 'middle' }, spec.emptyText));
   }
   // The chart's <title> (its text alternative) stays.
   const title = svg.querySelector(':scope > title');

@@ -119,6 +119,7 @@ export function setupTrainView(app: App, session: TrainSession): { activate(): v
   const dlCheckpoint = byId<HTMLButtonElement>('train-download-checkpoint');
   const dlReport = byId<HTMLButtonElement>('train-download-report');
   const dlError = byId('train-download-error');
+  const dlHint = byId('train-download-hint');
 
   preset.replaceChildren(...PRESET_CHOICES.map((p) => h('option', { value: p }, p)));
 
@@ -211,6 +212,7 @@ export function setupTrainView(app: App, session: TrainSession): { activate(): v
       x: { min: 0, max: totalSteps },
       y: lossDomain(points),
       series: [{ points, className: 'loss' }],
+      emptyText: 'The training loss appears here once a run starts.',
       formatX: (v) => v.toLocaleString('en-US'),
       formatY: (v) => v.toFixed(v >= 10 ? 0 : 1),
     });
@@ -229,6 +231,7 @@ export function setupTrainView(app: App, session: TrainSession): { activate(): v
       formatY: (v) => `${Math.round(v * 100)} %`,
       integerX: true,
       yTicks: 5,
+      emptyText: 'Accuracies appear after each epoch.',
     });
     figures.dataset.lossPoints = String(points.length);
     figures.dataset.epochs = String(s.epochs.length);
@@ -287,6 +290,18 @@ export function setupTrainView(app: App, session: TrainSession): { activate(): v
     const names = e.confusion.length === CLASS_NAMES.length ? [...CLASS_NAMES] : e.confusion.map((_, i) => String(i));
     renderConfusionTable(confusion, e.confusion, names, `Confusion matrix on ${e.predictions.length.toLocaleString('en-US')} test images`);
     dlError.hidden = true;
+    const code = (text: string) => h('code', {}, text);
+    dlHint.replaceChildren(
+      'The checkpoint unzips to the run directory ',
+      code(`${name}/`),
+      ' for the CLI: ',
+      code(`fmnist eval ${name}`),
+      ', ',
+      code(`fmnist export ${name}`),
+      ', ',
+      code(`fmnist train --resume ${name} --epochs ${run.settings.epochs + 1}`),
+      '.',
+    );
     modelNote.classList.remove('error');
     modelNote.textContent = 'Installing the trained model…';
     delete results.dataset.model;
