@@ -7,32 +7,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { createRng, type ExampleSet } from '@fmnist/data';
 import { build } from 'esbuild';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { checkpointFiles, checkpointFromFiles, memoryCheckpointStore } from './checkpoint-store';
 import * as core from './core';
 import type { ParamSet } from './engine';
+import { synthetic } from './fixtures/synthetic';
 import type { KernelsWorkerPort } from './kernels/pool-browser';
 import { runKernelsWorker } from './kernels/worker-browser';
 import { createModel } from './model';
 import { train } from './train';
-
-/** A learnable synthetic set: class k has a bright 4×4 block at patch k (plus noise). */
-function synthetic(n: number, seed: number): ExampleSet {
-  const rng = createRng(seed);
-  const images = new Uint8Array(n * 784);
-  const labels = new Uint8Array(n);
-  for (let i = 0; i < n; i++) {
-    const k = i % 10;
-    labels[i] = k;
-    for (let p = 0; p < 784; p++) images[i * 784 + p] = Math.floor(rng.next() * 60);
-    const r0 = 4 * Math.floor((k * 5) / 7);
-    const c0 = 4 * ((k * 5) % 7);
-    for (let r = 0; r < 4; r++) for (let c = 0; c < 4; c++) images[i * 784 + (r0 + r) * 28 + c0 + c] = 250;
-  }
-  return { images, labels, count: n };
-}
 
 const data = { train: synthetic(300, 1), test: synthetic(100, 2) };
 const recipe = { epochs: 2, batchSize: 32, learningRate: 1e-2, seed: 5, augment: { shift: 1, flip: true } } as const;

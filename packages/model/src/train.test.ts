@@ -1,31 +1,15 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createRng, type ExampleSet } from '@fmnist/data';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { BackendName } from './backend';
 import { loadCheckpoint } from './checkpoint-node';
 import { FmnistModelError } from './errors';
 import { evaluate } from './evaluate';
+import { synthetic } from './fixtures/synthetic';
 import { createModel } from './model';
 import { tf } from './tfjs-backend';
 import { train } from './train';
-
-/** A learnable synthetic set: class k has a bright 4×4 block at patch k (plus noise). */
-function synthetic(n: number, seed: number): ExampleSet {
-  const rng = createRng(seed);
-  const images = new Uint8Array(n * 784);
-  const labels = new Uint8Array(n);
-  for (let i = 0; i < n; i++) {
-    const k = i % 10;
-    labels[i] = k;
-    for (let p = 0; p < 784; p++) images[i * 784 + p] = Math.floor(rng.next() * 60);
-    const r0 = 4 * Math.floor((k * 5) / 7);
-    const c0 = 4 * ((k * 5) % 7);
-    for (let r = 0; r < 4; r++) for (let c = 0; c < 4; c++) images[i * 784 + (r0 + r) * 28 + c0 + c] = 250;
-  }
-  return { images, labels, count: n };
-}
 
 let dir: string;
 beforeEach(async () => {

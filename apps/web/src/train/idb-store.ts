@@ -35,6 +35,11 @@ function db(): Promise<IDBPDatabase> {
     upgrade(database) {
       database.createObjectStore(STORE);
     },
+  }).catch((err: unknown) => {
+    throw new Error(
+      `This browser does not let the page keep data (${IDB_LOCATION}: ${(err as Error)?.message ?? String(err)}); training keeps its checkpoints there. Allow site data, or leave private browsing.`,
+      { cause: err },
+    );
   });
   opened.catch(() => {
     opened = undefined;
@@ -42,14 +47,60 @@ function db(): Promise<IDBPDatabase> {
   return opened;
 }
 
-/** The current run's record, if any. */
-export async function readRunRecord(): Promise<RunRecord | undefined> {
-  return (await (await db()).get(STORE, KEY)) as RunRecord | undefined;
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * Why a stored value is not a {@link RunRecord} (written by another version of the app, or damaged), or undefined.
+ * The checkpoint files themselves are checked when read (`checkpointFromFiles`); the settings by the trainer.
+ */
+export function runRecordProblem(value: unknown): string | undefined {
+  if (!isObject(value)) return 'not an object';
+  const { settings, files, epoch, step, savedAt, finished } = value;
+  if (!isObject(settings) || typeof settings.preset !== 'string') return "'settings' is not a run's settings";
+  if (!Number.isInteger(epoch) || (epoch as number) < 0) return `'epoch' is ${JSON.stringify(epoch)}`;
+  if (step !== undefined && (!Number.isInteger(step) || (step as number) < 0)) return `'step' is ${JSON.stringify(step)}`;
+  if (typeof savedAt !== 'string' || typeof finished !== 'boolean') return "'savedAt' or 'finished' is missing";
+  if (files !== undefined) {
+    if (!isObject(files)) return "'files' is not a map of files";
+    for (const [name, bytes] of Object.entries(files)) if (!(bytes instanceof Uint8Array)) return `file '${name}' holds no bytes`;
+  }
+  return undefined;
 }
 
-/** Replaces the current run's record. */
+/**
+ * The current run's record, if any.
+ * @throws Error naming the store when the stored record is damaged (use {@link clearRunRecord})
+ */
+export async function readRunRecord(): Promise<RunRecord | undefined> {
+  const value: unknown = await (await db()).get(STORE, KEY);
+  if (value === undefined) return undefined;
+  const problem = runRecordProblem(value);
+  if (problem) throw new Error(`${IDB_LOCATION}: the stored run is damaged (${problem}); discard it and start a new run.`);
+  return value as RunRecord;
+}
+
+/**
+ * Replaces the current run's record (one transaction: the old record stays whole if it fails).
+ * @throws Error with the fix when the browser's storage is full or refuses site data
+ */
 export async function writeRunRecord(record: RunRecord): Promise<void> {
-  await (await db()).put(STORE, record, KEY);
+  try {
+    await (await db()).put(STORE, record, KEY);
+  } catch (err) {
+    const name = (err as { name?: string })?.name;
+    if (name === 'QuotaExceededError') {
+      throw new Error(
+        `The browser's storage for this site is full: the checkpoint could not be kept in ${IDB_LOCATION}. Free some space (or clear this site's data) and resume.`,
+        { cause: err },
+      );
+    }
+    throw new Error(
+      `The checkpoint could not be kept in ${IDB_LOCATION} (${(err as Error)?.message ?? String(err)}). Allow site data for this page.`,
+      {
+        cause: err,
+      },
+    );
+  }
 }
 
 /** Forgets the current run. */
@@ -63,7 +114,14 @@ export async function clearRunRecord(): Promise<void> {
  * @returns its settings and progress, or undefined
  */
 export async function storedRunInfo(): Promise<StoredRun | undefined> {
-  const record = await readRunRecord();
+  let record: RunRecord | undefined;
+  try {
+    record = await readRunRecord();
+  } catch (err) {
+    // A damaged record (or no IndexedDB at all) is nothing to resume; the page can still train from scratch.
+    console.warn((err as Error).message);
+    return undefined;
+  }
   if (!record || record.finished || !record.files) return undefined;
   return {
     settings: record.settings,

@@ -18,6 +18,7 @@ import {
   train,
 } from '@fmnist/model/core';
 import { loadSplit } from '../test-set';
+import { loadSplitCached } from './data-cache';
 import { idbCheckpointStore, readRunRecord, writeRunRecord } from './idb-store';
 import type { TrainerEvent, TrainerRequest } from './protocol';
 import type { FinishedRun, TrainSettings } from './session-types';
@@ -44,7 +45,8 @@ scope.onmessage = ({ data }) => {
     controller?.abort();
   } else if ((data.type === 'start' || data.type === 'finish') && !running) {
     running = true;
-    (data.type === 'start' ? run(data.settings, data.resume, data.baseUrl) : finish(data.settings, data.baseUrl))
+    const job = () => (data.type === 'start' ? run(data.settings, data.resume, data.baseUrl) : finish(data.settings, data.baseUrl));
+    exclusively(job)
       .catch((err: unknown) => {
         const e = err as Error & { code?: string };
         post({ type: 'failed', message: e?.message ?? String(err), ...(typeof e?.code === 'string' ? { code: e.code } : {}) });
@@ -54,6 +56,21 @@ scope.onmessage = ({ data }) => {
       });
   }
 };
+
+/**
+ * Runs `job` holding the app's training lock (Web Locks), so that two tabs never train into the same stored run; a
+ * second tab is told so instead of overwriting the first one's checkpoints.
+ */
+async function exclusively(job: () => Promise<void>): Promise<void> {
+  const locks = (navigator as Navigator & { locks?: LockManager }).locks;
+  if (!locks) return job();
+  await locks.request('fmnist-train', { ifAvailable: true }, async (lock) => {
+    if (!lock) {
+      throw new Error('Another tab of this app is training. Pause or stop it there (or close it), then start again here.');
+    }
+    await job();
+  });
+}
 
 /** The 10,000 test images through the model (when `train()` did not evaluate the parameters it left). */
 async function evaluateModel(model: FmnistModel, test: FashionMnistSplit): Promise<Evaluation> {
@@ -68,14 +85,22 @@ async function run(settings: TrainSettings, resume: boolean, baseUrl: string | u
   controller = new AbortController();
   post({ type: 'state', state: 'loading' });
   const [all, test] = await Promise.all([
-    loadSplit('train', {
+    loadSplitCached('train', {
       ...(baseUrl ? { baseUrl } : {}),
       onProgress: (loaded, total) => post({ type: 'download', progress: { loaded, total } }),
     }),
     loadSplit('test', baseUrl ? { baseUrl } : {}),
   ]);
+  if (settings.subset !== null && !(Number.isInteger(settings.subset) && settings.subset >= 1 && settings.subset <= all.count)) {
+    throw new RangeError(`subset ${settings.subset}: use 1 to ${all.count} training images, or all of them.`);
+  }
   // As `fmnist train --subset N --seed S` draws it.
   const trainSet = settings.subset !== null ? subset(all, permutation(all.count, settings.seed).subarray(0, settings.subset)) : all;
+  if (settings.batchSize > trainSet.count) {
+    throw new RangeError(
+      `batch size ${settings.batchSize} is larger than the ${trainSet.count} training images: use at most ${trainSet.count}.`,
+    );
+  }
   const model = createModel({ preset: settings.preset as PresetName, seed: settings.seed });
   const store = idbCheckpointStore(settings);
   if (!resume) await writeRunRecord({ settings, epoch: 0, savedAt: new Date().toISOString(), finished: false });

@@ -8,7 +8,7 @@
  */
 import { FmnistModelError } from '../errors';
 import { IMAGE_PIXELS, NUM_CLASSES } from './core';
-import { dispatchShared, signalShared, waitShared } from './shared-control';
+import { type DispatchArgs, dispatchShared, signalShared, waitShared } from './shared-control';
 import { compileKernels } from './wasm';
 import {
   type BrowserWorkerSetup,
@@ -133,16 +133,8 @@ class SharedBrowserPool implements KernelPool {
     return this.workers.length + 1;
   }
 
-  dispatch(
-    command: number,
-    counts: number[],
-    params: Float32Array,
-    x: Float32Array,
-    y: Uint8Array | undefined,
-    gradScale: number,
-    labelSmoothing = 0,
-  ): boolean {
-    return dispatchShared(this.shared, command, counts, params, x, y, gradScale, labelSmoothing);
+  dispatch(...args: DispatchArgs): boolean {
+    return dispatchShared(this.shared, ...args);
   }
 
   wait(): Promise<void> {
@@ -182,15 +174,7 @@ class MessageBrowserPool implements KernelPool {
     return this.workers.length + 1;
   }
 
-  dispatch(
-    command: number,
-    counts: number[],
-    params: Float32Array,
-    x: Float32Array,
-    y: Uint8Array | undefined,
-    gradScale: number,
-    labelSmoothing = 0,
-  ): boolean {
+  dispatch(...[command, counts, params, x, y, gradScale, labelSmoothing = 0]: DispatchArgs): boolean {
     if (this.failed !== undefined) throw this.failed;
     const first = counts[0]!;
     const n = counts.reduce((a, b) => a + b, 0);

@@ -5,7 +5,10 @@
  * @internal
  */
 import { IMAGE_PIXELS } from './core';
-import { CONTROL, type SharedViews } from './worker-protocol';
+import { CONTROL, type KernelPool, type SharedViews } from './worker-protocol';
+
+/** The arguments of {@link KernelPool.dispatch}. @internal */
+export type DispatchArgs = Parameters<KernelPool['dispatch']>;
 
 type WaitAsync = (array: Int32Array, index: number, value: number) => { async: boolean; value: Promise<string> | string };
 // Atomics.waitAsync (ES2024) is in Node 16+ and Chromium 87+, but not in the ES2022 lib typings.
@@ -18,13 +21,7 @@ const waitAsync: WaitAsync = (Atomics as unknown as { waitAsync: WaitAsync }).wa
  */
 export function dispatchShared(
   shared: SharedViews,
-  command: number,
-  counts: number[],
-  params: Float32Array,
-  x: Float32Array,
-  y: Uint8Array | undefined,
-  gradScale: number,
-  labelSmoothing: number,
+  ...[command, counts, params, x, y, gradScale, labelSmoothing = 0]: DispatchArgs
 ): boolean {
   const first = counts[0]!;
   const n = counts.reduce((a, b) => a + b, 0);

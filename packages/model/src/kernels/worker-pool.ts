@@ -1,5 +1,5 @@
 import type { Worker } from 'node:worker_threads';
-import { dispatchShared, signalShared, waitShared } from './shared-control';
+import { type DispatchArgs, dispatchShared, signalShared, waitShared } from './shared-control';
 import { compileKernels } from './wasm';
 import {
   COMMAND,
@@ -111,16 +111,8 @@ export class WorkerPool implements KernelPool {
   }
 
   /** See {@link KernelPool.dispatch}. */
-  dispatch(
-    command: number,
-    counts: number[],
-    params: Float32Array,
-    x: Float32Array,
-    y: Uint8Array | undefined,
-    gradScale: number,
-    labelSmoothing = 0,
-  ): boolean {
-    return dispatchShared(this.shared, command, counts, params, x, y, gradScale, labelSmoothing);
+  dispatch(...args: DispatchArgs): boolean {
+    return dispatchShared(this.shared, ...args);
   }
 
   /** Resolves when every worker has finished the current command, without blocking the event loop. */

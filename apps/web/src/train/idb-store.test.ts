@@ -1,0 +1,99 @@
+// The IndexedDB checkpoint store (fake-indexeddb in Node): it holds a Node checkpoint directory's files, reads them
+// back with every check, offers only unfinished runs, and a damaged record is a typed error naming the store.
+import 'fake-indexeddb/auto';
+import { createModel, memoryCheckpointStore, train } from '@fmnist/model/core';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { clearRunRecord, IDB_LOCATION, idbCheckpointStore, readRunRecord, storedRunInfo, writeRunRecord } from './idb-store';
+import type { TrainSettings } from './session-types';
+
+const SETTINGS: TrainSettings = {
+  preset: 'patch-mlp',
+  epochs: 1,
+  batchSize: 50,
+  learningRate: 1e-3,
+  lrSchedule: 'constant',
+  weightDecay: 0,
+  labelSmoothing: 0,
+  augment: {},
+  subset: null,
+  seed: 0,
+};
+
+const data = {
+  train: { images: new Uint8Array(100 * 784).map((_, i) => (i * 7) % 256), labels: new Uint8Array(100).map((_, i) => i % 10), count: 100 },
+};
+
+beforeEach(() => clearRunRecord());
+
+describe('idbCheckpointStore', () => {
+  it('keeps the files of a checkpoint directory and resumes a run to the same weights as a memory store', async () => {
+    const store = idbCheckpointStore(SETTINGS);
+    expect(await store.load()).toBeUndefined();
+    const controller = new AbortController();
+    const model = createModel('patch-mlp');
+    await train({
+      model,
+      data,
+      epochs: 1,
+      batchSize: 50,
+      checkpointStore: store,
+      signal: controller.signal,
+      callbacks: { onBatchEnd: () => controller.abort() },
+    });
+    const record = await readRunRecord();
+    expect(Object.keys(record?.files ?? {}).sort()).toEqual([
+      'checkpoint.json',
+      'model.safetensors',
+      'model.step1.safetensors',
+      'optimizer.step1.safetensors',
+    ]);
+    expect(record).toMatchObject({ settings: SETTINGS, epoch: 0, step: 1, finished: false });
+    expect(await storedRunInfo()).toEqual({ settings: SETTINGS, epoch: 0, step: 1, savedAt: record?.savedAt });
+
+    const resumed = createModel('patch-mlp');
+    await train({ model: resumed, data, epochs: 1, batchSize: 50, checkpointStore: store, resume: true });
+    const straight = createModel('patch-mlp');
+    await train({ model: straight, data, epochs: 1, batchSize: 50, checkpointStore: memoryCheckpointStore() });
+    expect(resumed.params).toEqual(straight.params);
+  });
+
+  it('does not offer a finished run, or a run without a checkpoint yet', async () => {
+    await writeRunRecord({ settings: SETTINGS, epoch: 0, savedAt: 'now', finished: false });
+    expect(await storedRunInfo()).toBeUndefined();
+    await writeRunRecord({ settings: SETTINGS, epoch: 1, savedAt: 'now', finished: true, files: {} });
+    expect(await storedRunInfo()).toBeUndefined();
+  });
+
+  it('a damaged stored checkpoint is E_CHECKPOINT_CORRUPT / _MISSING naming the store, not a crash', async () => {
+    await writeRunRecord({
+      settings: SETTINGS,
+      epoch: 1,
+      savedAt: 'now',
+      finished: false,
+      files: { 'checkpoint.json': new TextEncoder().encode('{"format":"fmnist-checkpoint"') },
+    });
+    await expect(idbCheckpointStore(SETTINGS).load()).rejects.toMatchObject({
+      code: 'E_CHECKPOINT_CORRUPT',
+      message: expect.stringContaining(`${IDB_LOCATION}/checkpoint.json: not valid JSON`),
+    });
+    await writeRunRecord({ settings: SETTINGS, epoch: 1, savedAt: 'now', finished: false, files: {} });
+    await expect(idbCheckpointStore(SETTINGS).load()).rejects.toMatchObject({ code: 'E_CHECKPOINT_MISSING' });
+  });
+});
+
+describe('a damaged or foreign stored record', () => {
+  it.each<[string, unknown]>([
+    ['a string', 'hello'],
+    ['no settings', { epoch: 0, savedAt: 'x', finished: false }],
+    ['a negative epoch', { settings: SETTINGS, epoch: -1, savedAt: 'x', finished: false }],
+    ['files that are not bytes', { settings: SETTINGS, epoch: 1, savedAt: 'x', finished: false, files: { 'checkpoint.json': 'text' } }],
+  ])('%s: readRunRecord names the store and the fix, storedRunInfo offers nothing', async (_, value) => {
+    await writeRunRecord(value as never);
+    await expect(readRunRecord()).rejects.toThrow(
+      /^IndexedDB fmnist-train\/current: the stored run is damaged \(.+\); discard it and start a new run\.$/,
+    );
+    expect(await storedRunInfo()).toBeUndefined();
+    await clearRunRecord();
+    expect(await readRunRecord()).toBeUndefined();
+  });
+});
