@@ -303,7 +303,7 @@ describe.skipIf(missing !== null)('the web app in Chromium', () => {
       await page.locator('#tab-draw').click();
       await page.evaluate(() => window.scrollTo(0, 0));
       expect(await overflow()).toBeLessThanOrEqual(0);
-      // All five tabs fit, without scrolling the tab bar.
+      // All six tabs fit, without scrolling the tab bar.
       expect(await page.$eval('#tabs', (t) => t.scrollWidth - t.clientWidth)).toBeLessThanOrEqual(0);
       // Draw with a finger (real touch events through the DevTools protocol).
       const box = await page.locator('#draw-pad').boundingBox();
@@ -324,7 +324,7 @@ describe.skipIf(missing !== null)('the web app in Chromium', () => {
       }
       expect(await predictedName(page, '#draw-result')).toBe('Trouser');
       await shot(page, 'phone-draw');
-      for (const view of ['upload', 'gallery', 'evaluate', 'model']) {
+      for (const view of ['upload', 'gallery', 'evaluate', 'model', 'train']) {
         await page.locator(`#tab-${view}`).click();
         if (view === 'gallery') {
           await page.locator('#gallery-grid .thumb').nth(5).click();
@@ -348,7 +348,7 @@ describe.skipIf(missing !== null)('the web app in Chromium', () => {
     expect(await page.isVisible('#panel-upload')).toBe(true);
     expect(await page.evaluate(() => document.activeElement?.id)).toBe('tab-upload');
     await page.keyboard.press('End');
-    expect(await page.isVisible('#panel-model')).toBe(true);
+    expect(await page.isVisible('#panel-train')).toBe(true);
     await page.keyboard.press('ArrowRight');
     expect(await page.isVisible('#panel-draw')).toBe(true);
     expect(await page.evaluate(() => location.hash)).toBe('#draw');

@@ -14,6 +14,7 @@ import { setupDrawView } from './views/draw';
 import { setupEvaluateView } from './views/evaluate-view';
 import { setupGalleryView } from './views/gallery';
 import { setupModelView } from './views/model-view';
+import { setupTrainView } from './views/train-view';
 import { setupUploadView } from './views/upload';
 
 async function main(): Promise<void> {
@@ -53,8 +54,10 @@ async function main(): Promise<void> {
   setupDrawView(app);
   setupUploadView(app);
   const gallery = setupGalleryView(app);
+  const train = setupTrainView(app, session);
   const showTab = setupTabs(byId('tabs'), (name) => {
     if (name === 'gallery') gallery.activate();
+    if (name === 'train') train.activate();
     if (name === 'evaluate') app.ensureTestSet().catch(() => undefined);
   });
   setupEvaluateView(app, (index) => {

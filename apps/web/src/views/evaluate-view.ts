@@ -6,17 +6,12 @@ import type { App } from '../app';
 import { describeEngine } from '../engine';
 import { scorePredictions } from '../metrics';
 import { formatPercent } from '../model-info';
+import { renderConfusionTable } from '../ui/confusion-table';
 import { byId, h } from '../ui/dom';
 import { imageCanvas } from '../ui/pixels';
 
 /** Misclassified images shown at first (and added per "show more"). */
 export const MISTAKES_PAGE = 60;
-
-/** Short class names for the confusion matrix's columns. */
-const SHORT: Record<string, string> = {
-  'T-shirt/top': 'T-shirt',
-  'Ankle boot': 'Boot',
-};
 
 /**
  * Wires the Evaluate view.
@@ -112,43 +107,7 @@ export function setupEvaluateView(app: App, openInGallery: (index: number) => vo
     stats.dataset.accuracy = String(score.accuracy);
     stats.dataset.ms = String(predictions.ms);
 
-    const max = Math.max(...score.confusion.flatMap((row, i) => row.filter((_, j) => j !== i)), 1);
-    const head = h(
-      'thead',
-      {},
-      h(
-        'tr',
-        {},
-        h('th', { scope: 'col', class: 'corner' }, 'true ╲ predicted'),
-        ...names.map((n) => h('th', { scope: 'col', title: n }, SHORT[n] ?? n)),
-        h('th', { scope: 'col' }, 'accuracy'),
-      ),
-    );
-    const body = h(
-      'tbody',
-      {},
-      ...score.confusion.map((row, i) =>
-        h(
-          'tr',
-          {},
-          h('th', { scope: 'row' }, names[i]),
-          ...row.map((v, j) => {
-            const shade = i === j ? 0 : v / max;
-            return h(
-              'td',
-              {
-                class: i === j ? 'diag' : v === 0 ? 'zero' : 'off',
-                style: i === j ? undefined : `--shade:${shade.toFixed(3)}`,
-                title: `${v} ${names[i]} predicted as ${names[j]}`,
-              },
-              String(v),
-            );
-          }),
-          h('td', { class: 'class-acc' }, formatPercent(score.perClass[i] as number, 1)),
-        ),
-      ),
-    );
-    matrix.replaceChildren(h('caption', {}, `Confusion matrix on ${test.count.toLocaleString('en-US')} test images`), head, body);
+    renderConfusionTable(matrix, score.confusion, names, `Confusion matrix on ${test.count.toLocaleString('en-US')} test images`);
 
     wrong = score.wrong;
     shownMistakes = 0;
