@@ -209,7 +209,12 @@ describe.skipIf(missing !== null)('the Train view in Chromium', () => {
 
     const report = await download(page, '#train-download-report', dir);
     expect(report.name).toBe(`${runName}-report.html`);
-    expect(readFileSync(report.path, 'utf8')).toContain(`<title>patch-mlp — ${(accuracy * 100).toFixed(2)} % test accuracy</title>`);
+    // @fmnist/report's page, as the CLI's report.html: the title, the curves and the misclassified images, no script.
+    const reportPage = readFileSync(report.path, 'utf8');
+    expect(reportPage).toContain(`<title>patch-mlp — ${(accuracy * 100).toFixed(2)}% test accuracy</title>`);
+    expect(reportPage).toContain('the fmnist web app (trained in the browser)');
+    expect(reportPage).toMatch(/<img[^>]+src="data:image\/png;base64,/);
+    expect(reportPage).not.toMatch(/<script/i);
   });
 
   it('the checkpoint zip, unzipped, is a run directory: fmnist eval reads it and fmnist train --resume continues it', async () => {

@@ -6,6 +6,7 @@
  * @packageDocumentation
  */
 export {
+  CHECKPOINT_FILE_NAME,
   CHECKPOINT_SCHEMA,
   type Checkpoint,
   type CheckpointMeta,

@@ -4,22 +4,22 @@ import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { DATA_CACHE, type DataCaches, loadSplitCached } from './data-cache';
 
-function idx(magic: number, dims: number[], body: Uint8Array): Uint8Array {
+function idx(magic: number, dims: number[], body: Uint8Array): Uint8Array<ArrayBuffer> {
   const header = new Uint8Array(4 + 4 * dims.length);
   const view = new DataView(header.buffer);
   view.setUint32(0, magic);
-  dims.forEach((d, i) => view.setUint32(4 + 4 * i, d));
-  return gzipSync(Buffer.concat([header, body]));
+  for (const [i, d] of dims.entries()) view.setUint32(4 + 4 * i, d);
+  return new Uint8Array(gzipSync(Buffer.concat([header, body])));
 }
 const N = 3;
-const FILES: Record<string, Uint8Array> = {
+const FILES: Record<string, Uint8Array<ArrayBuffer>> = {
   'train-images-idx3-ubyte.gz': idx(0x803, [N, 28, 28], new Uint8Array(N * 784).fill(9)),
   'train-labels-idx1-ubyte.gz': idx(0x801, [N], new Uint8Array([1, 2, 3])),
 };
 
 /** A Cache Storage and a server in memory, counting the server's requests. */
 function world() {
-  const stored = new Map<string, Uint8Array>();
+  const stored = new Map<string, Uint8Array<ArrayBuffer>>();
   let requests = 0;
   let failNext = false;
   const caches: DataCaches = {
@@ -46,7 +46,7 @@ function world() {
       failNext = false;
       return new Response('gone', { status: 404 });
     }
-    return new Response(FILES[name] as Uint8Array, { headers: { 'content-length': String(FILES[name]?.length) } });
+    return new Response(FILES[name] as Uint8Array<ArrayBuffer>, { headers: { 'content-length': String(FILES[name]?.length) } });
   }) as typeof globalThis.fetch;
   return {
     stored,
@@ -80,11 +80,14 @@ describe('loadSplitCached', () => {
 
   it('a damaged stored copy is evicted and downloaded again', async () => {
     const w = world();
-    w.stored.set('http://app/data/train-images-idx3-ubyte.gz', (FILES['train-images-idx3-ubyte.gz'] as Uint8Array).subarray(0, 40));
+    w.stored.set(
+      'http://app/data/train-images-idx3-ubyte.gz',
+      (FILES['train-images-idx3-ubyte.gz'] as Uint8Array<ArrayBuffer>).slice(0, 40),
+    );
     const set = await loadSplitCached('train', { baseUrl: 'http://app/data/', fetch: w.fetch }, w.caches);
     expect(set.count).toBe(3);
     await settle();
-    expect(w.stored.get('http://app/data/train-images-idx3-ubyte.gz')).toEqual(new Uint8Array(FILES['train-images-idx3-ubyte.gz'] as Uint8Array));
+    expect(w.stored.get('http://app/data/train-images-idx3-ubyte.gz')).toEqual(FILES['train-images-idx3-ubyte.gz']);
   });
 
   it('a failed download is reported with the URL and the fix, and nothing is stored for it', async () => {

@@ -5,6 +5,7 @@
  * as one zip laid out as a run directory (`NAME/checkpoint/checkpoint.json`, `model.safetensors`, …) that
  * `fmnist eval`, `fmnist export` and `fmnist train --resume` read once unzipped. DOM-free.
  */
+import { CHECKPOINT_FILE_NAME, CHECKPOINT_FILES } from '@fmnist/model/core';
 import { exportOnnx, type OnnxQuantization } from '@fmnist/onnx';
 import { zipSync } from 'fflate';
 import type { FinishedRun } from './session-types';
@@ -12,14 +13,14 @@ import type { FinishedRun } from './session-types';
 /** The checkpoint's folder inside a run directory (`RUN_FILES.checkpoint` of the CLI). */
 export const CHECKPOINT_DIR = 'checkpoint';
 
-/** The file naming the checkpoint's tensor files. */
-export const CHECKPOINT_JSON = 'checkpoint.json';
+/** The checkpoint's record. */
+export const CHECKPOINT_JSON = CHECKPOINT_FILES.meta;
 
-/** The weights file when `checkpoint.json` names none. */
-export const DEFAULT_WEIGHTS_FILE = 'model.safetensors';
+/** The weights file of a checkpoint whose `checkpoint.json` names none. */
+export const DEFAULT_WEIGHTS_FILE = CHECKPOINT_FILES.weights;
 
-/** A plain file name inside a checkpoint directory (the pattern `@fmnist/model` checks `checkpoint.json`'s names with). */
-export const CHECKPOINT_FILE_NAME = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,199}$/;
+/** A plain file name inside a checkpoint directory: the pattern `@fmnist/model` checks `checkpoint.json`'s names with. */
+export { CHECKPOINT_FILE_NAME };
 
 /** Why a finished run cannot be turned into files. */
 export class RunFilesError extends Error {

@@ -60,7 +60,7 @@ describe('recipe defaults', () => {
   });
 
   it('refuses an unknown preset with the choices', () => {
-    expect(() => recipeFormValues('resnet')).toThrow(/Unknown preset 'resnet'. Choose one of: patch-mlp, seed/);
+    expect(() => recipeFormValues('resnet')).toThrow(/Unknown preset 'resnet'. Choose one of: patch-mlp, coursework/);
   });
 
   it('a run’s settings go back into the form unchanged', () => {

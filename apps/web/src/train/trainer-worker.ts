@@ -21,7 +21,8 @@ import { loadSplit } from '../test-set';
 import { loadSplitCached } from './data-cache';
 import { idbCheckpointStore, readRunRecord, writeRunRecord } from './idb-store';
 import type { TrainerEvent, TrainerRequest } from './protocol';
-import type { FinishedRun, TrainSettings } from './session-types';
+import type { FinishedRun, TrainProgress, TrainSettings } from './session-types';
+import { formValuesOf, parseTrainForm } from './settings';
 
 const scope = self as unknown as {
   onmessage: ((event: MessageEvent<TrainerRequest>) => void) | null;
@@ -80,9 +81,19 @@ async function evaluateModel(model: FmnistModel, test: FashionMnistSplit): Promi
   return scoreLogits(logits, test.labels.subarray(0, test.count), 10);
 }
 
+/**
+ * The settings, checked by the Train view's own parser (the same limits as `fmnist train`): a page script or a stored
+ * run from another version gets a message naming each bad field instead of a run on nonsense.
+ */
+function checkSettings(settings: TrainSettings): void {
+  const parsed = parseTrainForm(formValuesOf(settings));
+  if (!parsed.ok) throw new RangeError(`The run's settings are not valid: ${parsed.errors.map((e) => e.message).join(' ')}`);
+}
+
 async function run(settings: TrainSettings, resume: boolean, baseUrl: string | undefined): Promise<void> {
   pausing = false;
   controller = new AbortController();
+  checkSettings(settings);
   post({ type: 'state', state: 'loading' });
   const [all, test] = await Promise.all([
     loadSplitCached('train', {
@@ -107,6 +118,12 @@ async function run(settings: TrainSettings, resume: boolean, baseUrl: string | u
   const threads = settings.threads ?? Math.max(1, navigator.hardwareConcurrency || 1);
   const steps = Math.ceil(trainSet.count / settings.batchSize);
   let lastPost = 0;
+  /** The latest step's figures not yet posted (the throttle skips steps; a stop must not). */
+  let unposted: TrainProgress | undefined;
+  const flushProgress = () => {
+    if (unposted) post({ type: 'progress', progress: unposted });
+    unposted = undefined;
+  };
   const started = performance.now();
   post({ type: 'state', state: 'running' });
   const history: History = await train({
@@ -128,31 +145,31 @@ async function run(settings: TrainSettings, resume: boolean, baseUrl: string | u
     dataset: { source: `web app: ${baseUrl ?? './data/'}`, sha256: {} },
     callbacks: {
       onBatchEnd(logs) {
+        const left = (settings.epochs - logs.epoch) * steps + (logs.batches - logs.batch);
+        const stepsPerSecond = logs.imagesPerSecond / settings.batchSize;
+        unposted = {
+          epoch: logs.epoch,
+          epochs: settings.epochs,
+          step: logs.batch,
+          steps: logs.batches,
+          loss: logs.loss,
+          meanLoss: logs.meanLoss,
+          accuracy: logs.accuracy,
+          imagesPerSecond: logs.imagesPerSecond,
+          etaSeconds: stepsPerSecond > 0 ? left / stepsPerSecond : Number.POSITIVE_INFINITY,
+        };
         const now = performance.now();
         if (now - lastPost < PROGRESS_EVERY_MS && logs.batch !== logs.batches) return;
         lastPost = now;
-        const left = (settings.epochs - logs.epoch) * steps + (logs.batches - logs.batch);
-        const stepsPerSecond = logs.imagesPerSecond / settings.batchSize;
-        post({
-          type: 'progress',
-          progress: {
-            epoch: logs.epoch,
-            epochs: settings.epochs,
-            step: logs.batch,
-            steps: logs.batches,
-            loss: logs.loss,
-            meanLoss: logs.meanLoss,
-            accuracy: logs.accuracy,
-            imagesPerSecond: logs.imagesPerSecond,
-            etaSeconds: stepsPerSecond > 0 ? left / stepsPerSecond : Number.POSITIVE_INFINITY,
-          },
-        });
+        flushProgress();
       },
       onEpochEnd(record) {
         post({ type: 'epoch', record });
       },
     },
   });
+  // The step the run stopped at (and its checkpoint holds), even when the throttle skipped it.
+  flushProgress();
   const trainTimeMs = performance.now() - started;
   if (history.stopReason === 'aborted' && pausing) {
     post({ type: 'state', state: 'paused' });

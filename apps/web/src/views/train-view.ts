@@ -352,7 +352,9 @@ export function setupTrainView(app: App, session: TrainSession): { activate(): v
     guardedDownload(dlCheckpoint, (f) => download(checkpointZip(f.run, f.name), `${f.name}.zip`, 'application/zip')),
   );
   dlReport.addEventListener('click', () =>
-    guardedDownload(dlReport, async (f) => download(await renderRunReportHtml(f.run), `${f.name}-report.html`, 'text/html;charset=utf-8')),
+    guardedDownload(dlReport, async (f) =>
+      download(renderRunReportHtml(f.run, await app.ensureTestSet()), `${f.name}-report.html`, 'text/html;charset=utf-8'),
+    ),
   );
 
   // ——— the buttons ———
