@@ -71,6 +71,11 @@ export interface FinishedRun {
   evaluation: Evaluation;
   /** The checkpoint as the files of a Node checkpoint directory (`checkpoint.json`, `model.safetensors`, …). */
   checkpointFiles: Record<string, Uint8Array>;
+  /**
+   * The model as a float32 `.onnx` file, exported by the trainer worker from those files (so the page's main thread
+   * does not have to); absent, the page exports it.
+   */
+  onnx?: Uint8Array;
   /** Engine name (`wasm-relaxed-simd`, `wasm-simd`) and threads. */
   backend: string;
   threads: number;

@@ -307,11 +307,11 @@ export function setupTrainView(app: App, session: TrainSession): { activate(): v
     delete results.dataset.model;
     results.hidden = false;
     for (const b of [dlOnnx, dlInt8, dlCheckpoint, dlReport]) b.disabled = false;
-    // Let the results paint before the export (a few ms for patch-mlp, more for the Mixers).
+    // Let the results paint before the install (the trainer worker exported the model; a page-side export is the fallback).
     await yieldToBrowser();
     const previous = app.engine?.model.name;
     try {
-      const onnx = exportRunOnnx(run);
+      const onnx = run.onnx ?? exportRunOnnx(run);
       if (finished?.run !== run) return;
       finished.onnx = onnx;
       await app.loadModel(onnx, `${name}.onnx`);
