@@ -154,6 +154,8 @@ class MessageBrowserPool implements KernelPool {
   failed: unknown;
   private pending: { left: number; resolve: () => void; reject: (err: unknown) => void } | undefined;
   private starts: number[] = [];
+  /** The current command's sequence number: a reply carrying another one answers an abandoned command. */
+  private seq = 0;
 
   constructor(
     private readonly workers: KernelsWorkerPort[],
@@ -181,6 +183,7 @@ class MessageBrowserPool implements KernelPool {
     if (first === n) return false;
     let left = 0;
     this.starts = [];
+    const seq = ++this.seq;
     for (let w = 1, start = first; w < counts.length; start += counts[w]!, w++) {
       this.starts[w] = start;
       const count = counts[w]!;
@@ -188,6 +191,7 @@ class MessageBrowserPool implements KernelPool {
       left++;
       const request: ShardRequest = {
         command,
+        seq,
         start,
         count,
         params: params.slice(),
@@ -220,14 +224,21 @@ class MessageBrowserPool implements KernelPool {
   }
 
   private receive(w: number, reply: ShardReply): void {
-    if (reply?.type === 'trained') {
-      this.shared.grads(w).set(reply.grads);
-      this.shared.loss[w] = reply.loss;
-      this.shared.correct[w] = reply.correct;
-    } else if (reply?.type === 'predicted') {
-      this.shared.logits.set(reply.logits, this.starts[w]! * NUM_CLASSES);
-    } else {
-      this.fail(workerFailure(w, reply?.type === 'error' ? reply.message : `unexpected reply ${JSON.stringify(reply)}`));
+    if ((reply?.type === 'trained' || reply?.type === 'predicted') && reply.seq !== this.seq) return; // an abandoned command's
+    try {
+      if (reply?.type === 'trained') {
+        this.shared.grads(w).set(reply.grads);
+        this.shared.loss[w] = reply.loss;
+        this.shared.correct[w] = reply.correct;
+      } else if (reply?.type === 'predicted') {
+        this.shared.logits.set(reply.logits, this.starts[w]! * NUM_CLASSES);
+      } else {
+        this.fail(workerFailure(w, reply?.type === 'error' ? reply.message : `unexpected reply ${JSON.stringify(reply)}`));
+        return;
+      }
+    } catch (err) {
+      // A reply that does not fit the layout: fail the command rather than throw in this handler and never settle.
+      this.fail(workerFailure(w, `malformed ${reply.type} reply (${(err as Error).message})`));
       return;
     }
     const pending = this.pending;
