@@ -59,6 +59,10 @@ export function resolveTrainOptions(options: TrainOptions): ResolvedTrainOptions
   if (lrSchedule !== 'constant' && lrSchedule !== 'cosine') {
     throw new RangeError(`'lrSchedule' must be 'constant' or 'cosine', got ${JSON.stringify(lrSchedule)}.`);
   }
+  if (options.checkpointDir === '')
+    throw new TypeError(
+      `'checkpointDir' is empty; pass the directory to write the checkpoints to (e.g. runs/NAME/checkpoint), or leave it out.`,
+    );
   if (options.checkpointDir !== undefined && options.checkpointStore !== undefined)
     throw new TypeError(`Pass 'checkpointDir' or 'checkpointStore', not both.`);
   if (options.resume && !options.checkpointDir && !options.checkpointStore)
