@@ -1,7 +1,7 @@
 // Review of the checkpoint stores (checkpoint-store.ts, checkpoint-node.ts): hostile file maps for checkpointFromFiles,
 // a FIFO or odd entries in a checkpoint directory for directoryCheckpointStore, an empty checkpointDir.
 import { execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -78,5 +78,17 @@ describe('directoryCheckpointStore (review)', () => {
     await expect(
       train({ model: createModel('patch-mlp'), data, epochs: 1, batchSize: 50, threads: 1, checkpointDir: file, resume: true }),
     ).rejects.toMatchObject({ code: expect.stringMatching(/^E_CHECKPOINT_/) });
+  });
+});
+
+describe('directoryCheckpointStore.load errors other than "absent" (review)', () => {
+  it('a checkpoint.json it cannot stat (a symlink loop) fails as loadCheckpoint fails on it, not as an empty store', async () => {
+    const loopDir = join(dir, 'loop');
+    await mkdir(loopDir);
+    await symlink('checkpoint.json', join(loopDir, 'checkpoint.json'));
+    const direct = await loadCheckpoint(loopDir).catch((err: Error & { code: string }) => ({ code: err.code, message: err.message }));
+    expect(direct).toMatchObject({ code: 'E_CHECKPOINT_MISSING', message: expect.stringContaining('loop/checkpoint.json: ') });
+    await expect(directoryCheckpointStore(loopDir).load()).rejects.toMatchObject(direct);
+    expect(await directoryCheckpointStore(join(dir, 'absent')).load()).toBeUndefined();
   });
 });
