@@ -43,24 +43,36 @@ export type SpawnKernelsWorker = () => KernelsWorkerPort;
 
 /**
  * How the engine reaches its web workers: `shared` (SharedArrayBuffer and Atomics; needs a cross-origin isolated
- * page), `message` (postMessage, works everywhere), or `auto`: `shared` when `crossOriginIsolated`, else `message`.
+ * page and `Atomics.waitAsync`), `message` (postMessage, works everywhere), or `auto`: `shared` when both are there,
+ * else `message`.
  */
 export type KernelsTransport = 'auto' | 'shared' | 'message';
 
-/** The transport `auto` picks here: `shared` when SharedArrayBuffer is usable (cross-origin isolation), else `message`. */
+/**
+ * The transport `auto` picks here: `shared` when SharedArrayBuffer is usable (cross-origin isolation) and
+ * `Atomics.waitAsync` exists, else `message`.
+ */
 export function resolveTransport(transport: KernelsTransport = 'auto'): 'shared' | 'message' {
   const isolated =
     (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true && typeof SharedArrayBuffer === 'function';
+  // The engine waits for its workers with Atomics.waitAsync, which some browsers lack (Firefox before 145).
+  const waitAsync = typeof (Atomics as unknown as { waitAsync?: unknown }).waitAsync === 'function';
   if (transport === 'shared' && !isolated) {
     throw new FmnistModelError(
       'E_BACKEND',
       "transport 'shared' needs SharedArrayBuffer, which a page has only when it is cross-origin isolated (served with Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp); use transport 'auto' or 'message'.",
     );
   }
+  if (transport === 'shared' && !waitAsync) {
+    throw new FmnistModelError(
+      'E_BACKEND',
+      "transport 'shared' needs Atomics.waitAsync, which this browser lacks (Firefox has it from version 145); use transport 'auto' or 'message'.",
+    );
+  }
   if (transport !== 'auto' && transport !== 'shared' && transport !== 'message') {
     throw new FmnistModelError('E_BACKEND', `Unknown kernels transport '${String(transport)}'; use auto, shared or message.`);
   }
-  return transport === 'auto' ? (isolated ? 'shared' : 'message') : transport;
+  return transport === 'auto' ? (isolated && waitAsync ? 'shared' : 'message') : transport;
 }
 
 /** A worker's failure as an Error (an `error` event, or an `error` reply). */
