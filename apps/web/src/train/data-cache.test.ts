@@ -8,7 +8,9 @@ function idx(magic: number, dims: number[], body: Uint8Array): Uint8Array {
   const header = new Uint8Array(4 + 4 * dims.length);
   const view = new DataView(header.buffer);
   view.setUint32(0, magic);
-  dims.forEach((d, i) => view.setUint32(4 + 4 * i, d));
+  dims.forEach((d, i) => {
+    view.setUint32(4 + 4 * i, d);
+  });
   return gzipSync(Buffer.concat([header, body]));
 }
 const N = 3;
@@ -84,7 +86,9 @@ describe('loadSplitCached', () => {
     const set = await loadSplitCached('train', { baseUrl: 'http://app/data/', fetch: w.fetch }, w.caches);
     expect(set.count).toBe(3);
     await settle();
-    expect(w.stored.get('http://app/data/train-images-idx3-ubyte.gz')).toEqual(new Uint8Array(FILES['train-images-idx3-ubyte.gz'] as Uint8Array));
+    expect(w.stored.get('http://app/data/train-images-idx3-ubyte.gz')).toEqual(
+      new Uint8Array(FILES['train-images-idx3-ubyte.gz'] as Uint8Array),
+    );
   });
 
   it('a failed download is reported with the URL and the fix, and nothing is stored for it', async () => {
