@@ -75,4 +75,39 @@ describe("core's train when the checkpoint store fails (review)", () => {
     expect(bytes(model.params)).toEqual(bytes(two.params));
     expect(pool.live()).toBe(0);
   });
+
+  it('a pause (abort) or a worker failure also leaves no kernels worker running', async () => {
+    const pool = workers();
+    const controller = new AbortController();
+    const paused = await core.train({
+      model: createModel('patch-mlp'),
+      data,
+      epochs: 2,
+      batchSize: 50,
+      threads: 3,
+      kernels: { spawn: pool.spawn, transport: 'message' },
+      checkpointStore: memoryCheckpointStore(),
+      signal: controller.signal,
+      callbacks: { onBatchEnd: (b) => (b.batch === 2 ? controller.abort() : undefined) },
+    });
+    expect(paused.stopReason).toBe('aborted');
+    expect(pool.live()).toBe(0);
+    // a failing callback (what the trainer worker's hooks could throw) rejects the run; the workers are stopped too
+    await expect(
+      core.train({
+        model: createModel('patch-mlp'),
+        data,
+        epochs: 1,
+        batchSize: 50,
+        threads: 3,
+        kernels: { spawn: pool.spawn, transport: 'message' },
+        callbacks: {
+          onBatchEnd() {
+            throw new Error('postMessage failed');
+          },
+        },
+      }),
+    ).rejects.toThrow('postMessage failed');
+    expect(pool.live()).toBe(0);
+  });
 });
