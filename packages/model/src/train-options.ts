@@ -68,6 +68,8 @@ export function resolveTrainOptions(options: TrainOptions): ResolvedTrainOptions
   if (options.resume && !options.checkpointDir && !options.checkpointStore)
     throw new TypeError(`'resume' needs 'checkpointDir' or 'checkpointStore' (where the checkpoint to resume is).`);
   if (data.train.count === 0) throw new RangeError(`'data.train' is empty.`);
+  // Its evaluation would be NaN, which a checkpoint cannot hold (JSON writes null; the schema refuses it on resume).
+  if (data.test && data.test.count === 0) throw new RangeError(`'data.test' is empty; pass test images, or leave 'data.test' out.`);
   return { batchSize, seed, evalEvery, adam, lrSchedule, ...(labelSmoothing ? { loss: { labelSmoothing } } : {}) };
 }
 
