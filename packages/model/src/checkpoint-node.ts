@@ -253,8 +253,9 @@ export function directoryCheckpointStore(dir: string): CheckpointStore {
     async load() {
       try {
         await stat(join(dir, CHECKPOINT_FILES.meta));
-      } catch {
-        return undefined;
+      } catch (err) {
+        // Only an absent checkpoint is "none"; anything else (a symlink loop, EACCES …) is loadCheckpoint's to report.
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       }
       return loadCheckpoint(dir);
     },

@@ -154,8 +154,15 @@ export async function checkpointFromFiles(
   files: ReadonlyMap<string, Uint8Array> | Readonly<Record<string, Uint8Array>>,
   location: string,
 ): Promise<Checkpoint> {
-  const get = (name: string): Uint8Array | undefined =>
-    files instanceof Map ? files.get(name) : Object.hasOwn(files, name) ? (files as Record<string, Uint8Array>)[name] : undefined;
+  const get = (name: string): Uint8Array | undefined => {
+    const bytes: unknown =
+      files instanceof Map ? files.get(name) : Object.hasOwn(files, name) ? (files as Record<string, unknown>)[name] : undefined;
+    if (bytes === undefined || bytes instanceof Uint8Array) return bytes;
+    throw new FmnistModelError(
+      'E_CHECKPOINT_CORRUPT',
+      `${location}/${name}: holds ${bytes === null ? 'null' : Array.isArray(bytes) ? 'an array' : typeof bytes === 'object' ? ((bytes as object).constructor?.name ?? 'an object') : `a ${typeof bytes}`}, not the file's bytes (a Uint8Array). Pass each file's contents as a Uint8Array.`,
+    );
+  };
   const metaBytes = get(CHECKPOINT_FILES.meta);
   const metaName = `${location}/${CHECKPOINT_FILES.meta}`;
   if (!metaBytes) {

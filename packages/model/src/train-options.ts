@@ -59,11 +59,17 @@ export function resolveTrainOptions(options: TrainOptions): ResolvedTrainOptions
   if (lrSchedule !== 'constant' && lrSchedule !== 'cosine') {
     throw new RangeError(`'lrSchedule' must be 'constant' or 'cosine', got ${JSON.stringify(lrSchedule)}.`);
   }
+  if (options.checkpointDir === '')
+    throw new TypeError(
+      `'checkpointDir' is empty; pass the directory to write the checkpoints to (e.g. runs/NAME/checkpoint), or leave it out.`,
+    );
   if (options.checkpointDir !== undefined && options.checkpointStore !== undefined)
     throw new TypeError(`Pass 'checkpointDir' or 'checkpointStore', not both.`);
   if (options.resume && !options.checkpointDir && !options.checkpointStore)
     throw new TypeError(`'resume' needs 'checkpointDir' or 'checkpointStore' (where the checkpoint to resume is).`);
   if (data.train.count === 0) throw new RangeError(`'data.train' is empty.`);
+  // Its evaluation would be NaN, which a checkpoint cannot hold (JSON writes null; the schema refuses it on resume).
+  if (data.test && data.test.count === 0) throw new RangeError(`'data.test' is empty; pass test images, or leave 'data.test' out.`);
   return { batchSize, seed, evalEvery, adam, lrSchedule, ...(labelSmoothing ? { loss: { labelSmoothing } } : {}) };
 }
 

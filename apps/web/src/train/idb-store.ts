@@ -48,6 +48,30 @@ function db(): Promise<IDBPDatabase> {
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isPositiveInt = (v: unknown): boolean => Number.isInteger(v) && (v as number) >= 1;
+const isFiniteAtLeast0 = (v: unknown): boolean => typeof v === 'number' && Number.isFinite(v) && v >= 0;
+
+/** Why stored settings are not a {@link TrainSettings} the trainer can run (the field and its value), or undefined. */
+function settingsProblem(settings: Record<string, unknown>): string | undefined {
+  const checks: [keyof TrainSettings, (v: unknown) => boolean][] = [
+    ['preset', (v) => typeof v === 'string' && v !== ''],
+    ['epochs', isPositiveInt],
+    ['batchSize', isPositiveInt],
+    ['learningRate', (v) => isFiniteAtLeast0(v) && (v as number) > 0],
+    ['lrSchedule', (v) => v === 'constant' || v === 'cosine'],
+    ['weightDecay', isFiniteAtLeast0],
+    ['labelSmoothing', (v) => isFiniteAtLeast0(v) && (v as number) < 1],
+    ['augment', isObject],
+    ['subset', (v) => v === null || isPositiveInt(v)],
+    ['seed', Number.isInteger],
+    ['threads', (v) => v === undefined || isPositiveInt(v)],
+  ];
+  for (const [field, ok] of checks) {
+    if (!ok(settings[field]))
+      return `'settings.${field}' is ${typeof settings[field] === 'number' ? String(settings[field]) : (JSON.stringify(settings[field]) ?? 'missing')}`;
+  }
+  return undefined;
+}
 
 /**
  * Why a stored value is not a {@link RunRecord} (written by another version of the app, or damaged), or undefined.
@@ -56,7 +80,9 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 export function runRecordProblem(value: unknown): string | undefined {
   if (!isObject(value)) return 'not an object';
   const { settings, files, epoch, step, savedAt, finished } = value;
-  if (!isObject(settings) || typeof settings.preset !== 'string') return "'settings' is not a run's settings";
+  if (!isObject(settings)) return "'settings' is not a run's settings";
+  const bad = settingsProblem(settings);
+  if (bad) return bad;
   if (!Number.isInteger(epoch) || (epoch as number) < 0) return `'epoch' is ${JSON.stringify(epoch)}`;
   if (step !== undefined && (!Number.isInteger(step) || (step as number) < 0)) return `'step' is ${JSON.stringify(step)}`;
   if (typeof savedAt !== 'string' || typeof finished !== 'boolean') return "'savedAt' or 'finished' is missing";

@@ -40,6 +40,8 @@ export class WorkerTrainSession extends EventTarget implements TrainSession {
   private current: TrainState = 'idle';
   private worker: TrainerPort | undefined;
   private settings: TrainSettings | undefined;
+  /** True while resume() looks up the stored run (no state says so yet, and another call must not launch meanwhile). */
+  private lookingUp = false;
   private readonly spawn: () => TrainerPort;
 
   constructor(private readonly options: TrainSessionOptions = {}) {
@@ -76,7 +78,13 @@ export class WorkerTrainSession extends EventTarget implements TrainSession {
     this.assertNotBusy('resume');
     let settings = this.current === 'paused' ? this.settings : undefined;
     if (!settings) {
-      const stored = await this.storedRun();
+      this.lookingUp = true;
+      let stored: StoredRun | undefined;
+      try {
+        stored = await this.storedRun();
+      } finally {
+        this.lookingUp = false;
+      }
       if (!stored) throw new Error('There is no paused or stored run to resume; start a new one.');
       settings = stored.settings;
     }
@@ -103,7 +111,7 @@ export class WorkerTrainSession extends EventTarget implements TrainSession {
   }
 
   private assertNotBusy(what: string): void {
-    if (this.current === 'loading' || this.current === 'running') {
+    if (this.lookingUp || this.current === 'loading' || this.current === 'running') {
       throw new Error(`A run is in progress; pause or stop it before you ${what} another.`);
     }
   }

@@ -19,6 +19,19 @@ export function splitBatch(n: number, threads: number): number[] {
 }
 
 /**
+ * Runs the calling thread's shard; if it throws after `pool` took the other shards, waits for those first (whatever
+ * they give), so that no later command is handed to workers still running this one.
+ */
+async function drainOnThrow<T>(pool: KernelPool | undefined, own: () => T): Promise<T> {
+  try {
+    return own();
+  } catch (err) {
+    await pool?.wait().catch(() => undefined);
+    throw err;
+  }
+}
+
+/**
  * The kernel engine of any {@link KernelModel}: the calling thread computes the first shard of each batch on its own
  * {@link KernelCore}, a {@link KernelPool} (when there is more than one thread) the others; calls run one at a time,
  * in order.
@@ -64,8 +77,10 @@ class KernelEngine implements TrainEngine {
       const smoothing = Math.fround(loss?.labelSmoothing ?? 0);
       // the pool, if it took shards
       const pool = this.pool?.dispatch(COMMAND.TRAIN, counts, this.core.paramBlock(), x, y, gradScale, smoothing) ? this.pool : undefined;
-      this.core.loadInputs(x, y, 0, counts[0]!);
-      let { lossSum, correct } = this.core.forwardBackward(counts[0]!, gradScale, smoothing);
+      let { lossSum, correct } = await drainOnThrow(pool, () => {
+        this.core.loadInputs(x, y, 0, counts[0]!);
+        return this.core.forwardBackward(counts[0]!, gradScale, smoothing);
+      });
       if (pool) {
         await pool.wait();
         // in thread order, so that the sum (and the step) is the same on every run
@@ -91,8 +106,10 @@ class KernelEngine implements TrainEngine {
         const counts = splitBatch(count, this.threads);
         const first = counts[0]!;
         const pool = this.pool?.dispatch(COMMAND.PREDICT, counts, this.core.paramBlock(), chunk, undefined, 0) ? this.pool : undefined;
-        this.core.loadInputs(chunk, undefined, 0, first);
-        logits.set(this.core.forward(first), start * NUM_CLASSES);
+        await drainOnThrow(pool, () => {
+          this.core.loadInputs(chunk, undefined, 0, first);
+          logits.set(this.core.forward(first), start * NUM_CLASSES);
+        });
         if (pool) {
           await pool.wait();
           logits.set(pool.shared.logits.subarray(first * NUM_CLASSES, count * NUM_CLASSES), (start + first) * NUM_CLASSES);

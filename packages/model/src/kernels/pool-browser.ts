@@ -43,24 +43,36 @@ export type SpawnKernelsWorker = () => KernelsWorkerPort;
 
 /**
  * How the engine reaches its web workers: `shared` (SharedArrayBuffer and Atomics; needs a cross-origin isolated
- * page), `message` (postMessage, works everywhere), or `auto`: `shared` when `crossOriginIsolated`, else `message`.
+ * page and `Atomics.waitAsync`), `message` (postMessage, works everywhere), or `auto`: `shared` when both are there,
+ * else `message`.
  */
 export type KernelsTransport = 'auto' | 'shared' | 'message';
 
-/** The transport `auto` picks here: `shared` when SharedArrayBuffer is usable (cross-origin isolation), else `message`. */
+/**
+ * The transport `auto` picks here: `shared` when SharedArrayBuffer is usable (cross-origin isolation) and
+ * `Atomics.waitAsync` exists, else `message`.
+ */
 export function resolveTransport(transport: KernelsTransport = 'auto'): 'shared' | 'message' {
   const isolated =
     (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true && typeof SharedArrayBuffer === 'function';
+  // The engine waits for its workers with Atomics.waitAsync, which some browsers lack (Firefox before 145).
+  const waitAsync = typeof (Atomics as unknown as { waitAsync?: unknown }).waitAsync === 'function';
   if (transport === 'shared' && !isolated) {
     throw new FmnistModelError(
       'E_BACKEND',
       "transport 'shared' needs SharedArrayBuffer, which a page has only when it is cross-origin isolated (served with Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp); use transport 'auto' or 'message'.",
     );
   }
+  if (transport === 'shared' && !waitAsync) {
+    throw new FmnistModelError(
+      'E_BACKEND',
+      "transport 'shared' needs Atomics.waitAsync, which this browser lacks (Firefox has it from version 145); use transport 'auto' or 'message'.",
+    );
+  }
   if (transport !== 'auto' && transport !== 'shared' && transport !== 'message') {
     throw new FmnistModelError('E_BACKEND', `Unknown kernels transport '${String(transport)}'; use auto, shared or message.`);
   }
-  return transport === 'auto' ? (isolated ? 'shared' : 'message') : transport;
+  return transport === 'auto' ? (isolated && waitAsync ? 'shared' : 'message') : transport;
 }
 
 /** A worker's failure as an Error (an `error` event, or an `error` reply). */
@@ -154,6 +166,8 @@ class MessageBrowserPool implements KernelPool {
   failed: unknown;
   private pending: { left: number; resolve: () => void; reject: (err: unknown) => void } | undefined;
   private starts: number[] = [];
+  /** The current command's sequence number: a reply carrying another one answers an abandoned command. */
+  private seq = 0;
 
   constructor(
     private readonly workers: KernelsWorkerPort[],
@@ -181,6 +195,7 @@ class MessageBrowserPool implements KernelPool {
     if (first === n) return false;
     let left = 0;
     this.starts = [];
+    const seq = ++this.seq;
     for (let w = 1, start = first; w < counts.length; start += counts[w]!, w++) {
       this.starts[w] = start;
       const count = counts[w]!;
@@ -188,6 +203,7 @@ class MessageBrowserPool implements KernelPool {
       left++;
       const request: ShardRequest = {
         command,
+        seq,
         start,
         count,
         params: params.slice(),
@@ -220,14 +236,21 @@ class MessageBrowserPool implements KernelPool {
   }
 
   private receive(w: number, reply: ShardReply): void {
-    if (reply?.type === 'trained') {
-      this.shared.grads(w).set(reply.grads);
-      this.shared.loss[w] = reply.loss;
-      this.shared.correct[w] = reply.correct;
-    } else if (reply?.type === 'predicted') {
-      this.shared.logits.set(reply.logits, this.starts[w]! * NUM_CLASSES);
-    } else {
-      this.fail(workerFailure(w, reply?.type === 'error' ? reply.message : `unexpected reply ${JSON.stringify(reply)}`));
+    if ((reply?.type === 'trained' || reply?.type === 'predicted') && reply.seq !== this.seq) return; // an abandoned command's
+    try {
+      if (reply?.type === 'trained') {
+        this.shared.grads(w).set(reply.grads);
+        this.shared.loss[w] = reply.loss;
+        this.shared.correct[w] = reply.correct;
+      } else if (reply?.type === 'predicted') {
+        this.shared.logits.set(reply.logits, this.starts[w]! * NUM_CLASSES);
+      } else {
+        this.fail(workerFailure(w, reply?.type === 'error' ? reply.message : `unexpected reply ${JSON.stringify(reply)}`));
+        return;
+      }
+    } catch (err) {
+      // A reply that does not fit the layout: fail the command rather than throw in this handler and never settle.
+      this.fail(workerFailure(w, `malformed ${reply.type} reply (${(err as Error).message})`));
       return;
     }
     const pending = this.pending;

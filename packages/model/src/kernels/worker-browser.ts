@@ -70,10 +70,10 @@ export function runKernelsWorker(scope: KernelsWorkerScope = globalThis as unkno
         run(r.command, r.start, r.count);
         if (r.command === COMMAND.TRAIN) {
           const grads = local.grads(index).slice();
-          reply({ type: 'trained', grads, loss: local.loss[index]!, correct: local.correct[index]! }, [grads.buffer]);
+          reply({ type: 'trained', seq: r.seq, grads, loss: local.loss[index]!, correct: local.correct[index]! }, [grads.buffer]);
         } else {
           const logits = local.logits.slice(r.start * NUM_CLASSES, (r.start + r.count) * NUM_CLASSES);
-          reply({ type: 'predicted', logits }, [logits.buffer]);
+          reply({ type: 'predicted', seq: r.seq, logits }, [logits.buffer]);
         }
       } catch (err) {
         reply({ type: 'error', message: messageOf(err) });

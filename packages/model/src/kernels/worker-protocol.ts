@@ -115,6 +115,8 @@ export type BrowserWorkerSetup = ShardSetup & ({ transport: 'shared'; sab: Share
 /** A shard of work for a message-passing worker: the parameters and this shard's inputs (copies, transferred). @internal */
 export interface ShardRequest {
   command: number;
+  /** The command's sequence number, echoed in the reply (so a late reply to an earlier command is told apart). */
+  seq: number;
   /** The shard's first image in the batch, and its image count. */
   start: number;
   count: number;
@@ -128,8 +130,8 @@ export interface ShardRequest {
 /** A message-passing worker's results: gradients, loss and correct count (TRAIN) or logits (PREDICT). @internal */
 export type ShardReply =
   | { type: 'ready' }
-  | { type: 'trained'; grads: Float32Array; loss: number; correct: number }
-  | { type: 'predicted'; logits: Float32Array }
+  | { type: 'trained'; seq: number; grads: Float32Array; loss: number; correct: number }
+  | { type: 'predicted'; seq: number; logits: Float32Array }
   | { type: 'error'; message: string };
 
 /**
