@@ -48,7 +48,7 @@ describe('formatting', () => {
   it('the stored run offer gives the date and where it resumes', () => {
     expect(formatSavedAt('2026-12-02T03:30:00Z', 'en-GB')).toMatch(/^2 Dec 2026, \d\d:30$/);
     expect(formatSavedAt('not a date')).toBe('not a date');
-    const run = { settings: { ...TEST_RUN_SETTINGS, epochs: 3 }, epoch: 2, savedAt: '2026-12-02T03:30:00Z' };
+    const run = { runId: 'r1', settings: { ...TEST_RUN_SETTINGS, epochs: 3 }, epoch: 2, savedAt: '2026-12-02T03:30:00Z' };
     expect(describeStoredRun(run, 'en-GB')).toMatch(/^Resume the run from 2 Dec 2026, \d\d:30 \(patch-mlp, after epoch 2 of 3\)\?$/);
     expect(describeStoredRun({ ...run, step: 40 }, 'en-GB')).toMatch(/\(patch-mlp, epoch 3 of 3, step 40\)\?$/);
   });

@@ -27,7 +27,7 @@ beforeEach(() => clearRunRecord());
 
 describe('idbCheckpointStore', () => {
   it('keeps the files of a checkpoint directory and resumes a run to the same weights as a memory store', async () => {
-    const store = idbCheckpointStore(SETTINGS);
+    const store = idbCheckpointStore(SETTINGS, 'run-1');
     expect(await store.load()).toBeUndefined();
     const controller = new AbortController();
     const model = createModel('patch-mlp');
@@ -47,8 +47,8 @@ describe('idbCheckpointStore', () => {
       'model.step1.safetensors',
       'optimizer.step1.safetensors',
     ]);
-    expect(record).toMatchObject({ settings: SETTINGS, epoch: 0, step: 1, finished: false });
-    expect(await storedRunInfo()).toEqual({ settings: SETTINGS, epoch: 0, step: 1, savedAt: record?.savedAt });
+    expect(record).toMatchObject({ runId: 'run-1', settings: SETTINGS, epoch: 0, step: 1, finished: false });
+    expect(await storedRunInfo()).toEqual({ runId: 'run-1', settings: SETTINGS, epoch: 0, step: 1, savedAt: record?.savedAt });
 
     const resumed = createModel('patch-mlp');
     await train({ model: resumed, data, epochs: 1, batchSize: 50, checkpointStore: store, resume: true });
@@ -58,26 +58,37 @@ describe('idbCheckpointStore', () => {
   });
 
   it('does not offer a finished run, or a run without a checkpoint yet', async () => {
-    await writeRunRecord({ settings: SETTINGS, epoch: 0, savedAt: 'now', finished: false });
+    await writeRunRecord({ runId: 'run-1', settings: SETTINGS, epoch: 0, savedAt: 'now', finished: false });
     expect(await storedRunInfo()).toBeUndefined();
-    await writeRunRecord({ settings: SETTINGS, epoch: 1, savedAt: 'now', finished: true, files: {} });
+    await writeRunRecord({ runId: 'run-1', settings: SETTINGS, epoch: 1, savedAt: 'now', finished: true, files: {} });
     expect(await storedRunInfo()).toBeUndefined();
   });
 
   it('a damaged stored checkpoint is E_CHECKPOINT_CORRUPT / _MISSING naming the store, not a crash', async () => {
     await writeRunRecord({
+      runId: 'run-1',
       settings: SETTINGS,
       epoch: 1,
       savedAt: 'now',
       finished: false,
       files: { 'checkpoint.json': new TextEncoder().encode('{"format":"fmnist-checkpoint"') },
     });
-    await expect(idbCheckpointStore(SETTINGS).load()).rejects.toMatchObject({
+    await expect(idbCheckpointStore(SETTINGS, 'run-1').load()).rejects.toMatchObject({
       code: 'E_CHECKPOINT_CORRUPT',
       message: expect.stringContaining(`${IDB_LOCATION}/checkpoint.json: not valid JSON`),
     });
-    await writeRunRecord({ settings: SETTINGS, epoch: 1, savedAt: 'now', finished: false, files: {} });
-    await expect(idbCheckpointStore(SETTINGS).load()).rejects.toMatchObject({ code: 'E_CHECKPOINT_MISSING' });
+    await writeRunRecord({ runId: 'run-1', settings: SETTINGS, epoch: 1, savedAt: 'now', finished: false, files: {} });
+    await expect(idbCheckpointStore(SETTINGS, 'run-1').load()).rejects.toMatchObject({ code: 'E_CHECKPOINT_MISSING' });
+  });
+});
+
+describe('another run in the store', () => {
+  it("a paused tab's store refuses to load the run another tab started since, naming the fix", async () => {
+    await writeRunRecord({ runId: 'tab-b', settings: SETTINGS, epoch: 0, savedAt: '2026-12-02T04:00:00.000Z', finished: false });
+    await expect(idbCheckpointStore(SETTINGS, 'tab-a').load()).rejects.toThrow(
+      'IndexedDB fmnist-train/current now holds another run (started 2026-12-02T04:00:00.000Z, probably in another tab), so this one cannot continue. Start a new run, or resume that one.',
+    );
+    expect(await idbCheckpointStore(SETTINGS, 'tab-b').load()).toBeUndefined();
   });
 });
 

@@ -14,6 +14,8 @@ const KEY = 'current';
 
 /** The record kept for the current run. */
 export interface RunRecord {
+  /** Which run this is (a fresh start makes a new one): a paused tab never continues another tab's run. */
+  runId: string;
   settings: TrainSettings;
   /** The latest checkpoint's files (absent until the first checkpoint). */
   files?: Record<string, Uint8Array>;
@@ -79,7 +81,8 @@ function settingsProblem(settings: Record<string, unknown>): string | undefined 
  */
 export function runRecordProblem(value: unknown): string | undefined {
   if (!isObject(value)) return 'not an object';
-  const { settings, files, epoch, step, savedAt, finished } = value;
+  const { runId, settings, files, epoch, step, savedAt, finished } = value;
+  if (typeof runId !== 'string' || runId === '') return "'runId' is missing";
   if (!isObject(settings)) return "'settings' is not a run's settings";
   const bad = settingsProblem(settings);
   if (bad) return bad;
@@ -150,6 +153,7 @@ export async function storedRunInfo(): Promise<StoredRun | undefined> {
   }
   if (!record || record.finished || !record.files) return undefined;
   return {
+    runId: record.runId,
     settings: record.settings,
     epoch: record.epoch,
     ...(record.step !== undefined ? { step: record.step } : {}),
@@ -162,19 +166,26 @@ export async function storedRunInfo(): Promise<StoredRun | undefined> {
  * transaction, `load` reads and checks them (`checkpointFromFiles`).
  *
  * @param settings - the run's settings, kept beside its checkpoint
+ * @param runId - the run's id: `load` refuses the record of another run
  * @returns the store
  */
-export function idbCheckpointStore(settings: TrainSettings): CheckpointStore {
+export function idbCheckpointStore(settings: TrainSettings, runId: string): CheckpointStore {
   return {
     location: IDB_LOCATION,
     async load() {
       const record = await readRunRecord();
+      if (record && record.runId !== runId) {
+        throw new Error(
+          `${IDB_LOCATION} now holds another run (started ${record.savedAt}, probably in another tab), so this one cannot continue. Start a new run, or resume that one.`,
+        );
+      }
       return record?.files ? checkpointFromFiles(record.files, IDB_LOCATION) : undefined;
     },
     async save(checkpoint) {
       const files = Object.fromEntries(checkpointFiles(checkpoint));
       const resumeAt = (checkpoint.meta as { resumeAt?: { batch: number } }).resumeAt;
       await writeRunRecord({
+        runId,
         settings,
         files,
         epoch: checkpoint.meta.epoch,

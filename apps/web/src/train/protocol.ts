@@ -5,13 +5,13 @@ import type { DownloadProgress, FinishedRun, TrainProgress, TrainSettings, Train
 /** Page → trainer worker. */
 export type TrainerRequest =
   /** Start a fresh run (`resume: false`) or continue the stored one. */
-  | { type: 'start'; settings: TrainSettings; resume: boolean; baseUrl?: string }
+  | { type: 'start'; runId: string; settings: TrainSettings; resume: boolean; baseUrl?: string }
   /** Stop at the next step with a checkpoint, to resume later. */
   | { type: 'pause' }
   /** Stop at the next step and finish the run with the weights so far. */
   | { type: 'stop' }
   /** Finish the stored (paused) run from its checkpoint, without training: evaluate it and end as `done`. */
-  | { type: 'finish'; settings: TrainSettings; baseUrl?: string };
+  | { type: 'finish'; runId: string; settings: TrainSettings; baseUrl?: string };
 
 /** Trainer worker → page. */
 export type TrainerEvent =

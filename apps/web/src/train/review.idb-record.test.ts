@@ -24,9 +24,9 @@ afterEach(() => clearRunRecord());
 
 describe('stored settings (review)', () => {
   it('accepts the settings the app writes', () => {
-    expect(runRecordProblem({ settings: SETTINGS, epoch: 1, savedAt: 'x', finished: false, files })).toBeUndefined();
+    expect(runRecordProblem({ runId: 'r1', settings: SETTINGS, epoch: 1, savedAt: 'x', finished: false, files })).toBeUndefined();
     expect(
-      runRecordProblem({ settings: { ...SETTINGS, subset: 1000, threads: 4 }, epoch: 1, savedAt: 'x', finished: false }),
+      runRecordProblem({ runId: 'r1', settings: { ...SETTINGS, subset: 1000, threads: 4 }, epoch: 1, savedAt: 'x', finished: false }),
     ).toBeUndefined();
   });
 
@@ -42,7 +42,7 @@ describe('stored settings (review)', () => {
     ['a fractional seed', { ...SETTINGS, seed: 0.5 }],
     ['threads as text', { ...SETTINGS, threads: 'all' }],
   ])('%s: not offered for resuming, and reading it says the stored run is damaged', async (_, settings) => {
-    const record = { settings, epoch: 1, savedAt: 'x', finished: false, files };
+    const record = { runId: 'r1', settings, epoch: 1, savedAt: 'x', finished: false, files };
     expect(runRecordProblem(record)).toMatch(/settings/);
     await writeRunRecord(record as never);
     expect(await storedRunInfo()).toBeUndefined();

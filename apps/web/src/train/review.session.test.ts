@@ -37,7 +37,7 @@ class FakeTrainer implements TrainerPort {
 
 function setup() {
   const workers: FakeTrainer[] = [];
-  const stored: StoredRun = { settings: SETTINGS, epoch: 1, savedAt: 'x' };
+  const stored: StoredRun = { runId: 'stored', settings: SETTINGS, epoch: 1, savedAt: 'x' };
   const session = new WorkerTrainSession({
     spawn: () => {
       const w = new FakeTrainer();

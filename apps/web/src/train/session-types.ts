@@ -85,6 +85,8 @@ export interface FinishedRun {
 
 /** A run kept in the browser (IndexedDB) that the next visit can resume. */
 export interface StoredRun {
+  /** The run's id (what the session resumes). */
+  runId: string;
   settings: TrainSettings;
   /** Epochs completed (a mid-epoch checkpoint also has `step`). */
   epoch: number;

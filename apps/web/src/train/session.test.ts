@@ -70,7 +70,9 @@ describe('WorkerTrainSession', () => {
     await session.start(SETTINGS);
     expect(session.state).toBe('loading');
     const w = workers[0] as FakeTrainer;
-    expect(w.received).toEqual([{ type: 'start', settings: SETTINGS, resume: false, baseUrl: 'http://app.test/data/' }]);
+    expect(w.received).toEqual([
+      { type: 'start', runId: expect.any(String), settings: SETTINGS, resume: false, baseUrl: 'http://app.test/data/' },
+    ]);
     w.send({ type: 'state', state: 'running' });
     w.send({
       type: 'progress',
@@ -98,7 +100,11 @@ describe('WorkerTrainSession', () => {
     expect(first.terminated).toBe(true);
     await session.resume();
     const second = workers[1] as FakeTrainer;
-    expect(second.received).toEqual([{ type: 'start', settings: SETTINGS, resume: true, baseUrl: 'http://app.test/data/' }]);
+    // the same run: the resume carries the id the start made
+    const startId = (first.received[0] as { runId: string }).runId;
+    expect(second.received).toEqual([
+      { type: 'start', runId: startId, settings: SETTINGS, resume: true, baseUrl: 'http://app.test/data/' },
+    ]);
     expect(states).toEqual(['loading', 'running', 'paused', 'loading']);
   });
 
@@ -111,14 +117,28 @@ describe('WorkerTrainSession', () => {
     await session.pause();
     (workers[0] as FakeTrainer).send({ type: 'state', state: 'paused' });
     await session.stop();
-    expect((workers[1] as FakeTrainer).received).toEqual([{ type: 'finish', settings: SETTINGS, baseUrl: 'http://app.test/data/' }]);
+    const startId = ((workers[0] as FakeTrainer).received[0] as { runId: string }).runId;
+    expect((workers[1] as FakeTrainer).received).toEqual([
+      { type: 'finish', runId: startId, settings: SETTINGS, baseUrl: 'http://app.test/data/' },
+    ]);
   });
 
   it('resume after a reload uses the stored run; without one it says what to do', async () => {
-    const stored: StoredRun = { settings: { ...SETTINGS, seed: 9 }, epoch: 1, step: 3, savedAt: '2026-12-02T03:00:00.000Z' };
+    const stored: StoredRun = {
+      runId: 'stored-run',
+      settings: { ...SETTINGS, seed: 9 },
+      epoch: 1,
+      step: 3,
+      savedAt: '2026-12-02T03:00:00.000Z',
+    };
     const withRun = setup(stored);
     await withRun.session.resume();
-    expect((withRun.workers[0] as FakeTrainer).received[0]).toMatchObject({ type: 'start', resume: true, settings: { seed: 9 } });
+    expect((withRun.workers[0] as FakeTrainer).received[0]).toMatchObject({
+      type: 'start',
+      runId: 'stored-run',
+      resume: true,
+      settings: { seed: 9 },
+    });
     const without = setup();
     await expect(without.session.resume()).rejects.toThrow('There is no paused or stored run to resume; start a new one.');
     expect(without.workers).toHaveLength(0);

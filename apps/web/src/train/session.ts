@@ -30,6 +30,12 @@ export interface TrainSessionOptions {
 const spawnTrainer = (): TrainerPort =>
   new Worker(new URL('./trainer-worker.ts', import.meta.url), { type: 'module', name: 'fmnist-trainer' }) as unknown as TrainerPort;
 
+/** A fresh run id. */
+function newRunId(): string {
+  const c = (globalThis as { crypto?: { randomUUID?: () => string } }).crypto;
+  return c?.randomUUID ? c.randomUUID() : `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+}
+
 /** Absolute URL of the data directory (a worker resolves relative URLs against its own script, not the page). */
 function absolute(url: string): string {
   return new URL(url, globalThis.location?.href ?? 'http://localhost/').href;
@@ -40,6 +46,8 @@ export class WorkerTrainSession extends EventTarget implements TrainSession {
   private current: TrainState = 'idle';
   private worker: TrainerPort | undefined;
   private settings: TrainSettings | undefined;
+  /** The current run's id (a fresh start makes one; a resume takes the stored run's). */
+  private runId: string | undefined;
   /** True while resume() looks up the stored run (no state says so yet, and another call must not launch meanwhile). */
   private lookingUp = false;
   private readonly spawn: () => TrainerPort;
@@ -66,6 +74,7 @@ export class WorkerTrainSession extends EventTarget implements TrainSession {
   async start(settings: TrainSettings): Promise<void> {
     this.assertNotBusy('start');
     this.settings = settings;
+    this.runId = newRunId();
     this.launch(settings, 'start');
   }
 
@@ -87,6 +96,7 @@ export class WorkerTrainSession extends EventTarget implements TrainSession {
       }
       if (!stored) throw new Error('There is no paused or stored run to resume; start a new one.');
       settings = stored.settings;
+      this.runId = stored.runId;
     }
     this.settings = settings;
     this.launch(settings, 'resume');
@@ -129,8 +139,11 @@ export class WorkerTrainSession extends EventTarget implements TrainSession {
       this.fail(`The trainer stopped unexpectedly: ${event.message || 'its worker could not start'}.`);
     };
     const baseUrl = absolute(this.options.baseUrl ?? './data/');
+    const runId = this.runId as string;
     worker.postMessage(
-      how === 'finish' ? { type: 'finish', settings, baseUrl } : { type: 'start', settings, resume: how === 'resume', baseUrl },
+      how === 'finish'
+        ? { type: 'finish', runId, settings, baseUrl }
+        : { type: 'start', runId, settings, resume: how === 'resume', baseUrl },
     );
     this.setState('loading');
   }

@@ -47,8 +47,11 @@ scope.onmessage = ({ data }) => {
     controller?.abort();
   } else if ((data.type === 'start' || data.type === 'finish') && !running) {
     running = true;
-    const job = () => (data.type === 'start' ? run(data.settings, data.resume, data.baseUrl) : finish(data.settings, data.baseUrl));
+    const job = () =>
+      data.type === 'start' ? run(data.runId, data.settings, data.resume, data.baseUrl) : finish(data.runId, data.settings, data.baseUrl);
+    // The run's last event goes out once the lock is released, so the page can start the next run at once.
     exclusively(job)
+      .then(({ event, transfer }) => post(event, transfer))
       .catch((err: unknown) => {
         const e = err as Error & { code?: string };
         post({ type: 'failed', message: e?.message ?? String(err), ...(typeof e?.code === 'string' ? { code: e.code } : {}) });
@@ -63,15 +66,21 @@ scope.onmessage = ({ data }) => {
  * Runs `job` holding the app's training lock (Web Locks), so that two tabs never train into the same stored run; a
  * second tab is told so instead of overwriting the first one's checkpoints.
  */
-async function exclusively(job: () => Promise<void>): Promise<void> {
+async function exclusively<T>(job: () => Promise<T>): Promise<T> {
   const locks = (navigator as Navigator & { locks?: LockManager }).locks;
   if (!locks) return job();
-  await locks.request('fmnist-train', { ifAvailable: true }, async (lock) => {
+  return locks.request('fmnist-train', { ifAvailable: true }, async (lock) => {
     if (!lock) {
       throw new Error('Another tab of this app is training. Pause or stop it there (or close it), then start again here.');
     }
-    await job();
+    return job();
   });
+}
+
+/** A run's last event (`paused` or `done`) and the buffers to transfer with it. */
+interface Ending {
+  event: TrainerEvent;
+  transfer: Transferable[];
 }
 
 /** The 10,000 test images through the model (when `train()` did not evaluate the parameters it left). */
@@ -91,7 +100,7 @@ function checkSettings(settings: TrainSettings): void {
   if (!parsed.ok) throw new RangeError(`The run's settings are not valid: ${parsed.errors.map((e) => e.message).join(' ')}`);
 }
 
-async function run(settings: TrainSettings, resume: boolean, baseUrl: string | undefined): Promise<void> {
+async function run(runId: string, settings: TrainSettings, resume: boolean, baseUrl: string | undefined): Promise<Ending> {
   pausing = false;
   controller = new AbortController();
   checkSettings(settings);
@@ -114,8 +123,8 @@ async function run(settings: TrainSettings, resume: boolean, baseUrl: string | u
     );
   }
   const model = createModel({ preset: settings.preset as PresetName, seed: settings.seed });
-  const store = idbCheckpointStore(settings);
-  if (!resume) await writeRunRecord({ settings, epoch: 0, savedAt: new Date().toISOString(), finished: false });
+  const store = idbCheckpointStore(settings, runId);
+  if (!resume) await writeRunRecord({ runId, settings, epoch: 0, savedAt: new Date().toISOString(), finished: false });
   const threads = settings.threads ?? Math.max(1, navigator.hardwareConcurrency || 1);
   const steps = Math.ceil(trainSet.count / settings.batchSize);
   let lastPost = 0;
@@ -172,11 +181,8 @@ async function run(settings: TrainSettings, resume: boolean, baseUrl: string | u
   // The step the run stopped at (and its checkpoint holds), even when the throttle skipped it.
   flushProgress();
   const trainTimeMs = performance.now() - started;
-  if (history.stopReason === 'aborted' && pausing) {
-    post({ type: 'state', state: 'paused' });
-    return;
-  }
-  await publish(settings, model, history.finalEvaluation ?? (await evaluateModel(model, test)), {
+  if (history.stopReason === 'aborted' && pausing) return { event: { type: 'state', state: 'paused' }, transfer: [] };
+  return publish(settings, model, history.finalEvaluation ?? (await evaluateModel(model, test)), {
     epochs: history.epochs,
     stopReason: history.stopReason,
     training: history.training,
@@ -186,13 +192,13 @@ async function run(settings: TrainSettings, resume: boolean, baseUrl: string | u
   });
 }
 
-/** Ends a run: marks the stored record finished and posts `done` with everything the page needs. */
+/** Ends a run: marks the stored record finished and makes the `done` event with everything the page needs. */
 async function publish(
   settings: TrainSettings,
   model: FmnistModel,
   evaluation: Evaluation,
   rest: Pick<FinishedRun, 'epochs' | 'stopReason' | 'training' | 'backend' | 'threads' | 'trainTimeMs'>,
-): Promise<void> {
+): Promise<Ending> {
   const record = await readRunRecord();
   if (!record?.files) throw new FmnistModelError('E_CHECKPOINT_MISSING', 'The run left no checkpoint in IndexedDB; train again.');
   await writeRunRecord({ ...record, finished: true });
@@ -207,17 +213,17 @@ async function publish(
     onnx: exportRunOnnx({ checkpointFiles: record.files }),
     ...rest,
   };
-  post({ type: 'done', run: finished }, [finished.onnx!.buffer as ArrayBuffer]);
+  return { event: { type: 'done', run: finished }, transfer: [finished.onnx!.buffer as ArrayBuffer] };
 }
 
 /** Finishes the stored (paused) run as its checkpoint has it: no more training, an evaluation, `done`. */
-async function finish(settings: TrainSettings, baseUrl: string | undefined): Promise<void> {
+async function finish(runId: string, settings: TrainSettings, baseUrl: string | undefined): Promise<Ending> {
   post({ type: 'state', state: 'loading' });
-  const checkpoint = await idbCheckpointStore(settings).load();
+  const checkpoint = await idbCheckpointStore(settings, runId).load();
   if (!checkpoint) throw new FmnistModelError('E_CHECKPOINT_MISSING', 'There is no stored checkpoint to finish; start a new run.');
   const test = await loadSplit('test', baseUrl ? { baseUrl } : {});
   const model = modelFromParams(checkpoint.meta.config, checkpoint.params, checkpoint.meta.preset);
-  await publish(settings, model, await evaluateModel(model, test), {
+  return publish(settings, model, await evaluateModel(model, test), {
     epochs: checkpoint.meta.history,
     stopReason: 'aborted',
     training: checkpoint.meta.training,

@@ -85,14 +85,29 @@ async function startWorkers(
   spawn: SpawnKernelsWorker,
   count: number,
   setup: (index: number) => BrowserWorkerSetup,
+  startTimeoutMs: number,
 ): Promise<KernelsWorkerPort[]> {
   const workers: KernelsWorkerPort[] = [];
+  const timers: ReturnType<typeof setTimeout>[] = [];
   try {
     for (let i = 0; i < count; i++) workers.push(spawn());
     await Promise.all(
       workers.map(
         (worker, i) =>
           new Promise<void>((resolve, reject) => {
+            // A module that never calls runKernelsWorker (or a worker the browser dropped) never answers.
+            timers.push(
+              setTimeout(
+                () =>
+                  reject(
+                    workerFailure(
+                      i + 1,
+                      `no answer within ${startTimeoutMs / 1000} s of starting (does its module call runKernelsWorker()?)`,
+                    ),
+                  ),
+                startTimeoutMs,
+              ),
+            );
             worker.onmessage = ({ data }) => {
               const reply = data as ShardReply;
               if (reply?.type === 'ready') resolve();
@@ -109,9 +124,14 @@ async function startWorkers(
   } catch (err) {
     for (const worker of workers) worker.terminate();
     throw err;
+  } finally {
+    for (const timer of timers) clearTimeout(timer);
   }
   return workers;
 }
+
+/** How long a kernels web worker may take to answer its setup. @internal */
+export const WORKER_START_TIMEOUT_MS = 30_000;
 
 /** Web workers over one SharedArrayBuffer (a cross-origin isolated page). */
 class SharedBrowserPool implements KernelPool {
@@ -274,9 +294,14 @@ class MessageBrowserPool implements KernelPool {
  *
  * @param spawn - starts one kernels web worker
  * @param transport - `auto` (default), `shared` or `message`
+ * @param startTimeoutMs - how long each worker may take to answer its setup @defaultValue {@link WORKER_START_TIMEOUT_MS}
  * @internal
  */
-export function browserWorkerPool(spawn: SpawnKernelsWorker, transport: KernelsTransport = 'auto'): PoolFactory {
+export function browserWorkerPool(
+  spawn: SpawnKernelsWorker,
+  transport: KernelsTransport = 'auto',
+  startTimeoutMs = WORKER_START_TIMEOUT_MS,
+): PoolFactory {
   return async (model, { threads, capacity, maxBatch, blockLength }: PoolOptions) => {
     const mode = resolveTransport(transport);
     const layout = sharedLayout(blockLength, maxBatch, threads);
@@ -284,10 +309,10 @@ export function browserWorkerPool(spawn: SpawnKernelsWorker, transport: KernelsT
     const base = { module, kind: model.module, layout, capacity, shape: model.shape };
     if (mode === 'shared') {
       const sab = new SharedArrayBuffer(layout.bytes);
-      const workers = await startWorkers(spawn, threads - 1, (index) => ({ ...base, index, transport: 'shared', sab }));
+      const workers = await startWorkers(spawn, threads - 1, (index) => ({ ...base, index, transport: 'shared', sab }), startTimeoutMs);
       return new SharedBrowserPool(workers, sab, layout);
     }
-    const workers = await startWorkers(spawn, threads - 1, (index) => ({ ...base, index, transport: 'message' }));
+    const workers = await startWorkers(spawn, threads - 1, (index) => ({ ...base, index, transport: 'message' }), startTimeoutMs);
     return new MessageBrowserPool(workers, layout);
   };
 }
