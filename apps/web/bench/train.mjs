@@ -160,19 +160,28 @@ async function runPage(kind, pageSettings = settings, stopAt = undefined) {
       let longest = 0;
       let tasks = 0;
       let training = false;
+      let runningAt = 0;
+      const t0 = performance.now();
+      /** Long tasks while training: [ms after the run started training, duration]. */
+      const seen = [];
       const observer = new PerformanceObserver((list) => {
         for (const e of list.getEntries()) {
-          if (!training) continue;
+          // Entries arrive after their task: count those that started while training.
+          if (!runningAt || e.startTime < runningAt || (!training && e.startTime > doneAt)) continue;
           tasks++;
           longest = Math.max(longest, e.duration);
+          seen.push([Math.round(e.startTime - runningAt), Math.round(e.duration)]);
         }
       });
+      let doneAt = Number.POSITIVE_INFINITY;
       observer.observe({ type: 'longtask', buffered: false });
-      const t0 = performance.now();
       const reached = [];
       return await new Promise((resolve, reject) => {
         session.addEventListener('state', (e) => {
-          if (e.detail.state === 'running') training = true;
+          if (e.detail.state === 'running') {
+            training = true;
+            runningAt ||= performance.now();
+          }
           if (e.detail.state === 'failed') reject(new Error(e.detail.message));
         });
         session.addEventListener('epoch', (e) => {
@@ -182,6 +191,9 @@ async function runPage(kind, pageSettings = settings, stopAt = undefined) {
         });
         session.addEventListener('done', async (e) => {
           training = false;
+          doneAt = performance.now();
+          // Let the observer deliver the entries of tasks that ran before "done".
+          await new Promise((r) => setTimeout(r, 50));
           observer.disconnect();
           const digest = await crypto.subtle.digest('SHA-256', e.detail.checkpointFiles['model.safetensors']);
           const hex = [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
@@ -196,6 +208,7 @@ async function runPage(kind, pageSettings = settings, stopAt = undefined) {
             threads: e.detail.threads,
             longestTaskMs: longest,
             longTasks: tasks,
+            longTaskTimes: seen,
             isolated: crossOriginIsolated,
             reached,
           });
@@ -223,7 +236,7 @@ for (let round = 0; round < Number(flags.rounds); round++) {
     const r = kind === 'node' ? await runNode() : await runPage(kind);
     rows[kind].push(r);
     log(
-      `  round ${round + 1} ${kind.padEnd(8)} ${r.imagesPerSecond.toFixed(0).padStart(6)} img/s  ${(r.wallMs / 1000).toFixed(1).padStart(6)} s  test ${(100 * r.testAccuracy).toFixed(2)} %  sha256 ${r.sha256.slice(0, 16)}${r.longestTaskMs !== undefined ? `  longest task ${r.longestTaskMs.toFixed(0)} ms (${r.longTasks} over 50 ms)` : ''}`,
+      `  round ${round + 1} ${kind.padEnd(8)} ${r.imagesPerSecond.toFixed(0).padStart(6)} img/s  ${(r.wallMs / 1000).toFixed(1).padStart(6)} s  test ${(100 * r.testAccuracy).toFixed(2)} %  sha256 ${r.sha256.slice(0, 16)}${r.longestTaskMs !== undefined ? `  longest task ${r.longestTaskMs.toFixed(0)} ms (${r.longTasks} over 50 ms${r.longTasks ? `: at ${r.longTaskTimes.map(([t, d]) => `${(t / 1000).toFixed(1)} s for ${d} ms`).join(', ')}` : ''})` : ''}`,
     );
   }
 }
