@@ -86,5 +86,7 @@ describe('@fmnist/model types', () => {
     expectTypeOf(core.train).toEqualTypeOf(train);
     expectTypeOf(core).not.toHaveProperty('loadCheckpoint');
     expectTypeOf(core).not.toHaveProperty('directoryCheckpointStore');
+    // A DOM Worker is what kernels.spawn returns, without a cast (the package's own types need no DOM lib).
+    expectTypeOf<() => Worker>().toExtend<core.SpawnKernelsWorker>();
   });
 });

@@ -35,7 +35,7 @@ const post = (event: TrainerEvent, transfer: Transferable[] = []) => scope.postM
 const PROGRESS_EVERY_MS = 100;
 
 const spawn = () =>
-  new Worker(new URL('./kernels-shard-worker.ts', import.meta.url), { type: 'module', name: 'fmnist-train-shard' }) as never;
+  new Worker(new URL('./kernels-shard-worker.ts', import.meta.url), { type: 'module', name: 'fmnist-train-shard' });
 
 let controller: AbortController | undefined;
 let pausing = false;

@@ -13,6 +13,7 @@ import { compileKernels } from './wasm';
 import {
   type BrowserWorkerSetup,
   COMMAND,
+  type EventSlot,
   type KernelPool,
   type PoolFactory,
   type PoolOptions,
@@ -21,6 +22,8 @@ import {
   type SharedViews,
   sharedLayout,
   sharedViews,
+  type WorkerErrorLike,
+  type WorkerMessageLike,
 } from './worker-protocol';
 
 /**
@@ -28,9 +31,9 @@ import {
  * `@fmnist/model/core`.
  */
 export interface KernelsWorkerPort {
-  postMessage(message: unknown, transfer?: Transferable[]): void;
-  onmessage: ((event: MessageEvent) => void) | null;
-  onerror: ((event: ErrorEvent) => void) | null;
+  postMessage(message: unknown, transfer: ArrayBuffer[]): void;
+  onmessage: EventSlot<WorkerMessageLike>;
+  onerror: EventSlot<WorkerErrorLike>;
   terminate(): void;
 }
 
@@ -117,7 +120,7 @@ async function startWorkers(
               event.preventDefault?.();
               reject(workerFailure(i + 1, event.message));
             };
-            worker.postMessage(setup(i + 1));
+            worker.postMessage(setup(i + 1), []);
           }),
       ),
     );
@@ -232,8 +235,8 @@ class MessageBrowserPool implements KernelPool {
         gradScale,
         labelSmoothing,
       };
-      const transfer: Transferable[] = [request.params.buffer, request.images.buffer];
-      if (request.labels) transfer.push(request.labels.buffer);
+      const transfer: ArrayBuffer[] = [request.params.buffer as ArrayBuffer, request.images.buffer as ArrayBuffer];
+      if (request.labels) transfer.push(request.labels.buffer as ArrayBuffer);
       this.workers[w - 1]!.postMessage(request, transfer);
     }
     this.pending = { left, resolve: () => undefined, reject: () => undefined };

@@ -5,13 +5,22 @@
  * answers each `ShardRequest` with a `ShardReply`. Browser-safe.
  */
 import { IMAGE_PIXELS, NUM_CLASSES } from './core';
-import { type BrowserWorkerSetup, COMMAND, CONTROL, type ShardReply, type ShardRequest, sharedViews } from './worker-protocol';
+import {
+  type BrowserWorkerSetup,
+  COMMAND,
+  CONTROL,
+  type EventSlot,
+  type ShardReply,
+  type ShardRequest,
+  sharedViews,
+  type WorkerMessageLike,
+} from './worker-protocol';
 import { createShardRunner, runSharedLoop } from './worker-shard';
 
 /** The part of a dedicated worker's global scope the kernels worker uses. */
 export interface KernelsWorkerScope {
-  onmessage: ((event: MessageEvent) => void) | null;
-  postMessage(message: unknown, transfer?: Transferable[]): void;
+  onmessage: EventSlot<WorkerMessageLike>;
+  postMessage(message: unknown, transfer: ArrayBuffer[]): void;
 }
 
 const messageOf = (err: unknown): string => (err instanceof Error ? err.message : String(err));
@@ -30,7 +39,7 @@ const messageOf = (err: unknown): string => (err instanceof Error ? err.message 
  * ```
  */
 export function runKernelsWorker(scope: KernelsWorkerScope = globalThis as unknown as KernelsWorkerScope): void {
-  const reply = (message: ShardReply, transfer: Transferable[] = []) => scope.postMessage(message, transfer);
+  const reply = (message: ShardReply, transfer: ArrayBuffer[] = []) => scope.postMessage(message, transfer);
   scope.onmessage = (event) => {
     const setup = event.data as BrowserWorkerSetup;
     if (setup.transport === 'shared') {
@@ -70,10 +79,12 @@ export function runKernelsWorker(scope: KernelsWorkerScope = globalThis as unkno
         run(r.command, r.start, r.count);
         if (r.command === COMMAND.TRAIN) {
           const grads = local.grads(index).slice();
-          reply({ type: 'trained', seq: r.seq, grads, loss: local.loss[index]!, correct: local.correct[index]! }, [grads.buffer]);
+          reply({ type: 'trained', seq: r.seq, grads, loss: local.loss[index]!, correct: local.correct[index]! }, [
+            grads.buffer as ArrayBuffer,
+          ]);
         } else {
           const logits = local.logits.slice(r.start * NUM_CLASSES, (r.start + r.count) * NUM_CLASSES);
-          reply({ type: 'predicted', seq: r.seq, logits }, [logits.buffer]);
+          reply({ type: 'predicted', seq: r.seq, logits }, [logits.buffer as ArrayBuffer]);
         }
       } catch (err) {
         reply({ type: 'error', message: messageOf(err) });

@@ -182,3 +182,23 @@ export type PoolFactory = (model: PoolModel, options: PoolOptions) => Promise<Ke
 
 /** What a pool needs of a {@link KernelModel}: its module and its shape (posted to the workers). @internal */
 export type PoolModel = Pick<KernelModel<unknown, { tensors: TensorSpec[] }>, 'module' | 'shape'>;
+
+/**
+ * The DOM-free shapes of the web-worker events the browser pools read, so that the package's types need no DOM lib:
+ * a `MessageEvent` and an `ErrorEvent` fit them.
+ */
+export interface WorkerMessageLike {
+  data: unknown;
+}
+
+/** See {@link WorkerMessageLike}. */
+export interface WorkerErrorLike {
+  message?: string;
+  preventDefault?(): void;
+}
+
+/**
+ * A handler slot typed as a method parameter (checked both ways), so that a DOM `Worker`'s
+ * `((this: Worker, ev: MessageEvent) => any) | null` slot fits it.
+ */
+export type EventSlot<E> = { bivariance(event: E): void }['bivariance'] | null;
