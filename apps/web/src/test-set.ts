@@ -19,7 +19,18 @@ export interface LoadTestSetOptions {
   fetch?: typeof fetch;
 }
 
-async function download(url: string, options: LoadTestSetOptions, onBytes: (n: number, total?: number) => void): Promise<Uint8Array> {
+/** Why a download is refused for its size: the file cannot be the Fashion-MNIST file it is named after. */
+const tooLarge = (url: string, maxBytes: number, what: string) =>
+  new Error(
+    `${url}: ${what} more than the ${maxBytes.toLocaleString('en-US')} bytes this Fashion-MNIST file can have; the server sent something else. Serve the files prepare-data copies into public/data/.`,
+  );
+
+async function download(
+  url: string,
+  options: LoadTestSetOptions,
+  onBytes: (n: number, total?: number) => void,
+  maxBytes: number,
+): Promise<Uint8Array> {
   const response = await (options.fetch ?? globalThis.fetch)(url, { signal: options.signal });
   if (!response.ok) {
     throw new Error(
@@ -27,15 +38,28 @@ async function download(url: string, options: LoadTestSetOptions, onBytes: (n: n
     );
   }
   const total = Number(response.headers.get('content-length')) || undefined;
-  if (!response.body) return new Uint8Array(await response.arrayBuffer());
+  if (total !== undefined && total > maxBytes) {
+    await response.body?.cancel().catch(() => undefined);
+    throw tooLarge(url, maxBytes, `announces ${total.toLocaleString('en-US')} bytes,`);
+  }
+  if (!response.body) {
+    const whole = new Uint8Array(await response.arrayBuffer());
+    if (whole.length > maxBytes) throw tooLarge(url, maxBytes, 'holds');
+    return whole;
+  }
   const reader = response.body.getReader();
   const chunks: Uint8Array[] = [];
   let length = 0;
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
-    chunks.push(value);
     length += value.length;
+    // Stop reading (and holding) a body that outgrows the file, whatever its headers said.
+    if (length > maxBytes) {
+      await reader.cancel().catch(() => undefined);
+      throw tooLarge(url, maxBytes, 'sends');
+    }
+    chunks.push(value);
     onBytes(value.length, total);
   }
   const bytes = new Uint8Array(length);
@@ -51,9 +75,15 @@ async function download(url: string, options: LoadTestSetOptions, onBytes: (n: n
 export type SplitName = 'train' | 'test';
 
 const SPLIT_FILES = {
-  train: [FASHION_MNIST_FILES.trainImages.name, FASHION_MNIST_FILES.trainLabels.name],
-  test: [FASHION_MNIST_FILES.testImages.name, FASHION_MNIST_FILES.testLabels.name],
+  train: [FASHION_MNIST_FILES.trainImages, FASHION_MNIST_FILES.trainLabels],
+  test: [FASHION_MNIST_FILES.testImages, FASHION_MNIST_FILES.testLabels],
 } as const;
+
+/**
+ * The most a served file may hold: its uncompressed size plus 1 MiB (a gzip of these files is smaller than the file;
+ * the slack covers an uncompressed copy served as is).
+ */
+const maxDownloadBytes = (file: { bytes: number }) => file.bytes + 1024 * 1024;
 
 /**
  * Downloads and decodes one split's images and labels from the app's data directory.
@@ -71,7 +101,8 @@ const SPLIT_FILES = {
  */
 export async function loadSplit(split: SplitName, options: LoadTestSetOptions = {}): Promise<FashionMnistSplit> {
   const base = options.baseUrl ?? DEFAULT_DATA_URL;
-  const names = SPLIT_FILES[split];
+  const files = SPLIT_FILES[split];
+  const names = [files[0].name, files[1].name] as const;
   const totals: (number | undefined)[] = [undefined, undefined];
   const loaded = [0, 0];
   const report = () => {
@@ -80,11 +111,16 @@ export async function loadSplit(split: SplitName, options: LoadTestSetOptions = 
   };
   const [imagesGz, labelsGz] = await Promise.all(
     names.map((name, k) =>
-      download(`${base.endsWith('/') ? base : `${base}/`}${name}`, options, (n, total) => {
-        loaded[k] = (loaded[k] ?? 0) + n;
-        totals[k] = total;
-        report();
-      }),
+      download(
+        `${base.endsWith('/') ? base : `${base}/`}${name}`,
+        options,
+        (n, total) => {
+          loaded[k] = (loaded[k] ?? 0) + n;
+          totals[k] = total;
+          report();
+        },
+        maxDownloadBytes(files[k] as { bytes: number }),
+      ),
     ),
   );
   const [images, labels] = await Promise.all([parseIdx(imagesGz!, { name: names[0] }), parseIdx(labelsGz!, { name: names[1] })]);

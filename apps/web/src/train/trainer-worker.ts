@@ -34,8 +34,7 @@ const post = (event: TrainerEvent, transfer: Transferable[] = []) => scope.postM
 /** Progress messages at most this often. */
 const PROGRESS_EVERY_MS = 100;
 
-const spawn = () =>
-  new Worker(new URL('./kernels-shard-worker.ts', import.meta.url), { type: 'module', name: 'fmnist-train-shard' });
+const spawn = () => new Worker(new URL('./kernels-shard-worker.ts', import.meta.url), { type: 'module', name: 'fmnist-train-shard' });
 
 let controller: AbortController | undefined;
 let pausing = false;
