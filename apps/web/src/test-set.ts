@@ -1,15 +1,18 @@
 /**
- * Loading the Fashion-MNIST test set in the page from the gz files the app serves (`public/data/`, copied there by
- * `scripts/prepare-data.mjs`), with `@fmnist/data`'s browser entry (gunzip through `DecompressionStream`).
+ * Loading Fashion-MNIST in the page (the test set) and in the trainer worker (the training set) from the gz files the
+ * app serves (`public/data/`, copied there by `scripts/prepare-data.mjs`), with `@fmnist/data`'s browser loader: gunzip
+ * through `DecompressionStream`, the official shapes checked from the header, every file's size bounded while it is
+ * read, and its SHA-256 checked against the official one. This module only sums the progress over a split's two files
+ * and adds the app's fix to a missing file's message.
  */
-import { createSplit, FASHION_MNIST_FILES, type FashionMnistSplit, parseIdx } from '@fmnist/data';
+import { type FashionMnistSplit, FmnistDataError, loadFashionMnist } from '@fmnist/data/browser';
 
 /** Base URL of the data files, relative to the page. */
 export const DEFAULT_DATA_URL = './data/';
 
-/** Options of {@link loadTestSet}. */
+/** Options of {@link loadSplit} and {@link loadTestSet}. */
 export interface LoadTestSetOptions {
-  /** Directory URL holding `t10k-images-idx3-ubyte.gz` and `t10k-labels-idx1-ubyte.gz`. @defaultValue {@link DEFAULT_DATA_URL} */
+  /** Directory URL holding the split's two files (absolute in a worker). @defaultValue {@link DEFAULT_DATA_URL} */
   baseUrl?: string;
   /** Called as compressed bytes arrive: `loaded` and `total` over both files (total when the server says). */
   onProgress?: (loaded: number, total: number | undefined) => void;
@@ -19,79 +22,16 @@ export interface LoadTestSetOptions {
   fetch?: typeof fetch;
 }
 
-/** Why a download is refused for its size: the file cannot be the Fashion-MNIST file it is named after. */
-const tooLarge = (url: string, maxBytes: number, what: string) =>
-  new Error(
-    `${url}: ${what} more than the ${maxBytes.toLocaleString('en-US')} bytes this Fashion-MNIST file can have; the server sent something else. Serve the files prepare-data copies into public/data/.`,
-  );
-
-async function download(
-  url: string,
-  options: LoadTestSetOptions,
-  onBytes: (n: number, total?: number) => void,
-  maxBytes: number,
-): Promise<Uint8Array> {
-  const response = await (options.fetch ?? globalThis.fetch)(url, { signal: options.signal });
-  if (!response.ok) {
-    throw new Error(
-      `${url}: HTTP ${response.status}. The app serves the dataset from public/data/; run: pnpm --filter @fmnist/web prepare-data, and rebuild.`,
-    );
-  }
-  const total = Number(response.headers.get('content-length')) || undefined;
-  if (total !== undefined && total > maxBytes) {
-    await response.body?.cancel().catch(() => undefined);
-    throw tooLarge(url, maxBytes, `announces ${total.toLocaleString('en-US')} bytes,`);
-  }
-  if (!response.body) {
-    const whole = new Uint8Array(await response.arrayBuffer());
-    if (whole.length > maxBytes) throw tooLarge(url, maxBytes, 'holds');
-    return whole;
-  }
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let length = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    length += value.length;
-    // Stop reading (and holding) a body that outgrows the file, whatever its headers said.
-    if (length > maxBytes) {
-      await reader.cancel().catch(() => undefined);
-      throw tooLarge(url, maxBytes, 'sends');
-    }
-    chunks.push(value);
-    onBytes(value.length, total);
-  }
-  const bytes = new Uint8Array(length);
-  let at = 0;
-  for (const c of chunks) {
-    bytes.set(c, at);
-    at += c.length;
-  }
-  return bytes;
-}
-
 /** Which split: the 60,000 training images (26 MB of gzip, fetched only to train) or the 10,000 test images (4.4 MB). */
 export type SplitName = 'train' | 'test';
 
-const SPLIT_FILES = {
-  train: [FASHION_MNIST_FILES.trainImages, FASHION_MNIST_FILES.trainLabels],
-  test: [FASHION_MNIST_FILES.testImages, FASHION_MNIST_FILES.testLabels],
-} as const;
-
 /**
- * The most a served file may hold: its uncompressed size plus 1 MiB (a gzip of these files is smaller than the file;
- * the slack covers an uncompressed copy served as is).
- */
-const maxDownloadBytes = (file: { bytes: number }) => file.bytes + 1024 * 1024;
-
-/**
- * Downloads and decodes one split's images and labels from the app's data directory.
+ * Downloads, checks and decodes one split's images and labels from the app's data directory.
  *
  * @param split - `train` or `test`
  * @param options - `baseUrl`, `onProgress`, `signal`, `fetch`
  * @returns the split
- * @throws FmnistDataError for corrupt files, Error for HTTP failures
+ * @throws FmnistDataError: `E_NOT_FOUND` (with the app's fix), `E_TOO_LARGE`, `E_SHAPE`, `E_CHECKSUM`, `E_DOWNLOAD`, …
  *
  * @example
  * ```ts
@@ -100,39 +40,45 @@ const maxDownloadBytes = (file: { bytes: number }) => file.bytes + 1024 * 1024;
  * ```
  */
 export async function loadSplit(split: SplitName, options: LoadTestSetOptions = {}): Promise<FashionMnistSplit> {
-  const base = options.baseUrl ?? DEFAULT_DATA_URL;
-  const files = SPLIT_FILES[split];
-  const names = [files[0].name, files[1].name] as const;
-  const totals: (number | undefined)[] = [undefined, undefined];
-  const loaded = [0, 0];
-  const report = () => {
-    const total = totals.every((t) => t !== undefined) ? (totals as number[]).reduce((a, b) => a + b, 0) : undefined;
-    options.onProgress?.(loaded[0]! + loaded[1]!, total);
-  };
-  const [imagesGz, labelsGz] = await Promise.all(
-    names.map((name, k) =>
-      download(
-        `${base.endsWith('/') ? base : `${base}/`}${name}`,
-        options,
-        (n, total) => {
-          loaded[k] = (loaded[k] ?? 0) + n;
-          totals[k] = total;
-          report();
-        },
-        maxDownloadBytes(files[k] as { bytes: number }),
-      ),
-    ),
-  );
-  const [images, labels] = await Promise.all([parseIdx(imagesGz!, { name: names[0] }), parseIdx(labelsGz!, { name: names[1] })]);
-  return createSplit(images, labels, { images: names[0], labels: names[1] });
+  const loaded = new Map<string, { loaded: number; total: number | undefined }>();
+  try {
+    const result = await loadFashionMnist({
+      baseUrl: options.baseUrl ?? DEFAULT_DATA_URL,
+      splits: [split],
+      verify: true,
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+      onProgress: (p) => {
+        if (p.phase !== 'download' || !options.onProgress) return;
+        loaded.set(p.file, { loaded: p.loaded, total: p.total });
+        const files = [...loaded.values()];
+        const total =
+          files.length === 2 && files.every((f) => f.total !== undefined) ? files.reduce((a, f) => a + (f.total as number), 0) : undefined;
+        options.onProgress(
+          files.reduce((a, f) => a + f.loaded, 0),
+          total,
+        );
+      },
+    });
+    return (result as unknown as Record<SplitName, FashionMnistSplit>)[split];
+  } catch (err) {
+    if (err instanceof FmnistDataError && err.code === 'E_NOT_FOUND') {
+      throw new FmnistDataError(
+        'E_NOT_FOUND',
+        `${err.message} The app serves the dataset from public/data/; run: pnpm --filter @fmnist/web prepare-data, and rebuild.`,
+        { cause: err, ...(err.file !== undefined ? { file: err.file } : {}) },
+      );
+    }
+    throw err;
+  }
 }
 
 /**
- * Downloads and decodes the 10,000 test images and labels.
+ * Downloads, checks and decodes the 10,000 test images and labels.
  *
  * @param options - `baseUrl`, `onProgress`, `signal`, `fetch`
  * @returns the test split (`images`: 10,000 × 784 bytes, `labels`: 10,000 classes)
- * @throws FmnistDataError for corrupt files, Error for HTTP failures
+ * @throws FmnistDataError for missing, corrupt or foreign files
  *
  * @example
  * ```ts
