@@ -3,7 +3,15 @@
 import 'fake-indexeddb/auto';
 import { createModel, memoryCheckpointStore, train } from '@fmnist/model/core';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { clearRunRecord, IDB_LOCATION, idbCheckpointStore, readRunRecord, storedRunInfo, writeRunRecord } from './idb-store';
+import {
+  clearRunRecord,
+  IDB_LOCATION,
+  idbCheckpointStore,
+  readRunRecord,
+  runRecordProblem,
+  storedRunInfo,
+  writeRunRecord,
+} from './idb-store';
 import type { TrainSettings } from './session-types';
 
 const SETTINGS: TrainSettings = {
@@ -106,5 +114,40 @@ describe('a damaged or foreign stored record', () => {
     expect(await storedRunInfo()).toBeUndefined();
     await clearRunRecord();
     expect(await readRunRecord()).toBeUndefined();
+  });
+});
+
+// A crafted or older record whose settings are not a run's settings must not be offered for resuming (the trainer would
+// fail on it with a raw TypeError such as "Cannot read properties of undefined (reading 'shift')"), and reading it
+// names the store and the fix.
+const files = { 'checkpoint.json': new Uint8Array([123, 125]) };
+
+describe('stored settings (review)', () => {
+  it('accepts the settings the app writes', () => {
+    expect(runRecordProblem({ runId: 'r1', settings: SETTINGS, epoch: 1, savedAt: 'x', finished: false, files })).toBeUndefined();
+    expect(
+      runRecordProblem({ runId: 'r1', settings: { ...SETTINGS, subset: 1000, threads: 4 }, epoch: 1, savedAt: 'x', finished: false }),
+    ).toBeUndefined();
+  });
+
+  it.each<[string, unknown]>([
+    ['only a preset', { preset: 'patch-mlp' }],
+    ['no augment', { ...SETTINGS, augment: undefined }],
+    ['augment null', { ...SETTINGS, augment: null }],
+    ['epochs as text', { ...SETTINGS, epochs: '3' }],
+    ['batch size 0', { ...SETTINGS, batchSize: 0 }],
+    ['a NaN learning rate', { ...SETTINGS, learningRate: Number.NaN }],
+    ['an unknown schedule', { ...SETTINGS, lrSchedule: 'step' }],
+    ['subset missing', { ...SETTINGS, subset: undefined }],
+    ['a fractional seed', { ...SETTINGS, seed: 0.5 }],
+    ['threads as text', { ...SETTINGS, threads: 'all' }],
+  ])('%s: not offered for resuming, and reading it says the stored run is damaged', async (_, settings) => {
+    const record = { runId: 'r1', settings, epoch: 1, savedAt: 'x', finished: false, files };
+    expect(runRecordProblem(record)).toMatch(/settings/);
+    await writeRunRecord(record as never);
+    expect(await storedRunInfo()).toBeUndefined();
+    await expect(readRunRecord()).rejects.toThrow(
+      /^IndexedDB fmnist-train\/current: the stored run is damaged \(.*settings.*\); discard it/,
+    );
   });
 });

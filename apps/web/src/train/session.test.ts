@@ -160,4 +160,28 @@ describe('WorkerTrainSession', () => {
     expect(messages.at(-1)).toBe('The trainer stopped unexpectedly: Uncaught RangeError: out of memory.');
     expect(states.filter((s) => s === 'failed')).toHaveLength(2);
   });
+
+  // Two calls racing over the await of resume() (a double click on Resume, or Start while a Resume looks up the stored
+  // run) must not start two trainer workers, the second terminating the first mid-run.
+  const stored: StoredRun = { runId: 'stored', settings: SETTINGS, epoch: 1, savedAt: 'x' };
+
+  it('a second resume() while the first looks up the stored run is refused; one trainer runs', async () => {
+    const { session, workers } = setup(stored);
+    const first = session.resume();
+    const second = session.resume();
+    await first;
+    await expect(second).rejects.toThrow(/A run is in progress/);
+    expect(workers).toHaveLength(1);
+    expect(workers[0]?.terminated).toBe(false);
+  });
+
+  it('start() while a resume() looks up the stored run is refused; the resumed run is not terminated', async () => {
+    const { session, workers } = setup(stored);
+    const resuming = session.resume();
+    await expect(session.start(SETTINGS)).rejects.toThrow(/A run is in progress/);
+    await resuming;
+    expect(workers).toHaveLength(1);
+    expect(workers[0]?.received[0]).toMatchObject({ type: 'start', resume: true });
+    expect(workers[0]?.terminated).toBe(false);
+  });
 });
