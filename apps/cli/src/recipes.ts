@@ -18,19 +18,22 @@ export interface RecipeDefaults {
   evalEvery: number;
 }
 
+/** The 30-epoch cosine recipe `mixer-s`, `mixer-m` and `mixer-l` share (`MIXER_RECIPE` of `@fmnist/model`). */
+const MIXER_RECIPE = {
+  epochs: 30,
+  learningRate: 1e-3,
+  lrSchedule: 'cosine',
+  weightDecay: 0,
+  augment: 'shift=1,flip',
+  labelSmoothing: 0,
+  evalEvery: 1,
+} as const satisfies RecipeDefaults;
+
 /** The presets, in the order `--help` lists them, and their recipes. */
 export const RECIPE_DEFAULTS = {
   'patch-mlp': { epochs: 3, learningRate: 1e-3, lrSchedule: 'constant', weightDecay: 0, augment: 'none', labelSmoothing: 0, evalEvery: 1 },
   coursework: { epochs: 3, learningRate: 1e-3, lrSchedule: 'constant', weightDecay: 0, augment: 'none', labelSmoothing: 0, evalEvery: 1 },
-  'mixer-s': {
-    epochs: 30,
-    learningRate: 1e-3,
-    lrSchedule: 'cosine',
-    weightDecay: 0,
-    augment: 'shift=1,flip',
-    labelSmoothing: 0,
-    evalEvery: 1,
-  },
+  'mixer-s': MIXER_RECIPE,
   'mixer-s7': {
     epochs: 14,
     learningRate: 3e-3,
@@ -40,24 +43,8 @@ export const RECIPE_DEFAULTS = {
     labelSmoothing: 0.1,
     evalEvery: 7,
   },
-  'mixer-m': {
-    epochs: 30,
-    learningRate: 1e-3,
-    lrSchedule: 'cosine',
-    weightDecay: 0,
-    augment: 'shift=1,flip',
-    labelSmoothing: 0,
-    evalEvery: 1,
-  },
-  'mixer-l': {
-    epochs: 30,
-    learningRate: 1e-3,
-    lrSchedule: 'cosine',
-    weightDecay: 0,
-    augment: 'shift=1,flip',
-    labelSmoothing: 0,
-    evalEvery: 1,
-  },
+  'mixer-m': MIXER_RECIPE,
+  'mixer-l': MIXER_RECIPE,
 } as const satisfies Record<string, RecipeDefaults>;
 
 /** A preset's name. */
