@@ -26,6 +26,7 @@ export default defineConfig({
             'src/optimizer.test.ts',
             'src/train.label-smoothing.test.ts',
             'src/kernels/relaxed-simd.test.ts',
+            'src/kernels/gemm.test.ts',
           ],
           env: { FMNIST_WASM_SIMD: 'relaxed-simd' },
           execArgv: ['--experimental-wasm-relaxed-simd'],

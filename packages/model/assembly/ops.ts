@@ -14,25 +14,76 @@ import { flushSubnormal, flushSubnormals } from './flush';
 // (measured at e^-80) leaves a band of gelu' ~ 1e-18 ... 1e-35 whose products with gradients underflow: 1.5x slower
 // steps for a Mixer with N(0, 1) init although every result is flushed. Inside the cut every intermediate is normal.
 
-const INV_SQRT2: f32 = 0.7071067811865476;
-const INV_SQRT_2PI: f32 = 0.3989422804014327;
+// The constants live in a table in linear memory, read with one load each. Written as v128.const they were
+// materialised from immediates at every use (several instructions each, about 40 per 4 lanes) and made the GELU cost
+// 3x its arithmetic; binaryen folds constant locals back into v128.const, but not loads.
+// Lanes: i * 16 bytes holds constant i splatted to 4 lanes.
+const GELU_K: usize = memory.data<f32>(
+  [
+    // 0: -1/2, 1: log2(e) (for exp), 2, 3: ln 2 in two parts (Cody-Waite), 4-9: exp's polynomial, 10: 1
+    -0.5, -0.5, -0.5, -0.5,
+    1.44269504088896341, 1.44269504088896341, 1.44269504088896341, 1.44269504088896341,
+    0.693359375, 0.693359375, 0.693359375, 0.693359375,
+    -2.12194440e-4, -2.12194440e-4, -2.12194440e-4, -2.12194440e-4,
+    1.9875691500e-4, 1.9875691500e-4, 1.9875691500e-4, 1.9875691500e-4,
+    1.3981999507e-3, 1.3981999507e-3, 1.3981999507e-3, 1.3981999507e-3,
+    8.3334519073e-3, 8.3334519073e-3, 8.3334519073e-3, 8.3334519073e-3,
+    4.1665795894e-2, 4.1665795894e-2, 4.1665795894e-2, 4.1665795894e-2,
+    1.6666665459e-1, 1.6666665459e-1, 1.6666665459e-1, 1.6666665459e-1,
+    5.0000001201e-1, 5.0000001201e-1, 5.0000001201e-1, 5.0000001201e-1,
+    1.0, 1.0, 1.0, 1.0,
+    // 11: 1.5 * 2^23, the round-to-nearest shifter, 12: 80 (the cut on z^2)
+    12582912.0, 12582912.0, 12582912.0, 12582912.0,
+    80.0, 80.0, 80.0, 80.0,
+    // 13: 1/sqrt 2, 14: A-S 7.1.26's p, 15-19: its a5 .. a1, 20: 1/sqrt(2 pi), 21: FLT_MIN (flush.ts)
+    0.7071067811865476, 0.7071067811865476, 0.7071067811865476, 0.7071067811865476,
+    0.3275911, 0.3275911, 0.3275911, 0.3275911,
+    1.061405429, 1.061405429, 1.061405429, 1.061405429,
+    -1.453152027, -1.453152027, -1.453152027, -1.453152027,
+    1.421413741, 1.421413741, 1.421413741, 1.421413741,
+    -0.284496736, -0.284496736, -0.284496736, -0.284496736,
+    0.254829592, 0.254829592, 0.254829592, 0.254829592,
+    0.3989422804014327, 0.3989422804014327, 0.3989422804014327, 0.3989422804014327,
+    1.17549435e-38, 1.17549435e-38, 1.17549435e-38, 1.17549435e-38,
+    // 22: 1/2
+    0.5, 0.5, 0.5, 0.5,
+  ],
+  16,
+);
 
-// exp(x) for x <= 0 (clamped at -87), Cephes-style range reduction and polynomial.
+// Constant i of GELU_K, 4 lanes.
 // @ts-ignore: decorator
 @inline
-function expNonPositive(x: v128): v128 {
-  x = f32x4.max(x, f32x4.splat(-87.0));
-  const n = f32x4.nearest(f32x4.mul(x, f32x4.splat(1.44269504088896341)));
-  let r = f32x4.sub(x, f32x4.mul(n, f32x4.splat(0.693359375)));
-  r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(-2.12194440e-4)));
-  let p = f32x4.splat(1.9875691500e-4);
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.3981999507e-3));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(8.3334519073e-3));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(4.1665795894e-2));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.6666665459e-1));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(5.0000001201e-1));
-  p = f32x4.add(f32x4.add(f32x4.mul(p, f32x4.mul(r, r)), r), f32x4.splat(1.0));
-  const scale = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
+function K(i: i32): v128 {
+  return v128.load(GELU_K + <usize>(i * 16));
+}
+
+// a * b + c; one fused multiply-add in the relaxed-SIMD build (see gemm.ts).
+// @ts-ignore: decorator
+@inline
+function fma(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  return f32x4.add(f32x4.mul(a, b), c);
+}
+
+// exp(x) for -40 <= x <= 0: Cephes-style range reduction and polynomial. The integer part n is rounded by adding
+// 1.5 * 2^23 (its low mantissa bits then hold n), which also gives 2^n's exponent bits without a float-to-int
+// conversion. Outside that range the result is garbage, which the caller masks (halfSquareExp).
+// @ts-ignore: decorator
+@inline
+function expSmall(x: v128): v128 {
+  const shifted = fma(x, K(1), K(11)); // 1.5 * 2^23 + round(x log2 e)
+  const n = f32x4.sub(shifted, K(11));
+  let r = f32x4.sub(x, f32x4.mul(n, K(2)));
+  r = f32x4.sub(r, f32x4.mul(n, K(3)));
+  let p = fma(K(4), r, K(5));
+  p = fma(p, r, K(6));
+  p = fma(p, r, K(7));
+  p = fma(p, r, K(8));
+  p = fma(p, r, K(9));
+  p = f32x4.add(fma(p, f32x4.mul(r, r), r), K(10));
+  // 2^n: (n + 127) << 23, where shifted's bits are 0x4B400000 + n
+  const scale = i32x4.shl(i32x4.sub(shifted, i32x4.splat(0x4b400000 - 127)), 23);
   return f32x4.mul(p, scale);
 }
 
@@ -40,15 +91,14 @@ function expNonPositive(x: v128): v128 {
 // @ts-ignore: decorator
 @inline
 function normalCdf(z: v128, e: v128): v128 {
-  const a = f32x4.mul(f32x4.abs(z), f32x4.splat(INV_SQRT2));
-  const t = f32x4.div(f32x4.splat(1.0), f32x4.add(f32x4.mul(a, f32x4.splat(0.3275911)), f32x4.splat(1.0)));
-  let p = f32x4.splat(1.061405429);
-  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(-1.453152027));
-  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(1.421413741));
-  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(-0.284496736));
-  p = f32x4.add(f32x4.mul(p, t), f32x4.splat(0.254829592));
-  const tail = f32x4.mul(f32x4.mul(f32x4.mul(p, t), e), f32x4.splat(0.5)); // erfc(|z| / sqrt 2) / 2
-  return v128.bitselect(f32x4.sub(f32x4.splat(1.0), tail), tail, f32x4.ge(z, f32x4.splat(0)));
+  const a = f32x4.mul(f32x4.abs(z), K(13));
+  const t = f32x4.div(K(10), fma(a, K(14), K(10)));
+  let p = fma(K(15), t, K(16));
+  p = fma(p, t, K(17));
+  p = fma(p, t, K(18));
+  p = fma(p, t, K(19));
+  const tail = f32x4.mul(f32x4.mul(p, t), f32x4.mul(e, K(22))); // erfc(|z| / sqrt 2) / 2
+  return v128.bitselect(f32x4.sub(K(10), tail), tail, f32x4.ge(z, f32x4.splat(0)));
 }
 
 // exp(-z^2 / 2), exactly 0 where z^2 > 80 (see above). NaN stays NaN.
@@ -56,7 +106,14 @@ function normalCdf(z: v128, e: v128): v128 {
 @inline
 function halfSquareExp(z: v128): v128 {
   const zz = f32x4.mul(z, z);
-  return v128.andnot(expNonPositive(f32x4.mul(zz, f32x4.splat(-0.5))), f32x4.gt(zz, f32x4.splat(80.0)));
+  return v128.andnot(expSmall(f32x4.mul(zz, K(0))), f32x4.gt(zz, K(12)));
+}
+
+// `v` with its subnormal lanes set to +-0, FLT_MIN from the table (flush.ts's flushSubnormals).
+// @ts-ignore: decorator
+@inline
+function flushK(v: v128): v128 {
+  return v128.andnot(v, f32x4.lt(f32x4.abs(v), K(21)));
 }
 
 // gelu(z) into G and gelu'(z) into Z for the first `lanes` lanes of z (4, or 1 for a scalar tail).
@@ -65,8 +122,8 @@ function halfSquareExp(z: v128): v128 {
 function geluLanes(z: v128, Z: usize, G: usize, lanes: i32): void {
   const e = halfSquareExp(z);
   const phi = normalCdf(z, e);
-  const g = flushSubnormals(f32x4.mul(z, phi));
-  const d = flushSubnormals(f32x4.add(f32x4.mul(f32x4.mul(z, e), f32x4.splat(INV_SQRT_2PI)), phi));
+  const g = flushK(f32x4.mul(z, phi));
+  const d = flushK(fma(f32x4.mul(z, e), K(20), phi));
   if (lanes == 4) {
     v128.store(G, g);
     v128.store(Z, d);
@@ -108,12 +165,12 @@ export function geluMeanForward(Z: usize, mean: usize, rows: i32, R: i32): void 
 function geluMeanLanes(z: v128, Z: usize, mean: usize, inv: v128, lanes: i32): void {
   const e = halfSquareExp(z);
   const phi = normalCdf(z, e);
-  const d = flushSubnormals(f32x4.add(f32x4.mul(f32x4.mul(z, e), f32x4.splat(INV_SQRT_2PI)), phi));
+  const d = flushK(fma(f32x4.mul(z, e), K(20), phi));
   if (lanes == 4) {
-    v128.store(mean, flushSubnormals(f32x4.add(f32x4.mul(f32x4.mul(z, phi), inv), v128.load(mean))));
+    v128.store(mean, flushK(f32x4.add(f32x4.mul(f32x4.mul(z, phi), inv), v128.load(mean))));
     v128.store(Z, d);
   } else {
-    const m = flushSubnormals(f32x4.add(f32x4.mul(f32x4.mul(z, phi), inv), v128.load32_zero(mean)));
+    const m = flushK(f32x4.add(f32x4.mul(f32x4.mul(z, phi), inv), v128.load32_zero(mean)));
     v128.store32_lane(mean, m, 0);
     v128.store32_lane(Z, d, 0);
   }
