@@ -13,6 +13,7 @@
 
 import { allocF32 } from './memory';
 import { flushSubnormals } from './flush';
+import { madd } from './madd';
 
 /** C = AB. */
 export const GEMM_SET: i32 = 0;
@@ -119,15 +120,6 @@ function packPanel(dst: usize, src: usize, sLane: i32, sK: i32, kc: i32, lanes: 
       }
     }
   }
-}
-
-// a * b + c. The relaxed-SIMD build (ASC_FEATURE_RELAXED_SIMD) uses one fused multiply-add: one rounding instead of
-// two, so its results differ from the baseline build's in the last bits, and it is faster where the CPU has FMA.
-// @ts-ignore: decorator
-@inline
-function madd(a: v128, b: v128, c: v128): v128 {
-  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
-  return f32x4.add(f32x4.mul(a, b), c);
 }
 
 // 4x8 micro-kernel: C(4x8 at c, row pitch ldcB bytes) = init + ap[k][4] * bp[k][8] summed over k.

@@ -4,6 +4,7 @@
 // whose blocks are padded to multiples of 16.
 
 import { flushSubnormal, flushSubnormals } from './flush';
+import { madd } from './madd';
 
 // ---------------------------------------------------------------- GELU, exact (erf) form
 // gelu(z) = z Phi(z), gelu'(z) = Phi(z) + z exp(-z^2 / 2) / sqrt(2 pi), with Phi(z) = erfc(-z / sqrt 2) / 2 from
@@ -14,9 +15,10 @@ import { flushSubnormal, flushSubnormals } from './flush';
 // (measured at e^-80) leaves a band of gelu' ~ 1e-18 ... 1e-35 whose products with gradients underflow: 1.5x slower
 // steps for a Mixer with N(0, 1) init although every result is flushed. Inside the cut every intermediate is normal.
 
-// The constants live in a table in linear memory, read with one load each. Written as v128.const they were
-// materialised from immediates at every use (several instructions each, about 40 per 4 lanes) and made the GELU cost
-// 3x its arithmetic; binaryen folds constant locals back into v128.const, but not loads.
+// The constants live in a table in linear memory, read with one load each. Written as v128.const (about 30 per 4
+// lanes) V8 rebuilt each from immediates at every use, several instructions each: 3.8 ns an element before, 2.3 after
+// (relaxed SIMD; docs/experiments/time-to-accuracy.md). Binaryen folds constant locals back into v128.const, but not
+// loads.
 // Lanes: i * 16 bytes holds constant i splatted to 4 lanes.
 const GELU_K: usize = memory.data<f32>(
   [
@@ -35,7 +37,7 @@ const GELU_K: usize = memory.data<f32>(
     // 11: 1.5 * 2^23, the round-to-nearest shifter, 12: 80 (the cut on z^2)
     12582912.0, 12582912.0, 12582912.0, 12582912.0,
     80.0, 80.0, 80.0, 80.0,
-    // 13: 1/sqrt 2, 14: A-S 7.1.26's p, 15-19: its a5 .. a1, 20: 1/sqrt(2 pi), 21: FLT_MIN (flush.ts)
+    // 13: 1/sqrt 2, 14: A-S 7.1.26's p, 15-19: its a5 .. a1, 20: 1/sqrt(2 pi), 21: 1/2
     0.7071067811865476, 0.7071067811865476, 0.7071067811865476, 0.7071067811865476,
     0.3275911, 0.3275911, 0.3275911, 0.3275911,
     1.061405429, 1.061405429, 1.061405429, 1.061405429,
@@ -44,8 +46,6 @@ const GELU_K: usize = memory.data<f32>(
     -0.284496736, -0.284496736, -0.284496736, -0.284496736,
     0.254829592, 0.254829592, 0.254829592, 0.254829592,
     0.3989422804014327, 0.3989422804014327, 0.3989422804014327, 0.3989422804014327,
-    1.17549435e-38, 1.17549435e-38, 1.17549435e-38, 1.17549435e-38,
-    // 22: 1/2
     0.5, 0.5, 0.5, 0.5,
   ],
   16,
@@ -58,30 +58,22 @@ function K(i: i32): v128 {
   return v128.load(GELU_K + <usize>(i * 16));
 }
 
-// a * b + c; one fused multiply-add in the relaxed-SIMD build (see gemm.ts).
-// @ts-ignore: decorator
-@inline
-function fma(a: v128, b: v128, c: v128): v128 {
-  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
-  return f32x4.add(f32x4.mul(a, b), c);
-}
-
 // exp(x) for -40 <= x <= 0: Cephes-style range reduction and polynomial. The integer part n is rounded by adding
 // 1.5 * 2^23 (its low mantissa bits then hold n), which also gives 2^n's exponent bits without a float-to-int
 // conversion. Outside that range the result is garbage, which the caller masks (halfSquareExp).
 // @ts-ignore: decorator
 @inline
 function expSmall(x: v128): v128 {
-  const shifted = fma(x, K(1), K(11)); // 1.5 * 2^23 + round(x log2 e)
+  const shifted = madd(x, K(1), K(11)); // 1.5 * 2^23 + round(x log2 e)
   const n = f32x4.sub(shifted, K(11));
   let r = f32x4.sub(x, f32x4.mul(n, K(2)));
   r = f32x4.sub(r, f32x4.mul(n, K(3)));
-  let p = fma(K(4), r, K(5));
-  p = fma(p, r, K(6));
-  p = fma(p, r, K(7));
-  p = fma(p, r, K(8));
-  p = fma(p, r, K(9));
-  p = f32x4.add(fma(p, f32x4.mul(r, r), r), K(10));
+  let p = madd(K(4), r, K(5));
+  p = madd(p, r, K(6));
+  p = madd(p, r, K(7));
+  p = madd(p, r, K(8));
+  p = madd(p, r, K(9));
+  p = f32x4.add(madd(p, f32x4.mul(r, r), r), K(10));
   // 2^n: (n + 127) << 23, where shifted's bits are 0x4B400000 + n
   const scale = i32x4.shl(i32x4.sub(shifted, i32x4.splat(0x4b400000 - 127)), 23);
   return f32x4.mul(p, scale);
@@ -92,12 +84,12 @@ function expSmall(x: v128): v128 {
 @inline
 function normalCdf(z: v128, e: v128): v128 {
   const a = f32x4.mul(f32x4.abs(z), K(13));
-  const t = f32x4.div(K(10), fma(a, K(14), K(10)));
-  let p = fma(K(15), t, K(16));
-  p = fma(p, t, K(17));
-  p = fma(p, t, K(18));
-  p = fma(p, t, K(19));
-  const tail = f32x4.mul(f32x4.mul(p, t), f32x4.mul(e, K(22))); // erfc(|z| / sqrt 2) / 2
+  const t = f32x4.div(K(10), madd(a, K(14), K(10)));
+  let p = madd(K(15), t, K(16));
+  p = madd(p, t, K(17));
+  p = madd(p, t, K(18));
+  p = madd(p, t, K(19));
+  const tail = f32x4.mul(f32x4.mul(p, t), f32x4.mul(e, K(21))); // erfc(|z| / sqrt 2) / 2
   return v128.bitselect(f32x4.sub(K(10), tail), tail, f32x4.ge(z, f32x4.splat(0)));
 }
 
@@ -109,12 +101,6 @@ function halfSquareExp(z: v128): v128 {
   return v128.andnot(expSmall(f32x4.mul(zz, K(0))), f32x4.gt(zz, K(12)));
 }
 
-// `v` with its subnormal lanes set to +-0, FLT_MIN from the table (flush.ts's flushSubnormals).
-// @ts-ignore: decorator
-@inline
-function flushK(v: v128): v128 {
-  return v128.andnot(v, f32x4.lt(f32x4.abs(v), K(21)));
-}
 
 // gelu(z) into G and gelu'(z) into Z for the first `lanes` lanes of z (4, or 1 for a scalar tail).
 // @ts-ignore: decorator
@@ -122,8 +108,8 @@ function flushK(v: v128): v128 {
 function geluLanes(z: v128, Z: usize, G: usize, lanes: i32): void {
   const e = halfSquareExp(z);
   const phi = normalCdf(z, e);
-  const g = flushK(f32x4.mul(z, phi));
-  const d = flushK(fma(f32x4.mul(z, e), K(20), phi));
+  const g = flushSubnormals(f32x4.mul(z, phi));
+  const d = flushSubnormals(madd(f32x4.mul(z, e), K(20), phi));
   if (lanes == 4) {
     v128.store(G, g);
     v128.store(Z, d);
@@ -165,12 +151,12 @@ export function geluMeanForward(Z: usize, mean: usize, rows: i32, R: i32): void 
 function geluMeanLanes(z: v128, Z: usize, mean: usize, inv: v128, lanes: i32): void {
   const e = halfSquareExp(z);
   const phi = normalCdf(z, e);
-  const d = flushK(fma(f32x4.mul(z, e), K(20), phi));
+  const d = flushSubnormals(madd(f32x4.mul(z, e), K(20), phi));
   if (lanes == 4) {
-    v128.store(mean, flushK(f32x4.add(f32x4.mul(f32x4.mul(z, phi), inv), v128.load(mean))));
+    v128.store(mean, flushSubnormals(f32x4.add(f32x4.mul(f32x4.mul(z, phi), inv), v128.load(mean))));
     v128.store(Z, d);
   } else {
-    const m = flushK(f32x4.add(f32x4.mul(f32x4.mul(z, phi), inv), v128.load32_zero(mean)));
+    const m = flushSubnormals(f32x4.add(f32x4.mul(f32x4.mul(z, phi), inv), v128.load32_zero(mean)));
     v128.store32_lane(mean, m, 0);
     v128.store32_lane(Z, d, 0);
   }

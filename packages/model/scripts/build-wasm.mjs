@@ -34,7 +34,7 @@ const force = process.argv.includes('--force');
 const wantWat = process.argv.includes('--wat');
 
 // SIMD is not on by default in asc 0.28. Each module is built twice: the baseline (SIMD) and a relaxed-SIMD build whose
-// GEMM uses fused multiply-add (assembly/gemm.ts `madd`); src/kernels/wasm.ts picks one at run time.
+// GEMM uses fused multiply-add (assembly/madd.ts `madd`); src/kernels/wasm.ts picks one at run time.
 const FLAGS = ['-O3', '--runtime', 'stub', '--noAssert', '--uncheckedBehavior', 'always', '--enable', 'simd'];
 const VARIANTS = [
   { suffix: '', flags: FLAGS, what: 'SIMD' },
