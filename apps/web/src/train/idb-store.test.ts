@@ -63,7 +63,7 @@ describe('idbCheckpointStore', () => {
     const straight = createModel('patch-mlp');
     await train({ model: straight, data, epochs: 1, batchSize: 50, checkpointStore: memoryCheckpointStore() });
     expect(resumed.params).toEqual(straight.params);
-  });
+  }, 60_000); // it trains two short runs: 6.4 s under a full CI load, over vitest's 5 s default
 
   it('does not offer a finished run, or a run without a checkpoint yet', async () => {
     await writeRunRecord({ runId: 'run-1', settings: SETTINGS, epoch: 0, savedAt: 'now', finished: false });
