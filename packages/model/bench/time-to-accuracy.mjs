@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Exploration runs for time to accuracy (issue 19): train on a stratified 54k/6k split of the official training set,
-// validate after every epoch (the choices are made on this), and evaluate the test set once at the end (reported, never
+// Exploration runs for time to accuracy (issue 19): train on a stratified split of the official training set (54k/6k,
+// or VAL_FRACTION=0.1667 for the 50k/10k split of the later runs), validate after every epoch (the choices are made on this), and evaluate the test set once at the end (reported, never
 // used for a choice). Resumable: run the same command again after a kill and it continues from its step checkpoint.
 // Results go to docs/experiments/time-to-accuracy.md. Build first: pnpm --filter @fmnist/model build.
 // usage: node bench/time-to-accuracy.mjs OUT_DIR 'CONFIG_JSON' 'TRAIN_OPTIONS_JSON'
@@ -22,10 +22,15 @@ const log = (line) => {
   console.log(line);
 };
 const data = await loadFashionMnist();
-const { train: fit, validation } = trainValidationSplit(data.train, { validationFraction: 0.1, seed: 1 });
+const validationFraction = Number(process.env.VAL_FRACTION ?? 0.1);
+if (!(validationFraction > 0 && validationFraction < 1)) {
+  console.error(`VAL_FRACTION must be a number between 0 and 1, got '${process.env.VAL_FRACTION}'`);
+  process.exit(2);
+}
+const { train: fit, validation } = trainValidationSplit(data.train, { validationFraction, seed: 1 });
 const model = createModel(JSON.parse(configJson));
 const checkpointDir = join(dir, 'ckpt');
-log(`# ${new Date().toISOString()} config=${configJson} options=${optionsJson}`);
+log(`# ${new Date().toISOString()} config=${configJson} options=${optionsJson} train=${fit.count} validation=${validation.count}`);
 const t0 = Date.now();
 const history = await train({
   model,
