@@ -116,6 +116,7 @@ describe.skipIf(missing !== null)('the Train view in Chromium', () => {
     expect(await page.inputValue('#train-lr')).toBe('0.003');
     expect(await page.inputValue('#train-epochs')).toBe('14');
     expect(await page.isChecked('#train-flip')).toBe(true);
+    expect(await page.inputValue('#train-erase')).toBe('0');
   });
 
   it('trains one epoch on 2,000 images, clears the accuracy floor and installs the model; the ONNX files give the in-page accuracy in fmnist eval', async () => {

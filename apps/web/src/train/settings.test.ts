@@ -56,6 +56,7 @@ describe('recipe defaults', () => {
       labelSmoothing: '0.1',
       shift: '1',
       flip: true,
+      erase: '0',
     });
   });
 
@@ -77,6 +78,20 @@ describe('validation', () => {
       ok: true,
       settings: expect.objectContaining({ subset: 2000, learningRate: 0.001, epochs: 1, augment: { shift: 2, flip: true } }),
     });
+  });
+
+  it('Random Erasing: a probability in (0, 1] goes into augment.erase; 0 leaves it out', () => {
+    const on = parseTrainForm({ ...base, erase: ' 0.25 ', shift: '1', flip: true });
+    expect(on.ok && on.settings.augment).toEqual({ shift: 1, flip: true, erase: 0.25 });
+    const off = parseTrainForm({ ...base, erase: '0' });
+    expect(off.ok && off.settings.augment).toEqual({});
+    if (on.ok) expect(formValuesOf(on.settings).erase).toBe('0.25');
+  });
+
+  it('a run stored before the Erase field (no augment.erase) shows 0 there', () => {
+    const parsed = parseTrainForm(base);
+    if (!parsed.ok) throw new Error('defaults must parse');
+    expect(formValuesOf({ ...parsed.settings, augment: { flip: true } }).erase).toBe('0');
   });
 
   it('empty training images means all 60,000 (null)', () => {
@@ -106,6 +121,9 @@ describe('validation', () => {
     [{ learningRate: 'NaN' }, 'learningRate', "Learning rate: expected a number > 0, such as 0.001 or 1e-3, got 'NaN'."],
     [{ weightDecay: '11' }, 'weightDecay', "Weight decay: expected a number ≥ 0 and ≤ 10, such as 0.05, got '11' (too large)."],
     [{ labelSmoothing: '1' }, 'labelSmoothing', "Label smoothing: expected a number ≥ 0 and < 1, such as 0.1, got '1' (too large)."],
+    [{ erase: '1.5' }, 'erase', "Erase: expected a number ≥ 0 and ≤ 1 (0 is none), such as 0.25, got '1.5' (too large)."],
+    [{ erase: '-0.1' }, 'erase', "Erase: expected a number ≥ 0 and ≤ 1 (0 is none), such as 0.25, got '-0.1'."],
+    [{ erase: '' }, 'erase', 'Erase: expected a number ≥ 0 and ≤ 1 (0 is none), such as 0.25, got nothing.'],
     [{ shift: '9' }, 'shift', "Shift: expected a whole number from 0 to 8 (0 is no shift), got '9' (too large)."],
     [
       { subset: '60001' },

@@ -36,6 +36,8 @@ export interface TrainFormValues {
   /** Random shift in pixels; `0` is none. */
   shift: string;
   flip: boolean;
+  /** Random Erasing's probability per image (`fmnist train --augment erase=P`); `0` is none. */
+  erase: string;
   /** Empty: all 60,000 training images. */
   subset: string;
   seed: string;
@@ -55,6 +57,7 @@ export const FIELD_LABELS: Readonly<Record<TrainField, string>> = Object.freeze(
   labelSmoothing: 'Label smoothing',
   shift: 'Shift',
   flip: 'Flip',
+  erase: 'Erase',
   subset: 'Training images',
   seed: 'Seed',
 });
@@ -85,7 +88,7 @@ const isPreset = (name: string): name is PresetName => Object.hasOwn(PRESETS, na
  */
 export function recipeFormValues(
   preset: string,
-): Pick<TrainFormValues, 'epochs' | 'learningRate' | 'lrSchedule' | 'weightDecay' | 'labelSmoothing' | 'shift' | 'flip'> {
+): Pick<TrainFormValues, 'epochs' | 'learningRate' | 'lrSchedule' | 'weightDecay' | 'labelSmoothing' | 'shift' | 'flip' | 'erase'> {
   if (!isPreset(preset)) throw new RangeError(`Unknown preset '${preset}'. Choose one of: ${PRESET_CHOICES.join(', ')}.`);
   const r = TRAINING_RECIPES[preset];
   return {
@@ -96,6 +99,7 @@ export function recipeFormValues(
     labelSmoothing: String(r.labelSmoothing),
     shift: String(r.augment?.shift ?? 0),
     flip: r.augment?.flip === true,
+    erase: String(r.augment?.erase ?? 0),
   };
 }
 
@@ -137,6 +141,7 @@ export function formValuesOf(s: TrainSettings): TrainFormValues {
     labelSmoothing: String(s.labelSmoothing),
     shift: String(s.augment?.shift ?? 0),
     flip: s.augment?.flip === true,
+    erase: String(s.augment?.erase ?? 0),
     subset: s.subset === null ? '' : String(s.subset),
     seed: String(s.seed),
   };
@@ -195,7 +200,7 @@ function readNumber(field: TrainField, text: string, b: Bounds): number | FieldE
 /**
  * The one validation of the Train form, with `fmnist train`'s ranges: epochs 1–1,000,000; batch size 1–1,024 and at
  * most the training images; learning rate > 0 and finite; weight decay 0–10; label smoothing 0 ≤ ε < 1; shift 0–8
- * pixels; training images empty (all 60,000) or 1–60,000; seed 0 to 2³²−1. Every invalid field gets a message naming
+ * pixels; erase probability 0–1; training images empty (all 60,000) or 1–60,000; seed 0 to 2³²−1. Every invalid field gets a message naming
  * it, the range and what was typed; a run is only started from `ok` settings.
  *
  * @param v - the form values
@@ -249,6 +254,7 @@ export function parseTrainForm(v: TrainFormValues): ParsedTrainForm {
   const weightDecay = num('weightDecay', v.weightDecay, { min: 0, max: 10, example: '0.05' });
   const labelSmoothing = num('labelSmoothing', v.labelSmoothing, { min: 0, max: 1, maxInclusive: false, example: '0.1' });
   const shift = num('shift', v.shift, { integer: true, min: 0, max: MAX_SHIFT, maxReason: '0 is no shift' });
+  const erase = num('erase', v.erase, { min: 0, max: 1, maxReason: '0 is none', example: '0.25' });
   const seed = num('seed', v.seed, { integer: true, min: 0, max: 2 ** 32 - 1, maxReason: 'a 32-bit seed' });
   // Form order, so the first message is the first field to fix.
   const order = Object.keys(FIELD_LABELS) as TrainField[];
@@ -257,6 +263,7 @@ export function parseTrainForm(v: TrainFormValues): ParsedTrainForm {
   const augment: TrainSettings['augment'] = {};
   if (shift > 0) augment.shift = shift;
   if (v.flip) augment.flip = true;
+  if (erase > 0) augment.erase = erase;
   return {
     ok: true,
     settings: {

@@ -29,7 +29,7 @@ import { byId, h, yieldToBrowser } from '../ui/dom';
 import { drawLineChart } from '../ui/line-chart';
 
 /** The text inputs of the form, by field. */
-const TEXT_FIELDS = ['epochs', 'batchSize', 'learningRate', 'weightDecay', 'labelSmoothing', 'shift', 'subset', 'seed'] as const;
+const TEXT_FIELDS = ['epochs', 'batchSize', 'learningRate', 'weightDecay', 'labelSmoothing', 'shift', 'erase', 'subset', 'seed'] as const;
 
 /** Element ids of the form's fields. */
 const FIELD_IDS: Readonly<Record<TrainField, string>> = {
@@ -42,6 +42,7 @@ const FIELD_IDS: Readonly<Record<TrainField, string>> = {
   labelSmoothing: 'train-label-smoothing',
   shift: 'train-shift',
   flip: 'train-flip',
+  erase: 'train-erase',
   subset: 'train-subset',
   seed: 'train-seed',
 };
