@@ -8,7 +8,8 @@ Linear weights ~ N(0, 1/fan_in) (`init: fan-in`) or N(0, std²) (`init: normal`,
 norms 1/0. Trained as `train()` does: Adam(W) (β 0.9/0.999, ε 1e-8; decoupled weight decay on Linear weights only), the
 learning rate constant or cosine-annealed per step to 0 (`lr · ½(1 + cos(π · step / total))`), label smoothing as
 `CrossEntropyLoss(label_smoothing)`, shift ±s px (zero fill) and a left-right flip with probability ½ drawn per image,
-batch 256 with the last, smaller batch kept, inputs bytes/255. The batch order, the augmentation and the initial
+then Random Erasing with probability `erase` as ours (one rectangle of 2–40 % of the image, aspect ratio 0.3–3.3
+log-uniform, random pixel values, 10 tries for one that fits), batch 256 with the last, smaller batch kept, inputs bytes/255. The batch order, the augmentation and the initial
 weights use torch's RNG: runs match ours in distribution, not bit for bit.
 
 Modes:
@@ -127,6 +128,27 @@ def augment(x, shift, flip, gen):
     return x
 
 
+def erase(x, p, gen):
+    """Random Erasing as `@fmnist/data`'s (Zhong et al., 2020, their Fashion-MNIST bounds), on a batch [b, 28, 28] in [0, 1]."""
+    hit = (torch.rand(x.shape[0], generator=gen) < p).nonzero().flatten().tolist()
+    if not hit:
+        return x
+    x = x.clone()
+    uniform = lambda: torch.rand(1, generator=gen).item()  # noqa: E731
+    for i in hit:
+        for _ in range(10):
+            area = 784 * (0.02 + 0.38 * uniform())
+            ratio = math.exp(math.log(0.3) + (math.log(1 / 0.3) - math.log(0.3)) * uniform())
+            h, w = math.floor(math.sqrt(area * ratio) + 0.5), math.floor(math.sqrt(area / ratio) + 0.5)
+            if h < 1 or w < 1 or h >= 28 or w >= 28:
+                continue
+            top = int(torch.randint(0, 28 - h + 1, (1,), generator=gen))
+            left = int(torch.randint(0, 28 - w + 1, (1,), generator=gen))
+            x[i, top : top + h, left : left + w] = torch.randint(0, 256, (h, w), generator=gen).float() / 255
+            break
+    return x
+
+
 def serve_bench(threads):
     """Times training steps on random data, one JSON request per stdin line (see the module docstring)."""
     torch.set_num_threads(threads)
@@ -186,6 +208,8 @@ def train(files, config, recipe, threads):
         for i in range(steps_per_epoch):
             idx = perm[i * bs : (i + 1) * bs]
             x = augment(xtr[idx], aug.get("shift", 0), aug.get("flip", False), gen)
+            if aug.get("erase"):
+                x = erase(x, aug["erase"], gen)
             if recipe.get("lrSchedule") == "cosine":
                 f = (step + 1) / warm if step < warm else 0.5 * (1 + math.cos(math.pi * (step - warm) / max(1, total - warm)))
                 for group in opt.param_groups:
