@@ -1,8 +1,9 @@
 /**
  * The trainer web worker: runs `@fmnist/model`'s own training loop (`train` of `@fmnist/model/core`) off the page's
  * main thread, with one kernels web worker per extra thread (kernels-shard-worker.ts) and its checkpoints in
- * IndexedDB (idb-store.ts). It fetches the training set when a run starts, posts progress at most ~10 times a second,
- * and ends every run with a `done` (completed or stopped), a `paused` state, or a `failed` message.
+ * IndexedDB (idb-store.ts). It loads the training and test sets through Cache Storage (data-cache.ts: fetched once,
+ * then read from the cache by every later run, resume or finish), posts progress at most ~10 times a second, and ends
+ * every run with a `done` (completed or stopped), a `paused` state, or a `failed` message.
  */
 import { batches, type FashionMnistSplit, permutation, subset } from '@fmnist/data';
 import {
@@ -17,7 +18,6 @@ import {
   scoreLogits,
   train,
 } from '@fmnist/model/core';
-import { loadSplit } from '../test-set';
 import { loadSplitCached } from './data-cache';
 import { idbCheckpointStore, readRunRecord, writeRunRecord } from './idb-store';
 import type { TrainerEvent, TrainerRequest } from './protocol';
@@ -109,7 +109,7 @@ async function run(runId: string, settings: TrainSettings, resume: boolean, base
       ...(baseUrl ? { baseUrl } : {}),
       onProgress: (loaded, total) => post({ type: 'download', progress: { loaded, total } }),
     }),
-    loadSplit('test', baseUrl ? { baseUrl } : {}),
+    loadSplitCached('test', baseUrl ? { baseUrl } : {}),
   ]);
   if (settings.subset !== null && !(Number.isInteger(settings.subset) && settings.subset >= 1 && settings.subset <= all.count)) {
     throw new RangeError(`subset ${settings.subset}: use 1 to ${all.count} training images, or all of them.`);
@@ -220,7 +220,7 @@ async function finish(runId: string, settings: TrainSettings, baseUrl: string | 
   post({ type: 'state', state: 'loading' });
   const checkpoint = await idbCheckpointStore(settings, runId).load();
   if (!checkpoint) throw new FmnistModelError('E_CHECKPOINT_MISSING', 'There is no stored checkpoint to finish; start a new run.');
-  const test = await loadSplit('test', baseUrl ? { baseUrl } : {});
+  const test = await loadSplitCached('test', baseUrl ? { baseUrl } : {});
   const model = modelFromParams(checkpoint.meta.config, checkpoint.params, checkpoint.meta.preset);
   return publish(settings, model, await evaluateModel(model, test), {
     epochs: checkpoint.meta.history,
