@@ -80,8 +80,10 @@ describe('help, version and usage errors', () => {
   it("train --help names the presets, the seed alias and each preset's --eval-every", async () => {
     const r = await fmnist('train', '--help');
     const help = r.stdout.replace(/\s+/g, ' ');
-    expect(help).toContain('model preset: patch-mlp, coursework, mixer-s, mixer-s7, mixer-m, mixer-l (seed is the old name of coursework)');
-    expect(help).toContain("(default: the preset's — patch-mlp, coursework, mixer-s, mixer-m, mixer-l: 1; mixer-s7: 7)");
+    expect(help).toContain(
+      'model preset: patch-mlp, coursework, mixer-s, mixer-s7, mixer-s7-long, mixer-m, mixer-l (seed is the old name of coursework)',
+    );
+    expect(help).toContain("(default: the preset's — patch-mlp, coursework, mixer-s, mixer-m, mixer-l: 1; mixer-s7: 7; mixer-s7-long: 10)");
     expect(help).toContain('fmnist train --preset coursework --epochs 2000');
   });
 
@@ -112,7 +114,7 @@ describe('help, version and usage errors', () => {
     [['train', '--time-budget', '10 minutes'], /expected a duration such as 90s, 10m or 1h30m/],
     [
       ['train', '--preset', 'tiny'],
-      /--preset <name>' argument 'tiny' is invalid\. Allowed choices are patch-mlp, coursework, mixer-s, mixer-s7, mixer-m, mixer-l \(seed is the old name of coursework\)\./,
+      /--preset <name>' argument 'tiny' is invalid\. Allowed choices are patch-mlp, coursework, mixer-s, mixer-s7, mixer-s7-long, mixer-m, mixer-l \(seed is the old name of coursework\)\./,
     ],
     [['train', '--eval-every', '0'], /--eval-every <n>' argument '0' is invalid\. expected an integer from 1 to 1,000,000/],
     [

@@ -26,22 +26,24 @@ describe('fmnist train --preset (presetOption)', () => {
     for (const name of PRESET_NAMES) expect(presetOption(name)).toBe(name);
     expect(presetOption('seed')).toBe('coursework');
     expect(canonicalPreset('seed')).toBe('coursework');
-    expect(PRESET_HELP).toBe('patch-mlp, coursework, mixer-s, mixer-s7, mixer-m, mixer-l (seed is the old name of coursework)');
+    expect(PRESET_HELP).toBe(
+      'patch-mlp, coursework, mixer-s, mixer-s7, mixer-s7-long, mixer-m, mixer-l (seed is the old name of coursework)',
+    );
   });
 
   it.each(['tiny', 'Seed', ' seed', '', 'toString', '__proto__'])('refuses %j, listing the choices and the alias', (value) => {
     expect(canonicalPreset(value)).toBeUndefined();
     expect(() => presetOption(value)).toThrow(InvalidArgumentError);
     expect(() => presetOption(value)).toThrow(
-      'Allowed choices are patch-mlp, coursework, mixer-s, mixer-s7, mixer-m, mixer-l (seed is the old name of coursework).',
+      'Allowed choices are patch-mlp, coursework, mixer-s, mixer-s7, mixer-s7-long, mixer-m, mixer-l (seed is the old name of coursework).',
     );
   });
 });
 
 describe('recipeHelp', () => {
   it('lists each value once, with the presets that share it; a value all share stands alone', () => {
-    expect(recipeHelp('learningRate')).toBe('patch-mlp, coursework, mixer-s, mixer-m, mixer-l: 0.001; mixer-s7: 0.003');
-    expect(recipeHelp('lrSchedule')).toBe('patch-mlp, coursework: constant; mixer-s, mixer-s7, mixer-m, mixer-l: cosine');
-    expect(recipeHelp('evalEvery')).toBe('patch-mlp, coursework, mixer-s, mixer-m, mixer-l: 1; mixer-s7: 7');
+    expect(recipeHelp('learningRate')).toBe('patch-mlp, coursework, mixer-s, mixer-m, mixer-l: 0.001; mixer-s7, mixer-s7-long: 0.003');
+    expect(recipeHelp('lrSchedule')).toBe('patch-mlp, coursework: constant; mixer-s, mixer-s7, mixer-s7-long, mixer-m, mixer-l: cosine');
+    expect(recipeHelp('evalEvery')).toBe('patch-mlp, coursework, mixer-s, mixer-m, mixer-l: 1; mixer-s7: 7; mixer-s7-long: 10');
   });
 });

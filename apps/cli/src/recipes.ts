@@ -43,6 +43,15 @@ export const RECIPE_DEFAULTS = {
     labelSmoothing: 0.1,
     evalEvery: 7,
   },
+  'mixer-s7-long': {
+    epochs: 50,
+    learningRate: 3e-3,
+    lrSchedule: 'cosine',
+    weightDecay: 0.05,
+    augment: 'shift=1,flip,erase=0.25',
+    labelSmoothing: 0.1,
+    evalEvery: 10,
+  },
   'mixer-m': MIXER_RECIPE,
   'mixer-l': MIXER_RECIPE,
 } as const satisfies Record<string, RecipeDefaults>;

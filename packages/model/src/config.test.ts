@@ -23,6 +23,7 @@ describe('presets and parameter counts', () => {
   it.each([
     ['mixer-s', 294_990],
     ['mixer-s7', 282_186],
+    ['mixer-s7-long', 282_186],
     ['mixer-m', 558_158],
     ['mixer-l', 1_112_594],
   ] as const)('%s counts LayerNorms and every block: %i parameters, as documented', (preset, documented) => {
@@ -96,7 +97,7 @@ describe('config errors', () => {
   it('unknown preset → E_CONFIG listing the presets', () => {
     expect(() => createModel('tiny' as never)).toThrow(FmnistModelError);
     expect(() => createModel('tiny' as never)).toThrow(
-      /Unknown preset 'tiny'. Choose one of: coursework, patch-mlp, mixer-s, mixer-s7, mixer-m, mixer-l\./,
+      /Unknown preset 'tiny'. Choose one of: coursework, patch-mlp, mixer-s, mixer-s7, mixer-s7-long, mixer-m, mixer-l\./,
     );
     expect(() => resolveConfig({ preset: 'seeds' as never })).toThrow(/Unknown preset 'seeds'/);
   });
@@ -114,7 +115,16 @@ describe('preset aliases: seed is the old name of coursework', () => {
     for (const name of Object.keys(PRESETS)) expect(canonicalPresetName(name)).toBe(name);
     expect(canonicalPresetName('seed')).toBe('coursework');
     expect(PRESET_ALIASES).toEqual({ seed: 'coursework' });
-    expect(PRESET_NAMES_AND_ALIASES).toEqual(['coursework', 'patch-mlp', 'mixer-s', 'mixer-s7', 'mixer-m', 'mixer-l', 'seed']);
+    expect(PRESET_NAMES_AND_ALIASES).toEqual([
+      'coursework',
+      'patch-mlp',
+      'mixer-s',
+      'mixer-s7',
+      'mixer-s7-long',
+      'mixer-m',
+      'mixer-l',
+      'seed',
+    ]);
     for (const other of ['tiny', 'Seed', 'coursework ', '', 'toString', '__proto__', 'hasOwnProperty', undefined, null, 3, {}]) {
       expect(canonicalPresetName(other)).toBeUndefined();
     }
@@ -140,10 +150,11 @@ describe('preset aliases: seed is the old name of coursework', () => {
 });
 
 describe('TRAINING_RECIPES evalEvery', () => {
-  it('mixer-s7 evaluates the test set after epochs 7 and 14; every other preset after each epoch', () => {
+  it('mixer-s7 evaluates the test set after epochs 7 and 14, mixer-s7-long every 10 of its 50; every other preset after each epoch', () => {
     expect(TRAINING_RECIPES['mixer-s7']).toMatchObject({ epochs: 14, evalEvery: 7 });
+    expect(TRAINING_RECIPES['mixer-s7-long']).toMatchObject({ epochs: 50, evalEvery: 10 });
     for (const [name, recipe] of Object.entries(TRAINING_RECIPES)) {
-      if (name !== 'mixer-s7') expect(recipe.evalEvery).toBe(1);
+      if (name !== 'mixer-s7' && name !== 'mixer-s7-long') expect(recipe.evalEvery).toBe(1);
       expect(Number.isInteger(recipe.evalEvery) && recipe.evalEvery >= 1 && recipe.evalEvery <= recipe.epochs).toBe(true);
     }
   });

@@ -32,7 +32,9 @@ import {
 
 describe('@fmnist/model types', () => {
   it('presets are a closed union, and PRESETS maps each to a readonly config', () => {
-    expectTypeOf<PresetName>().toEqualTypeOf<'coursework' | 'patch-mlp' | 'mixer-s' | 'mixer-s7' | 'mixer-m' | 'mixer-l'>();
+    expectTypeOf<PresetName>().toEqualTypeOf<
+      'coursework' | 'patch-mlp' | 'mixer-s' | 'mixer-s7' | 'mixer-s7-long' | 'mixer-m' | 'mixer-l'
+    >();
     expectTypeOf(PRESETS).toEqualTypeOf<Readonly<Record<PresetName, Readonly<ModelConfig>>>>();
     expectTypeOf<ModelConfig['norm']>().toEqualTypeOf<'none' | 'layernorm'>();
   });

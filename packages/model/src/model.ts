@@ -26,7 +26,7 @@ export interface FmnistModel {
 /**
  * Creates a freshly initialised model from a preset name or a config.
  *
- * @param presetOrConfig - a preset (`'coursework'`, `'patch-mlp'`, `'mixer-s'`, `'mixer-s7'`, `'mixer-m'`, `'mixer-l'`, or an
+ * @param presetOrConfig - a preset (`'coursework'`, `'patch-mlp'`, `'mixer-s'`, `'mixer-s7'`, `'mixer-s7-long'`, `'mixer-m'`, `'mixer-l'`, or an
  *   alias such as `'seed'`, the old name of `'coursework'`) or config fields over a preset
  * @returns the model with weights drawn from its `init` (seeded by `config.seed`) and biases 0
  * @throws FmnistModelError `E_CONFIG` for an unknown preset or invalid field

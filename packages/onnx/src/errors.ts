@@ -33,7 +33,7 @@ export type FmnistOnnxErrorCode =
  *   exportOnnx({ config: 'tiny', params: {} });
  * } catch (err) {
  *   if (err instanceof FmnistOnnxError && err.code === 'E_CONFIG') console.error(err.message);
- *   // Unknown preset 'tiny'. Choose one of: coursework, patch-mlp, mixer-s, mixer-s7, mixer-m, mixer-l.
+ *   // Unknown preset 'tiny'. Choose one of: coursework, patch-mlp, mixer-s, mixer-s7, mixer-s7-long, mixer-m, mixer-l.
  * }
  * ```
  */

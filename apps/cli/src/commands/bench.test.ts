@@ -19,7 +19,7 @@ describe('bench --preset', () => {
   it('rejects an unknown name with a usage error listing the choices', () => {
     expect(() => parsePresets('seed,tiny')).toThrow(UsageError);
     expect(() => parsePresets('seed,tiny')).toThrow(
-      "--preset: unknown preset 'tiny'. Choose from patch-mlp, coursework, mixer-s, mixer-s7, mixer-m, mixer-l (a comma-separated list), or all; seed is the old name of coursework.",
+      "--preset: unknown preset 'tiny'. Choose from patch-mlp, coursework, mixer-s, mixer-s7, mixer-s7-long, mixer-m, mixer-l (a comma-separated list), or all; seed is the old name of coursework.",
     );
   });
 });
