@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Exploration runs for time to accuracy (issue 19): train on a stratified split of the official training set (54k/6k,
-// or VAL_FRACTION=0.1667 for the 50k/10k split of the later runs), validate after every epoch (the choices are made on this), and evaluate the test set once at the end (reported, never
-// used for a choice). Resumable: run the same command again after a kill and it continues from its step checkpoint.
+// or VAL_FRACTION=0.16666666666666666 for the 50k/10k split of the later runs), validate after every epoch (the
+// choices are made on this), and evaluate the test set once at the end (reported, never used for a choice). Resumable: run the same command again after a kill and it continues from its step checkpoint.
 // Results go to docs/experiments/time-to-accuracy.md. Build first: pnpm --filter @fmnist/model build.
 // usage: node bench/time-to-accuracy.mjs OUT_DIR 'CONFIG_JSON' 'TRAIN_OPTIONS_JSON'
 //   e.g. node bench/time-to-accuracy.mjs /var/tmp/m7s '{"preset":"mixer-s","patchSize":7}' \

@@ -9,8 +9,9 @@ norms 1/0. Trained as `train()` does: Adam(W) (β 0.9/0.999, ε 1e-8; decoupled 
 learning rate constant or cosine-annealed per step to 0 (`lr · ½(1 + cos(π · step / total))`), label smoothing as
 `CrossEntropyLoss(label_smoothing)`, shift ±s px (zero fill) and a left-right flip with probability ½ drawn per image,
 then Random Erasing with probability `erase` as ours (one rectangle of 2–40 % of the image, aspect ratio 0.3–3.3
-log-uniform, random pixel values, 10 tries for one that fits), batch 256 with the last, smaller batch kept, inputs bytes/255. The batch order, the augmentation and the initial
-weights use torch's RNG: runs match ours in distribution, not bit for bit.
+log-uniform, random pixel values, 10 tries for one that fits), batch 256 with the last, smaller batch kept, inputs
+bytes/255. The batch order, the augmentation and the initial weights use torch's RNG: runs match ours in
+distribution, not bit for bit.
 
 Modes:
   torch_mixer.py bench THREADS

@@ -200,8 +200,8 @@ function readNumber(field: TrainField, text: string, b: Bounds): number | FieldE
 /**
  * The one validation of the Train form, with `fmnist train`'s ranges: epochs 1–1,000,000; batch size 1–1,024 and at
  * most the training images; learning rate > 0 and finite; weight decay 0–10; label smoothing 0 ≤ ε < 1; shift 0–8
- * pixels; erase probability 0–1; training images empty (all 60,000) or 1–60,000; seed 0 to 2³²−1. Every invalid field gets a message naming
- * it, the range and what was typed; a run is only started from `ok` settings.
+ * pixels; erase probability 0–1; training images empty (all 60,000) or 1–60,000; seed 0 to 2³²−1. Every invalid
+ * field gets a message naming it, the range and what was typed; a run is only started from `ok` settings.
  *
  * @param v - the form values
  * @returns the settings, or the errors in form order
