@@ -212,7 +212,8 @@ console.log(
     `(${ROUNDS} turn${ROUNDS === 1 ? '' : 's'} of ${STEPS_PER_ROUND}, ours and PyTorch's alternating), ${THREADS} threads`,
 );
 const speed = {}; // preset → { ours, torch } images/s
-const widths = [12, 14, 12, 18, 12, 10];
+// The first column fits the longest preset name (mixer-s7-long is 13 characters).
+const widths = [Math.max(12, ...SPEED_PRESETS.map((p) => p.length)), 14, 12, 18, 12, 10];
 console.log(pad(['preset', 'kernels', 'img/s', 'PyTorch', 'img/s', 'ours ÷ PyTorch'], widths));
 const torchBench = missing ? undefined : startTorchBench();
 let torchVersion;
@@ -287,7 +288,7 @@ if (!values['skip-time-to-accuracy']) {
     if (missing) rows.push({ preset, impl: 'PyTorch', skipped: missing });
     else rows.push({ preset, impl: 'PyTorch', ...(await torchToAccuracy(preset, ours.files)) });
   }
-  const w = [12, 10, 8, ...THRESHOLDS.map(() => 20), 30];
+  const w = [Math.max(12, ...ACCURACY_PRESETS.map((p) => p.length)), 10, 8, ...THRESHOLDS.map(() => 20), 30];
   console.log(`\n${pad(['preset', 'impl', 'img/s', ...THRESHOLDS.map(pctShort), 'best test accuracy'], w)}`);
   for (const r of rows) {
     const ips = r.impl === 'kernels' ? speed[r.preset]?.ours : speed[r.preset]?.torch;
