@@ -16,6 +16,7 @@ export {
   type FashionMnistSplit,
   FILE_KEYS,
   getImage,
+  hasControlCharacters,
   IMAGE_COLS,
   IMAGE_PIXELS,
   IMAGE_ROWS,

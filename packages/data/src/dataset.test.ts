@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CLASS_NAMES, classCounts, createSplit, getImage } from './dataset';
+import { CLASS_NAMES, classCounts, createSplit, getImage, hasControlCharacters } from './dataset';
 import { FmnistDataError } from './errors';
 import { decodeIdx } from './idx';
 import { idxBytes, tinySplit } from './test-fixtures';
@@ -51,5 +51,28 @@ describe('createSplit', () => {
     expect(CLASS_NAMES).toHaveLength(10);
     expect(CLASS_NAMES[0]).toBe('T-shirt/top');
     expect(CLASS_NAMES[9]).toBe('Ankle boot');
+  });
+});
+
+describe('hasControlCharacters', () => {
+  it('is false for every class name and for text in other scripts', () => {
+    for (const name of [...CLASS_NAMES, 'Hose (lang)', 'فستان', '外套', 'Stiefelette – kurz'])
+      expect(hasControlCharacters(name)).toBe(false);
+  });
+  it.each([
+    ['a newline', 'Bag\nfake'],
+    ['a carriage return', 'Bag\r'],
+    ['a tab', 'Bag\t'],
+    ['NUL', 'Bag\u0000'],
+    ['ESC', 'Bag\u001b[2J'],
+    ['DEL', 'Bag\u007f'],
+    ['a C1 CSI', 'Bag\u009b'],
+    ['an Arabic letter mark', 'Bag\u061c'],
+    ['a right-to-left override', 'Bag\u202e'],
+    ['an isolate', 'Bag\u2066'],
+    ['a line separator', 'Bag\u2028'],
+    ['a paragraph separator', 'Bag\u2029'],
+  ])('is true for %s', (_what, text) => {
+    expect(hasControlCharacters(text)).toBe(true);
   });
 });

@@ -18,6 +18,28 @@ export const CLASS_NAMES = [
 /** One of {@link CLASS_NAMES}. */
 export type ClassName = (typeof CLASS_NAMES)[number];
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+
+/**
+ * Whether a text holds a character no class name has: a C0 or C1 control (newline, tab, escape, carriage return, …),
+ * DEL, a bidirectional mark, override or isolate, or a line or paragraph separator. A class name read from a model
+ * file that has one could forge lines or reorder text wherever it is shown (a terminal, a table, a CSV cell), so
+ * `@fmnist/onnx` and `@fmnist/classify` treat such metadata as damaged.
+ *
+ * @param text - a class name, or any label read from a file
+ * @returns true when the text holds such a character
+ *
+ * @example
+ * ```ts
+ * hasControlCharacters('Ankle boot'); // false
+ * hasControlCharacters('Bag\nshoe.png: Sandal 99%'); // true
+ * ```
+ */
+export function hasControlCharacters(text: string): boolean {
+  return CONTROL_CHARACTERS.test(text);
+}
+
 /** Number of classes (10). */
 export const NUM_CLASSES = 10;
 /** Image height in pixels (28). */

@@ -162,6 +162,31 @@ describe('download into the cache', () => {
     expect(await cacheListing()).toEqual([]);
   });
 
+  it('FMNIST_MIRRORS with a URL that is not http(s) → E_DOWNLOAD naming the variable, before any request', async () => {
+    const saved = process.env.FMNIST_MIRRORS;
+    try {
+      for (const bad of ['file:///etc/', 'javascript:alert(1)', 'mirror.example.org/fmnist/', 'ftp://example.org/']) {
+        process.env.FMNIST_MIRRORS = `${server.base}/m1/ ${bad}`;
+        const err = await codeOf(loadFashionMnist({ cacheDir, ...fast }));
+        expect(err.code).toBe('E_DOWNLOAD');
+        expect(err.message).toContain(`FMNIST_MIRRORS: ${JSON.stringify(bad)} is not an http:// or https:// URL`);
+      }
+      expect(await cacheListing()).toEqual([]);
+    } finally {
+      if (saved === undefined) delete process.env.FMNIST_MIRRORS;
+      else process.env.FMNIST_MIRRORS = saved;
+    }
+  });
+
+  it("'mirrors' / 'baseUrl' options that are not http(s) URLs → TypeError naming the option", async () => {
+    await expect(loadFashionMnist({ cacheDir, ...fast, mirrors: ['file:///etc/'] })).rejects.toThrow(
+      /'mirrors': "file:\/\/\/etc\/" is not an http:\/\/ or https:\/\/ URL/,
+    );
+    await expect(loadFashionMnist({ cacheDir, ...fast, baseUrl: 'data:,x', mirrors: [`${server.base}/m1/`] })).rejects.toThrow(
+      /'baseUrl': "data:,x" is not an http/,
+    );
+  });
+
   it('a stalled connection times out and is retried', async () => {
     server.plan.set('*/t10k-images-idx3-ubyte.gz', ['stall', 'ok']);
     const r = await loadFashionMnist({ cacheDir, mirrors: [`${server.base}/m1/`], ...fast, timeoutMs: 300 });

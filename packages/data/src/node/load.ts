@@ -409,8 +409,24 @@ function systemDirFromEnv(): string | false {
 /** The mirrors to try: `baseUrl`, then `mirrors` (else `$FMNIST_MIRRORS`, else the defaults). */
 function mirrorList(options: LoadFashionMnistOptions): string[] {
   const env = process.env.FMNIST_MIRRORS?.split(/[\s,]+/).filter((m) => m.length > 0);
-  const list = options.mirrors ?? (env && env.length > 0 ? env : DEFAULT_MIRRORS);
-  return [...(options.baseUrl ? [options.baseUrl] : []), ...list];
+  const fromEnv = options.mirrors === undefined && env !== undefined && env.length > 0;
+  const list = options.mirrors ?? (fromEnv ? (env as string[]) : DEFAULT_MIRRORS);
+  const all = [...(options.baseUrl ? [options.baseUrl] : []), ...list];
+  // Only http(s) is downloaded from: anything else (file:, javascript:, a bare path) would fail every retry unnamed.
+  for (const m of all) {
+    let protocol: string | undefined;
+    try {
+      protocol = new URL(m).protocol;
+    } catch {}
+    if (protocol === 'http:' || protocol === 'https:') continue;
+    const shown = JSON.stringify(m.length > 80 ? `${m.slice(0, 80)}…` : m);
+    const why = `${shown} is not an http:// or https:// URL; list base URLs such as ${DEFAULT_MIRRORS[0]}`;
+    if (fromEnv && m !== options.baseUrl) {
+      throw new FmnistDataError('E_DOWNLOAD', `FMNIST_MIRRORS: ${why} (separated by spaces or commas), or unset it to use the defaults.`);
+    }
+    throw new TypeError(`'${m === options.baseUrl ? 'baseUrl' : 'mirrors'}': ${why}.`);
+  }
+  return all;
 }
 
 function checkOptions(options: LoadFashionMnistOptions): Omit<DownloadOptions, 'signal'> {
