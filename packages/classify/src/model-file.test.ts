@@ -95,4 +95,14 @@ describe('parseModelFile', () => {
     expectModelError(fixtureModel({ metadata: { classNames: JSON.stringify(Array(10).fill(3)) } }), /array of non-empty strings/);
     expectModelError(fixtureModel({ metadata: { accuracy: '1.5' } }), /metadata 'accuracy' is "1.5", expected a number in \[0, 1\]/);
   });
+
+  it.each([
+    ['a newline', 'Bag\nshoe.png: Sandal 99%'],
+    ['an escape sequence', 'Bag\u001b[2J'],
+    ['a bidirectional override', 'Bag\u202etoob'],
+  ])('a class name with %s is refused (it could forge or reorder what is shown)', (_what, name) => {
+    const names = Array.from({ length: 10 }, (_, i) => `c${i}`);
+    names[4] = name;
+    expectModelError(fixtureModel({ metadata: { classNames: JSON.stringify(names) } }), /names without control characters/);
+  });
 });

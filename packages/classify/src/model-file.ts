@@ -4,7 +4,7 @@
  * accuracy. A plain `@fmnist/model` checkpoint's `model.safetensors` reads as well (its class names default to
  * Fashion-MNIST's). One parser, every field checked: anything else is an `E_MODEL` naming the file and the field.
  */
-import { CLASS_NAMES } from '@fmnist/data';
+import { CLASS_NAMES, hasControlCharacters } from '@fmnist/data';
 import {
   canonicalPresetName,
   checkFinite,
@@ -103,6 +103,11 @@ export function parseModelFile(bytes: Uint8Array, name: string): ModelFile {
     }
     if (!Array.isArray(parsed) || parsed.some((c) => typeof c !== 'string' || c.length === 0 || c.length > 200)) {
       bad(`metadata 'classNames' must be an array of non-empty strings`);
+    }
+    // A name with a control character (a newline, an escape, a bidirectional override) could forge lines or reorder
+    // text wherever it is shown.
+    if ((parsed as string[]).some(hasControlCharacters)) {
+      bad(`metadata 'classNames' must be names without control characters (newlines, tabs, escapes, bidirectional overrides)`);
     }
     classNames = parsed as string[];
   }

@@ -8,7 +8,7 @@ import { FmnistError } from '@fmnist/data';
  * | `E_CONFIG` | an unknown preset or an invalid model config (the message lists the choices) |
  * | `E_MISSING_WEIGHTS` | a parameter tensor the config needs is absent (from the params, or from an ONNX file's initializers) |
  * | `E_SHAPE_MISMATCH` | a tensor has the wrong number of values, dims or data type for the config, or does not belong to it |
- * | `E_NON_FINITE` | a parameter holds NaN or ±Infinity (the message names the tensor and the index); such a model is not exported |
+ * | `E_NON_FINITE` | a parameter holds NaN or ±Infinity, or (for an fp16 export) a value beyond float16's range (the message names the tensor and the index); such a model is not exported |
  * | `E_CHECKPOINT` | checkpoint JSON or safetensors bytes given to the exporter cannot be parsed |
  * | `E_NOT_ONNX` | bytes that are not an ONNX `ModelProto` |
  * | `E_NO_METADATA` | a valid ONNX model that was not written by `@fmnist/onnx` (or whose metadata is damaged: the message names the entry) |

@@ -231,6 +231,28 @@ describe('errors', () => {
     }
   });
 
+  it.each([
+    ['1e6', 1e6],
+    ['-70000', -70000],
+    ['65520 (the first value float16 rounds to Infinity)', 65520],
+  ])('fp16: a finite weight of %s, beyond float16, is refused (E_NON_FINITE naming it); float32 and int8 export it', (_what, value) => {
+    const big = createModel('patch-mlp');
+    (big.params['embed.weight'] as Float32Array)[5] = value;
+    expectError(
+      () => exportOnnx(big, { quantize: 'fp16' }),
+      'E_NON_FINITE',
+      new RegExp(`Parameter 'embed\\.weight' holds ${value} at index 5, beyond float16's range \\(largest 65504\\).*float32.*or int8`),
+    );
+    expect(exportOnnx(big).length).toBeGreaterThan(0);
+    expect(exportOnnx(big, { quantize: 'int8' }).length).toBeGreaterThan(0);
+  });
+
+  it("fp16: 65504 and 65519 (which round to float16's largest value) export", () => {
+    const edge = createModel('patch-mlp');
+    (edge.params['embed.weight'] as Float32Array).set([65504, -65519], 0);
+    expect(exportOnnx(edge, { quantize: 'fp16' }).length).toBeGreaterThan(0);
+  });
+
   it('unparsable checkpoint files (E_CHECKPOINT); wrong argument types (TypeError, RangeError)', () => {
     expectError(() => exportOnnx({ checkpointJson: '{nope', weights: new Uint8Array(8) }), 'E_CHECKPOINT', /not valid JSON/);
     const json = JSON.stringify({ format: 'fmnist-checkpoint', version: 1, config: model.config });

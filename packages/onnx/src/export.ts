@@ -299,7 +299,16 @@ function buildGraph(config: ModelConfig, params: ParamSet, quantize: OnnxQuantiz
       return g.op('DequantizeLinear', [qName, sName, zName], name, { axis: { int: 1 } }, name);
     }
     if (quantize === 'fp16') {
-      return g.op('Cast', [g.half(`${name}_fp16`, spec.shape, toHalfBits(data))], name, { to: { int: 1 } }, name);
+      const half = toHalfBits(data);
+      // A finite float32 beyond float16's range (|x| ≥ 65520) rounds to ±Infinity: the exported model would give NaN.
+      const overflow = half.findIndex((h) => (h & 0x7fff) === 0x7c00);
+      if (overflow >= 0) {
+        throw new FmnistOnnxError(
+          'E_NON_FINITE',
+          `Parameter '${name}' holds ${data[overflow]} at index ${overflow}, beyond float16's range (largest 65504): as fp16 it would become Infinity. Export it as float32 (no quantization) or int8 instead.`,
+        );
+      }
+      return g.op('Cast', [g.half(`${name}_fp16`, spec.shape, half)], name, { to: { int: 1 } }, name);
     }
     return g.float(name, spec.shape, data);
   };

@@ -1,4 +1,5 @@
 import { fromBinary } from '@bufbuild/protobuf';
+import { hasControlCharacters } from '@fmnist/data';
 import {
   canonicalPresetName,
   FmnistModelError,
@@ -205,6 +206,9 @@ function checkClassNames(v: unknown): string[] {
   v.forEach((name, i) => {
     if (typeof name !== 'string' || name.trim() === '' || name.length > MAX_CLASS_NAME_LENGTH) {
       throw damaged(`${key}[${i}]`, `a non-empty string of at most ${MAX_CLASS_NAME_LENGTH} characters`, name);
+    }
+    if (hasControlCharacters(name)) {
+      throw damaged(`${key}[${i}]`, 'a class name without control characters (newlines, tabs, escapes, bidirectional overrides)', name);
     }
     if (seen.has(name)) throw damaged(`${key}[${i}]`, 'distinct from the other class names', name);
     seen.add(name);

@@ -3,7 +3,20 @@ import { CLASS_NAMES } from '@fmnist/data';
 import { createModel } from '@fmnist/model/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { exportOnnx } from './export';
-import { type ModelProto, ModelProtoSchema, TensorProto_DataType, type ValueInfoProto, ValueInfoProtoSchema } from './gen/onnx_pb';
+import {
+  AttributeProto_AttributeType,
+  AttributeProtoSchema,
+  GraphProtoSchema,
+  type ModelProto,
+  ModelProtoSchema,
+  NodeProtoSchema,
+  type TensorProto,
+  TensorProto_DataLocation,
+  TensorProto_DataType,
+  TensorProtoSchema,
+  type ValueInfoProto,
+  ValueInfoProtoSchema,
+} from './gen/onnx_pb';
 import { tensorInfo } from './graph';
 import { decodeModel, readOnnxMetadata } from './metadata';
 import { checkOnnxOutput, checkOnnxSignature, inputDims } from './signature';
@@ -222,6 +235,75 @@ describe('checkOnnxSignature: graph against fmnist metadata', () => {
       'E_NO_METADATA',
       /'class_names\[0\]'.*got the number 1/,
     );
+  });
+});
+
+describe('checkOnnxSignature: class names that could forge output', () => {
+  it.each([
+    ['a newline', 'T-shirt\nshoe.png: Sandal 99.9%'],
+    ['a carriage return', 'Bag\rSandal'],
+    ['a tab', 'Bag\tx'],
+    ['an escape sequence', 'Bag\u001b]0;pwned\u0007'],
+    ['a C1 CSI', 'Bag\u009b2J'],
+    ['a bidirectional override', 'Bag\u202eetihw'],
+    ['a line separator', 'Bag\u2028Coat'],
+  ])('a class name with %s is damaged metadata naming the entry', (_what, name) => {
+    const names = [...CLASS_NAMES] as string[];
+    names[3] = name;
+    expectError(
+      sig(mutate((m) => setMeta(m, 'class_names', JSON.stringify(names)))),
+      'E_NO_METADATA',
+      /'class_names\[3\]' must be a class name without control characters/,
+    );
+  });
+  it('names in other scripts and with punctuation are fine', () => {
+    const names = ['T-shirt/top', 'Hose (lang)', 'Pullover', 'فستان', '外套', 'Sandale', 'Hemd', 'Turnschuh', 'Tasche', 'Stiefelette'];
+    expect(checkOnnxSignature(mutate((m) => setMeta(m, 'class_names', JSON.stringify(names)))).classNames).toEqual(names);
+  });
+});
+
+describe('checkOnnxSignature: only self-contained models', () => {
+  const external = (location: string) => (t: TensorProto) => {
+    t.dataLocation = TensorProto_DataLocation.EXTERNAL;
+    t.externalData = [{ $typeName: 'onnx.StringStringEntryProto', key: 'location', value: location }];
+    t.rawData = new Uint8Array(0);
+  };
+  it('an initializer kept in an external file is refused, naming the tensor and the file', () => {
+    const b = mutate((m) => external('secret.bin')(graph(m).initializer[0] as TensorProto));
+    expectError(sig(b), 'E_MODEL_SIGNATURE', /keeps tensor "[^"]+" in an external file \("secret\.bin"\); only self-contained models/);
+  });
+  it('an external tensor inside a node attribute (a Constant) or a subgraph is found too', () => {
+    const constant = mutate((m) => {
+      const t = create(TensorProtoSchema, { name: 'k', dims: [1n], dataType: TensorProto_DataType.FLOAT });
+      external('../../etc/passwd')(t);
+      graph(m).node.push(
+        create(NodeProtoSchema, {
+          opType: 'Constant',
+          output: ['k_out'],
+          attribute: [create(AttributeProtoSchema, { name: 'value', t, type: AttributeProto_AttributeType.TENSOR })],
+        }),
+      );
+    });
+    expectError(sig(constant), 'E_MODEL_SIGNATURE', /keeps tensor "k" in an external file \("\.\.\/\.\.\/etc\/passwd"\)/);
+    const nested = mutate((m) => {
+      const t = create(TensorProtoSchema, { name: 'deep', dims: [1n], dataType: TensorProto_DataType.FLOAT });
+      external('x.bin')(t);
+      const sub = create(GraphProtoSchema, { name: 'then', initializer: [t] });
+      graph(m).node.push(
+        create(NodeProtoSchema, {
+          opType: 'If',
+          input: ['cond'],
+          output: ['if_out'],
+          attribute: [create(AttributeProtoSchema, { name: 'then_branch', g: sub, type: AttributeProto_AttributeType.GRAPH })],
+        }),
+      );
+    });
+    expectError(sig(nested), 'E_MODEL_SIGNATURE', /keeps tensor "deep" in an external file/);
+  });
+  it('what the exporter writes is self-contained, at every quantization', () => {
+    for (const quantize of ['none', 'int8', 'fp16'] as const) {
+      expect(() => checkOnnxSignature(exportOnnx(createModel('patch-mlp'), { quantize }))).not.toThrow();
+    }
   });
 });
 

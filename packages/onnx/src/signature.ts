@@ -5,7 +5,16 @@
  */
 import { CLASS_NAMES } from '@fmnist/data';
 import { FmnistOnnxError } from './errors';
-import { type ModelProto, TensorProto_DataType, type ValueInfoProto } from './gen/onnx_pb';
+import {
+  type GraphProto,
+  type ModelProto,
+  type NodeProto,
+  type SparseTensorProto,
+  type TensorProto,
+  TensorProto_DataLocation,
+  TensorProto_DataType,
+  type ValueInfoProto,
+} from './gen/onnx_pb';
 import { decodeModel, metadataFromModel, type OnnxMetadata } from './metadata';
 
 /** How a model takes its images: `nchw` = `[batch, 1, 28, 28]`, `flat` = `[batch, 784]`. */
@@ -127,6 +136,56 @@ function classDim(info: ValueInfoProto, batch: Dim): number {
   return c.value;
 }
 
+/** A tensor anywhere in the model (initializers, constants and attributes, subgraphs, functions, training graphs). */
+function* allTensors(model: ModelProto): Generator<TensorProto> {
+  const seen = new Set<GraphProto>();
+  function* ofSparse(t: SparseTensorProto | undefined): Generator<TensorProto> {
+    if (t?.values) yield t.values;
+    if (t?.indices) yield t.indices;
+  }
+  function* ofNodes(nodes: readonly NodeProto[]): Generator<TensorProto> {
+    for (const node of nodes) {
+      for (const a of node.attribute) {
+        if (a.t) yield a.t;
+        yield* a.tensors;
+        yield* ofSparse(a.sparseTensor);
+        for (const s of a.sparseTensors) yield* ofSparse(s);
+        if (a.g) yield* ofGraph(a.g);
+        for (const g of a.graphs) yield* ofGraph(g);
+      }
+    }
+  }
+  function* ofGraph(g: GraphProto | undefined): Generator<TensorProto> {
+    if (!g || seen.has(g)) return;
+    seen.add(g);
+    yield* g.initializer;
+    for (const s of g.sparseInitializer) yield* ofSparse(s);
+    yield* ofNodes(g.node);
+  }
+  yield* ofGraph(model.graph);
+  for (const f of model.functions) yield* ofNodes(f.node);
+  for (const t of model.trainingInfo) {
+    yield* ofGraph(t.initialization);
+    yield* ofGraph(t.algorithm);
+  }
+}
+
+/**
+ * Refuses a model that keeps any tensor in an external file: a runtime would open that file relative to wherever it
+ * runs (its working directory, for bytes loaded from memory), so a downloaded model could read a file it was never
+ * given. Models fmnist writes are self-contained.
+ */
+function checkSelfContained(model: ModelProto): void {
+  for (const t of allTensors(model)) {
+    if (t.dataLocation === TensorProto_DataLocation.EXTERNAL || t.externalData.length > 0) {
+      const location = t.externalData.find((e) => e.key === 'location')?.value;
+      throw fail(
+        `The model keeps tensor ${JSON.stringify(t.name)} in an external file${location === undefined ? '' : ` (${JSON.stringify(location.length > 80 ? `${location.slice(0, 80)}…` : location)})`}; only self-contained models are read, with every weight inside the .onnx file`,
+      );
+    }
+  }
+}
+
 /**
  * Checks that an ONNX model is a classifier of 28×28 images whose graph agrees with its metadata, and says how to run
  * it. The graph must have one float32 image input, `[batch, 1, 28, 28]` or `[batch, 784]` (names allowed for any
@@ -140,7 +199,8 @@ function classDim(info: ValueInfoProto, batch: Dim): number {
  * @returns the {@link OnnxSignature}
  * @throws FmnistOnnxError `E_NOT_ONNX` (not an ONNX model), `E_NO_METADATA` (damaged fmnist metadata, or none when
  *   `requireMetadata`), `E_MODEL_SIGNATURE` naming what is wrong: the input's rank, shape or type, an output's shape
- *   or type, the class count against the class names or against `options.classCount`
+ *   or type, the class count against the class names or against `options.classCount`; a tensor kept in an external
+ *   file (only self-contained models are read)
  *
  * @example
  * ```ts
@@ -152,6 +212,7 @@ function classDim(info: ValueInfoProto, batch: Dim): number {
  */
 export function checkOnnxSignature(model: Uint8Array | ModelProto, options: CheckOnnxSignatureOptions = {}): OnnxSignature {
   const decoded = model instanceof Uint8Array ? decodeModel(model) : model;
+  checkSelfContained(decoded);
   let metadata: OnnxMetadata | null = null;
   try {
     metadata = metadataFromModel(decoded);
