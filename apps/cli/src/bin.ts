@@ -26,7 +26,7 @@ import {
   weightDecayOption,
 } from './parse';
 import { PRESET_HELP, presetOption, recipeHelp } from './recipes';
-import { colors, sanitizeForTerminal } from './ui';
+import { colors, outputWentAway, sanitizeForTerminal } from './ui';
 
 // Node 20 has WebAssembly relaxed SIMD only behind a V8 flag (Node 22 and later have it on). This process is ours, and
 // no module is compiled yet: turn it on, so the kernels pick their fused multiply-add build, ≈ 5–8 % faster per
@@ -318,10 +318,15 @@ function report(err: unknown): void {
 }
 
 // `fmnist data --json | head -1` closes the pipe early: stop quietly with the exit code so far, as Unix tools do,
-// instead of an unhandled EPIPE stack trace. (Checkpoints are written atomically, so this loses nothing.)
+// instead of an unhandled EPIPE stack trace. A command with work in flight (`fmnist train | head`) registers a handler
+// with whenOutputGone: training then stops like at Ctrl-C (a checkpoint, the run marked stopped, exit status 130)
+// rather than being cut off with status 0 and the run still marked running.
 for (const stream of [process.stdout, process.stderr]) {
   stream.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code !== 'EPIPE') {
+    // After EPIPE the stream is destroyed, and a later write fails with ERR_STREAM_DESTROYED: the same reader gone.
+    if (err.code === 'EPIPE' || err.code === 'ERR_STREAM_DESTROYED') {
+      if (outputWentAway()) return;
+    } else {
       // Any other write failure: report it on stderr while that still works.
       if (stream === process.stdout) report(err);
       else process.exitCode = EXIT.failure;

@@ -4,8 +4,8 @@
  * a real file system. Everything is checked with `stat`/`statfs`, never by opening, so a FIFO, a device or a file of
  * `/proc` is refused at once instead of blocking, spinning or being overwritten.
  */
-import { accessSync, constants, readdirSync, type Stats, statfsSync, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { accessSync, constants, lstatSync, readdirSync, type Stats, statfsSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { ATOMIC_TEMP_FILE } from '@fmnist/model';
 import { ExitError } from './errors';
 import { RUN_LOCK_FILE } from './run-lock';
@@ -208,8 +208,23 @@ export function checkOutputFile(path: string, options: OutputCheckOptions = {}):
   return target;
 }
 
-/** Files of a run directory that mark it as one (a fresh run refuses a non-empty folder without them). */
-const RUN_MARKERS = ['config.json', 'checkpoint'];
+/**
+ * What marks a folder as a run directory (a fresh run refuses a non-empty folder without one): a `config.json` file or
+ * a `checkpoint` folder. A name alone is not enough: a file called `checkpoint` among someone's files is not a run.
+ */
+const RUN_MARKERS: Record<string, (s: Stats) => boolean> = {
+  'config.json': (s) => s.isFile(),
+  checkpoint: (s) => s.isDirectory(),
+};
+const isRunMarker = (dir: string, name: string): boolean => {
+  const is = RUN_MARKERS[name];
+  if (!is) return false;
+  try {
+    return is(statSync(join(dir, name)));
+  } catch {
+    return false;
+  }
+};
 
 /** A file fmnist train leaves when killed mid-write: its lock (or the lock's temp file) or an atomic write's temp file. */
 const isRunLeftover = (name: string): boolean =>
@@ -250,11 +265,28 @@ export function checkRunDirectory(path: string, flag: string | undefined, resume
       const code = (err as NodeJS.ErrnoException).code ?? 'ERROR';
       fail(label, `cannot write in it: ${describeErrno(code)} (${code})`, 'Choose a folder you can write to.');
     }
+    // The run keeps its checkpoint in this folder: anything else by that name would fail the first save, an epoch in.
+    // (A symbolic link to a folder, e.g. on another disk, is a checkpoint folder.)
+    let ckpt: Stats | 'dangling' | undefined;
+    try {
+      ckpt = statSync(join(target, 'checkpoint'));
+    } catch {
+      try {
+        lstatSync(join(target, 'checkpoint'));
+        ckpt = 'dangling';
+      } catch {}
+    }
+    if (ckpt && (ckpt === 'dangling' || !ckpt.isDirectory()))
+      fail(
+        label,
+        `a folder whose 'checkpoint' is ${ckpt === 'dangling' ? 'a symbolic link to nothing' : describeFileType(ckpt)}, not the run's checkpoint folder`,
+        'Move that file away, or choose a new or empty folder for the run (e.g. --out runs/NAME).',
+      );
     if (!resume) {
       // What fmnist itself leaves in a run directory killed before its first file landed (the lock, a temp file of an
       // atomic write) does not make it "a folder of other files": the run takes the lock over and removes them.
       const entries = readdirSync(target).filter((e) => !isRunLeftover(e));
-      if (entries.length > 0 && !entries.some((e) => RUN_MARKERS.includes(e)))
+      if (entries.length > 0 && !entries.some((e) => isRunMarker(target, e)))
         fail(
           label,
           `a folder that holds ${entries.length} other file${entries.length === 1 ? '' : 's'} and no run`,

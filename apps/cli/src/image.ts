@@ -25,6 +25,8 @@ export interface PreparedImage {
   format: string;
   inverted: boolean;
   cropped: boolean;
+  /** Nothing but background was found (a blank or one-colour picture): a prediction from it is a guess. */
+  empty: boolean;
 }
 
 /**
@@ -48,5 +50,6 @@ export async function loadImageAs28(file: string, options: ImageOptions = {}): P
     format: decoded.format,
     inverted: prepared.inverted,
     cropped: prepared.cropped,
+    empty: prepared.empty,
   };
 }

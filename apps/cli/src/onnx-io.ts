@@ -1,6 +1,13 @@
 /** ONNX export (through `@fmnist/onnx`) and inference (through onnxruntime-node). */
-import { readFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { ExitError } from './errors';
+
+/** The largest .onnx file read: far above any fmnist model, far below what would exhaust memory. */
+export const MAX_ONNX_BYTES = 512 * 2 ** 20;
+
+/** onnxruntime's log severity for fatal messages only (0 verbose … 4 fatal). */
+const ORT_FATAL = 4;
 
 /** Loaded ONNX model ready to run. */
 export interface OnnxRunner {
@@ -45,8 +52,26 @@ export async function exportCheckpointToFile(
 export async function loadOnnx(path: string, options: LoadOnnxOptions = {}): Promise<OnnxRunner> {
   let bytes: Uint8Array;
   try {
-    bytes = await readFile(path);
+    // O_NONBLOCK: a FIFO must not wait for a writer; fstat then refuses it (and devices, /proc files) before reading.
+    const handle = await open(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+    try {
+      const info = await handle.stat();
+      if (!info.isFile()) {
+        throw new ExitError(
+          `${path}: not a regular file (a directory, FIFO, socket or device). Pass an .onnx file written by fmnist train or fmnist export.`,
+        );
+      }
+      if (info.size > MAX_ONNX_BYTES) {
+        throw new ExitError(
+          `${path}: ${info.size.toLocaleString('en-US')} bytes, more than the ${MAX_ONNX_BYTES / 2 ** 20} MiB read for a model (fmnist's largest preset exports to about 4.5 MB). Pass an .onnx file written by fmnist train or fmnist export.`,
+        );
+      }
+      bytes = await handle.readFile();
+    } finally {
+      await handle.close();
+    }
   } catch (err) {
+    if (err instanceof ExitError) throw err;
     throw new ExitError(
       `${path}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}). Pass an .onnx file written by fmnist train or fmnist export.`,
       1,
@@ -109,11 +134,15 @@ export async function loadOnnxBytes(bytes: Uint8Array, path: string, options: Lo
     throw err;
   }
   const ort = await import('onnxruntime-node');
+  // onnxruntime's own logger writes node and output names from the model to stderr raw (escape sequences, newlines):
+  // it is kept to fatal messages, and every failure reaches the user as our own sanitised error instead.
+  ort.env.logLevel = 'fatal';
   let session: import('onnxruntime-node').InferenceSession;
   try {
     session = await ort.InferenceSession.create(bytes, {
       executionProviders: ['cpu'],
       graphOptimizationLevel: ortOptimizationLevel(signature.metadata as Record<string, unknown> | null),
+      logSeverityLevel: ORT_FATAL,
     });
   } catch (err) {
     throw new ExitError(
@@ -127,7 +156,9 @@ export async function loadOnnxBytes(bytes: Uint8Array, path: string, options: Lo
   const runBatch = async (x: Float32Array, n: number): Promise<Float32Array> => {
     let out: import('onnxruntime-node').InferenceSession.OnnxValueMapType;
     try {
-      out = await session.run({ [signature.inputName]: new ort.Tensor('float32', x, inputDims(signature, n)) }, [outputName]);
+      out = await session.run({ [signature.inputName]: new ort.Tensor('float32', x, inputDims(signature, n)) }, [outputName], {
+        logSeverityLevel: ORT_FATAL,
+      });
     } catch (err) {
       throw new ExitError(`${path}: onnxruntime failed to run it (${(err as Error).message.split('\n')[0]}).`, 1, { cause: err });
     }

@@ -1,6 +1,6 @@
 /** Finding checkpoints and models from what the user typed. */
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { ExitError } from './errors';
 import { checkInputPath } from './files';
 import { shellCommand } from './shell';
@@ -30,7 +30,8 @@ export const RUN_FILES = {
 export function resolveCheckpointDir(path: string): string {
   const expected = 'a run directory (runs/NAME), its checkpoint directory, or checkpoint.json';
   if (checkInputPath(path, { allowDirectory: true, expected }) === 'file') {
-    if (path.endsWith('.json')) return join(path, '..');
+    // Only a checkpoint.json names its checkpoint: another .json beside one (config.json, notes.json) is not it.
+    if (basename(path) === 'checkpoint.json') return dirname(path);
     throw new ExitError(
       `${path}: not a checkpoint. Pass a run directory (runs/NAME), its checkpoint directory, or checkpoint.json${path.endsWith('.onnx') ? ' (an ONNX model cannot be exported again)' : ''}.`,
     );

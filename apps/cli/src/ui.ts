@@ -60,11 +60,50 @@ export function sanitizeForTerminal(text: string, options: SanitizeOptions = {})
 }
 
 /**
+ * {@link sanitizeForTerminal} for a value put into one line of output (a file name, a class name, a path): newlines are
+ * shown as `\n` too, so a value cannot end the line and forge the next one (`a.png\nfake.png: Bag 100%`).
+ *
+ * @param text - the value
+ * @param options - `keepSgr` to let colour sequences through
+ * @returns the value on one line, with nothing a terminal would interpret
+ */
+export function oneLine(text: string, options: SanitizeOptions = {}): string {
+  return sanitizeForTerminal(String(text), options).replace(/\n/g, '\\n');
+}
+
+let outputGone = false;
+let onOutputGone: (() => void) | undefined;
+
+/**
+ * Registers what to do when the reader of stdout or stderr goes away (`fmnist train | head -3`), instead of exiting at
+ * once: `fmnist train` stops like at Ctrl-C, after the batch, writing a checkpoint and marking the run stopped.
+ *
+ * @param handler - called once, on the first failed write; `undefined` to remove it
+ */
+export function whenOutputGone(handler: (() => void) | undefined): void {
+  onOutputGone = handler;
+}
+
+/**
+ * Called by the CLI's entry when a write to stdout or stderr fails with EPIPE: from then on output is dropped.
+ *
+ * @returns whether a handler took over (else the process should exit)
+ */
+export function outputWentAway(): boolean {
+  const first = !outputGone;
+  outputGone = true;
+  if (!onOutputGone) return false;
+  if (first) onOutputGone();
+  return true;
+}
+
+/**
  * Human-readable lines go to stderr; `--json` documents go to stdout. Every line passes {@link sanitizeForTerminal}
  * (keeping colours when they are on), so text from a file is never acted on by the terminal; values from files are
  * also sanitised where they are put into a line, so that they cannot carry colours either.
  */
 export const log = (line = ''): void => {
+  if (outputGone) return;
   process.stderr.write(`${sanitizeForTerminal(line, { keepSgr: isInteractive() })}\n`);
 };
 
@@ -74,6 +113,7 @@ const escapeJsonForTerminal = (json: string): string =>
 
 /** Writes the command's one JSON document to stdout (the same data, with every terminal control escaped). */
 export const printJson = (value: unknown): void => {
+  if (outputGone) return;
   process.stdout.write(`${escapeJsonForTerminal(JSON.stringify(value, null, 2))}\n`);
 };
 

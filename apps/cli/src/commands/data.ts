@@ -1,12 +1,11 @@
 /** `fmnist data`: where the dataset came from, its counts and per-class counts; `--preview N` draws N images. */
-import { writeFile } from 'node:fs/promises';
 import { CLASS_NAMES, classCounts, getImage } from '@fmnist/data';
 import { type DataFlags, loadData } from '../dataset';
 import { UsageError } from '../errors';
 import { checkOutputFile } from '../files';
 import { formatDuration } from '../parse';
 import { imageGridSvg, svgToPng, terminalArt } from '../render';
-import { colors, isInteractive, log, printJson, table } from '../ui';
+import { colors, isInteractive, log, oneLine, printJson, table } from '../ui';
 
 interface DataOptions extends DataFlags {
   preview?: number;
@@ -35,12 +34,14 @@ export async function run(options: DataOptions): Promise<void> {
     test: { count: data.test.count, perClass: classCounts(data.test) },
     preview: null as null | { file: string; split: string; count: number },
   };
-  log(`${colors.bold('Fashion-MNIST')} from ${colors.cyan(data.source)}: ${data.location} ${colors.dim(`(${formatDuration(loadMs)})`)}`);
+  log(
+    `${colors.bold('Fashion-MNIST')} from ${colors.cyan(data.source)}: ${oneLine(data.location)} ${colors.dim(`(${formatDuration(loadMs)})`)}`,
+  );
   for (const f of data.files) {
     const sum = f.sha256
       ? `sha256 ${f.sha256}${f.verified ? colors.green(' ✓ verified') : ''}`
       : colors.dim('sha256 not computed (--verify)');
-    log(`  ${f.location}  ${(f.bytes / 1e6).toFixed(1)} MB  ${sum}`);
+    log(`  ${oneLine(f.location)}  ${(f.bytes / 1e6).toFixed(1)} MB  ${sum}`);
   }
   log(`train: ${data.train.count} images, test: ${data.test.count} images, ${data.train.rows}×${data.train.cols} grayscale`);
   log('');
@@ -63,7 +64,9 @@ export async function run(options: DataOptions): Promise<void> {
       sublabel: `${options.split} #${i}`,
     }));
     const svg = imageGridSvg(items, { columns: Math.min(10, n), title: `Fashion-MNIST ${options.split} set: first ${n} images` });
-    await writeFile(file, await svgToPng(svg, 2));
+    // Atomic: a kill midway leaves the previous file (or none), never a truncated one.
+    const { writeFileAtomic } = await import('@fmnist/model');
+    await writeFileAtomic(file, await svgToPng(svg, 2));
     summary.preview = { file, split: options.split, count: n };
     {
       log('');
@@ -83,7 +86,7 @@ export async function run(options: DataOptions): Promise<void> {
             .trimEnd(),
         );
       log('');
-      log(`${colors.green('✓')} preview of ${n} ${options.split} images: ${file}`);
+      log(`${colors.green('✓')} preview of ${n} ${options.split} images: ${oneLine(file)}`);
     }
   }
   if (options.json) printJson(summary);

@@ -1,5 +1,4 @@
 /** `fmnist eval <checkpoint|model.onnx>`: accuracy, loss, per-class accuracy and confusion matrix on the test set. */
-import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { type Augmentation, CLASS_NAMES, normalize } from '@fmnist/data';
 import type { BackendName } from '@fmnist/model';
@@ -12,7 +11,7 @@ import { loadOnnx, type OnnxRunner } from '../onnx-io';
 import { fmtLoss, formatDuration, pct } from '../parse';
 import { resolveModel } from '../paths';
 import { svgToPng } from '../render';
-import { colors, log, printJson, sanitizeForTerminal as t, table } from '../ui';
+import { colors, log, printJson, oneLine as t, table } from '../ui';
 
 interface EvalFlags {
   svg?: string;
@@ -131,13 +130,15 @@ export async function run(modelPath: string, flags: EvalFlags): Promise<void> {
   const written: string[] = [];
   if (svgPath || pngPath) {
     const svg = confusionSvg(score.confusion, classNames, { title: `Confusion matrix — test accuracy ${pct(score.accuracy)}` });
+    // Atomic: a kill midway leaves the previous file (or none), never a truncated one.
+    const { writeFileAtomic } = await import('@fmnist/model');
     try {
       if (svgPath) {
-        await writeFile(svgPath, String(svg));
+        await writeFileAtomic(svgPath, String(svg));
         written.push(svgPath);
       }
       if (pngPath) {
-        await writeFile(pngPath, await svgToPng(svg));
+        await writeFileAtomic(pngPath, await svgToPng(svg));
         written.push(pngPath);
       }
     } catch (err) {
@@ -166,7 +167,7 @@ export async function run(modelPath: string, flags: EvalFlags): Promise<void> {
     ),
   );
   log(colors.dim(`columns: ${SHORT.map((s, j) => `${j} ${s}`).join(', ')}`));
-  for (const f of written) log(`${colors.green('✓')} ${f}`);
+  for (const f of written) log(`${colors.green('✓')} ${t(f)}`);
   if (flags.json) {
     printJson({
       model: ref.kind === 'onnx' ? resolve(ref.path) : resolve(ref.dir),

@@ -16,7 +16,7 @@ import { pct } from '../parse';
 import { resolveModel } from '../paths';
 import { terminalArt } from '../render';
 import { shellCommand } from '../shell';
-import { colors, isInteractive, log, printJson, sanitizeForTerminal as t } from '../ui';
+import { colors, isInteractive, log, printJson, oneLine as t } from '../ui';
 
 interface PredictFlags {
   testIndex?: number[];
@@ -37,6 +37,8 @@ interface Input {
   pixels: Uint8Array;
   trueLabel?: number;
   note?: string;
+  /** The picture holds nothing but background (blank, one colour): any class is a guess. */
+  blank?: boolean;
 }
 
 /** What runs the images: class names and the softmax probabilities of `n` prepared images. */
@@ -73,6 +75,13 @@ async function onnxRunner(modelPath: string): Promise<Runner> {
     async probabilities(pixels, n) {
       const logits = await runner.logits(normalize(pixels), n);
       const classes = runner.classNames.length;
+      // NaN or infinite weights give NaN/∞ logits: a class read from them would be a guess presented as a prediction.
+      const bad = logits.findIndex((v) => !Number.isFinite(v));
+      if (bad >= 0) {
+        throw new ExitError(
+          `${ref.path}: the model gives ${logits[bad]} for image ${Math.floor(bad / classes) + 1} of ${n} (class ${bad % classes}); its weights hold NaN or infinite values. Export it again from a good checkpoint.`,
+        );
+      }
       return Array.from({ length: n }, (_, k) => softmax(logits.subarray(k * classes, (k + 1) * classes)));
     },
     dispose: () => runner.dispose(),
@@ -132,6 +141,7 @@ export async function run(first: string | undefined, rest: string[], flags: Pred
         name: file,
         pixels: img.pixels,
         note: `${img.format} ${img.width}×${img.height}${img.cropped ? ', cropped' : ''}${img.inverted ? ', inverted' : ''}`,
+        blank: img.empty,
       });
     }
     const x = new Uint8Array(inputs.length * 784);
@@ -162,6 +172,7 @@ export async function run(first: string | undefined, rest: string[], flags: Pred
         ? { trueLabel: inp.trueLabel, trueClassName: classNames[inp.trueLabel], correct: inp.trueLabel === best.label }
         : {}),
       ...(inp.note ? { converted: inp.note } : {}),
+      ...(inp.blank ? { blank: true } : {}),
     };
   });
   // The result goes to stdout (`> out.txt` keeps it); notes stay on stderr. With --json, stdout holds the one JSON
@@ -181,6 +192,7 @@ export async function run(first: string | undefined, rest: string[], flags: Pred
       `${t(inp.name.startsWith('test #') ? inp.name : basename(inp.name))}: ${colors.bold(t(r.className))} ${pct(r.probability, 1)}${truth}${others ? colors.dim(`   then ${others}`) : ''}`,
     );
     if (inp.note) log(colors.dim(`  (${t(inp.note)} → 28×28 grayscale)`));
+    if (inp.blank) log(colors.yellow('  warning: the picture is blank (nothing but its background colour); the class above is a guess.'));
     if (flags.show) for (const line of terminalArt(inp.pixels, color)) out(`  ${line}`);
   });
   if (flags.json) printJson({ model: runner.model, bundled: modelPath === undefined, predictions: results });

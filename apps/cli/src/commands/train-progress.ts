@@ -10,7 +10,7 @@ import { EXIT } from '../errors';
 import { fmtLoss, formatDuration, pct, plural } from '../parse';
 import type { EpochProgress } from '../progress';
 import type { RunConfig, RunSettings } from '../run-config';
-import { colors, log } from '../ui';
+import { colors, log, oneLine, whenOutputGone } from '../ui';
 import { writeRunMetrics } from './train-run-dir';
 
 /** Ctrl-C / SIGTERM handling for one training call. */
@@ -35,7 +35,7 @@ export function handleInterrupts(progress: EpochProgress, ckptDir: string): Inte
     interrupts++;
     if (interrupts > 1) {
       progress.pause();
-      log(colors.yellow(`\n${signal} again: quitting without waiting. The last checkpoint in ${ckptDir} is intact.`));
+      log(colors.yellow(`\n${signal} again: quitting without waiting. The last checkpoint in ${oneLine(ckptDir)} is intact.`));
       process.exit(EXIT.interrupted);
     }
     progress.pause();
@@ -44,11 +44,17 @@ export function handleInterrupts(progress: EpochProgress, ckptDir: string): Inte
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // The reader of our output went away (`fmnist train | head`): stop the same way (output is dropped from now on).
+  whenOutputGone(() => {
+    progress.pause();
+    controller.abort();
+  });
   return {
     signal: controller.signal,
     dispose: () => {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
+      whenOutputGone(undefined);
     },
   };
 }
@@ -94,10 +100,10 @@ export function progressCallbacks(ctx: ProgressContext): TrainCallbacks {
           batch !== undefined
             ? `in epoch ${startEpoch + 1}, after step ${batch} of ${Math.ceil(ctx.trainExamples / settings.batchSize)},`
             : `after epoch ${startEpoch}`;
-        log(colors.cyan(`Resuming from the checkpoint ${where} in ${relative(process.cwd(), ctx.ckptDir)}`));
+        log(colors.cyan(`Resuming from the checkpoint ${where} in ${oneLine(relative(process.cwd(), ctx.ckptDir))}`));
       } else if (ctx.resuming)
-        log(colors.yellow(`No checkpoint in ${relative(process.cwd(), ctx.ckptDir)} yet: starting the run from the beginning.`));
-      log(colors.dim(`Run directory: ${rel}  (Ctrl-C stops cleanly; continue with: ${ctx.resumeHint})`));
+        log(colors.yellow(`No checkpoint in ${oneLine(relative(process.cwd(), ctx.ckptDir))} yet: starting the run from the beginning.`));
+      log(colors.dim(`Run directory: ${oneLine(rel)}  (Ctrl-C stops cleanly; continue with: ${ctx.resumeHint})`));
     },
     onEpochBegin: () => progress.begin(),
     onBatchEnd: (logs) => progress.update(logs),

@@ -14,7 +14,7 @@ import { RUN_FILES } from '../paths';
 import { svgToPng } from '../render';
 import type { RunConfig, RunSettings } from '../run-config';
 import { shellCommand } from '../shell';
-import { colors, log, printJson } from '../ui';
+import { colors, log, oneLine, printJson } from '../ui';
 import { writeRunMetrics } from './train-run-dir';
 import type { TrainFlags } from './train-settings';
 
@@ -181,8 +181,8 @@ export async function finishRun(ctx: FinishContext): Promise<void> {
   log(
     `${colors.green('✓')} test accuracy ${colors.bold(pct(testAccuracy))} (loss ${fmtLoss(testLoss)}) after ${progressText} in ${formatDuration(totalMs)} ${reevaluated ? colors.dim(`(final evaluation ${formatDuration(evalMs)})`) : ''}`,
   );
-  log(`  run:     ${rel}/`);
-  if (flags.report) log(`  report:  ${colors.cyan(join(rel, RUN_FILES.report))}`);
+  log(`  run:     ${oneLine(rel)}/`);
+  if (flags.report) log(`  report:  ${colors.cyan(oneLine(join(rel, RUN_FILES.report)))}`);
   if (exported)
     log(
       `  model:   ${join(rel, RUN_FILES.onnx)} (${(exported.bytes / 1024).toFixed(0)} KiB) — try: ${shellCommand(['fmnist', 'predict', join(rel, RUN_FILES.onnx), '--test-index', '0'])}`,

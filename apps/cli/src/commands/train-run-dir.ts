@@ -4,7 +4,7 @@
  * wrote nothing), and writing its per-epoch metrics files.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, rmdir } from 'node:fs/promises';
+import { mkdir, readdir, rm, rmdir } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import type { EpochRecord, PresetName } from '@fmnist/model';
 import { TRAINING_RECIPES } from '@fmnist/model/core';
@@ -122,4 +122,42 @@ export async function writeRunMetrics(runDir: string, epochs: readonly EpochReco
   const rows = toMetricsRows(epochs);
   await writeFileAtomic(join(runDir, RUN_FILES.metricsCsv), metricsCsv(rows));
   await writeFileAtomic(join(runDir, RUN_FILES.metricsJsonl), metricsJsonl(rows));
+}
+
+/** The files a run writes from its checkpoint when it ends: stale once training moves the checkpoint on. */
+const DERIVED_FILES = [
+  RUN_FILES.onnx,
+  RUN_FILES.report,
+  RUN_FILES.confusionSvg,
+  RUN_FILES.confusionPng,
+  RUN_FILES.perClass,
+  RUN_FILES.curvesSvg,
+  RUN_FILES.curvesPng,
+] as const;
+
+/**
+ * Removes the model, report and charts an earlier stop of this run wrote, before a resume moves the checkpoint on.
+ * They describe the old weights: left in place, a resume killed midway (kill -9, a closed pipe) would leave a
+ * `model.onnx` that `fmnist eval RUN` and `fmnist predict RUN` use without a word while the checkpoint is epochs ahead.
+ * The run writes them again when it ends; `fmnist export RUN` rebuilds the model from the checkpoint at any time.
+ *
+ * @param runDir - the run directory (its lock held)
+ * @returns the names removed
+ */
+export async function removeDerivedFiles(runDir: string): Promise<string[]> {
+  const removed: string[] = [];
+  for (const name of DERIVED_FILES) {
+    const path = join(runDir, name);
+    if (!existsSync(path)) continue;
+    await rm(path, { force: true });
+    removed.push(name);
+  }
+  if (removed.length > 0) {
+    log(
+      colors.dim(
+        `Removed ${removed.join(', ')} of the previous stop (they describe the old weights); they are written again when this run ends, and ${shellCommand(['fmnist', 'export', relative(process.cwd(), runDir) || '.'])} rebuilds the model from the checkpoint at any time.`,
+      ),
+    );
+  }
+  return removed;
 }

@@ -17,7 +17,7 @@ import {
   readRunConfig,
   settingsFromCheckpoint,
 } from '../run-config';
-import { colors, log } from '../ui';
+import { colors, log, oneLine } from '../ui';
 import type { RunPaths } from './train-run-dir';
 
 /** The flags of `fmnist train`, as commander parses them. */
@@ -118,7 +118,7 @@ export async function resolveRunSettings(
       const evalEveryDefault = flags.evalEvery ?? (ckptMeta.preset ? TRAINING_RECIPES[ckptMeta.preset]?.evalEvery : undefined) ?? 1;
       before = { ...OLD_RUN_DEFAULTS, ...settingsFromCheckpoint(ckptMeta, evalEveryDefault) };
       rebuilt = true;
-      log(colors.yellow(`${configPath} ${read.why}: rebuilding it from the checkpoint's own record (${ckptJson}).`));
+      log(colors.yellow(`${oneLine(configPath)} ${read.why}: rebuilding it from the checkpoint's own record (${ckptJson}).`));
     } else {
       previous = read.config;
       if (ckptMeta) checkConfigAgainstCheckpoint(previous, ckptMeta, runFiles);

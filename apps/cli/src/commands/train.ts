@@ -19,7 +19,7 @@ import { createRunConfig } from './train-config';
 import { loadTrainingData } from './train-data';
 import { handleInterrupts, progressCallbacks } from './train-progress';
 import { finishRun } from './train-report';
-import { chooseRunDirectory, runPaths, withRunDirectory, writeRunMetrics } from './train-run-dir';
+import { chooseRunDirectory, removeDerivedFiles, runPaths, withRunDirectory, writeRunMetrics } from './train-run-dir';
 import { resolveRunSettings, type TrainFlags } from './train-settings';
 
 export type { TrainFlags } from './train-settings';
@@ -78,6 +78,8 @@ async function trainRun(
   });
   const saveConfig = () => writeFileAtomic(configPath, `${JSON.stringify(config, null, 2)}\n`);
   await saveConfig();
+  // The model and report of an earlier stop describe weights this resume is about to move on from.
+  if (resuming && hasCheckpoint) await removeDerivedFiles(runDir);
 
   // ---- Ctrl-C: stop at the next batch boundary after writing a checkpoint; a second Ctrl-C quits at once.
   const progress = new EpochProgress(settings.epochs);
