@@ -288,7 +288,7 @@ if (!values['skip-time-to-accuracy']) {
     if (missing) rows.push({ preset, impl: 'PyTorch', skipped: missing });
     else rows.push({ preset, impl: 'PyTorch', ...(await torchToAccuracy(preset, ours.files)) });
   }
-  const w = [Math.max(12, ...ACCURACY_PRESETS.map((p) => p.length)), 10, 8, ...THRESHOLDS.map(() => 20), 30];
+  const w = [Math.max(12, ...ACCURACY_PRESETS.map((p) => p.length)), 10, 8, ...THRESHOLDS.map(() => 24), 30];
   console.log(`\n${pad(['preset', 'impl', 'img/s', ...THRESHOLDS.map(pctShort), 'best test accuracy'], w)}`);
   for (const r of rows) {
     const ips = r.impl === 'kernels' ? speed[r.preset]?.ours : speed[r.preset]?.torch;
