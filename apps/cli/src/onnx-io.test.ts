@@ -214,29 +214,27 @@ describe('eval and predict run sound graphs in their own layout', () => {
 });
 
 describe('terminal safety of what a model says', () => {
-  it('escape sequences and bidi overrides in class names are shown, not acted on; --json keeps the data', async () => {
-    const names = [
-      '\x1b]0;pwned\x07T-shirt',
-      '\x1b[2JTrouser',
-      'Pull\rover',
-      'Dress\u202e',
-      'Coat\u009b2J',
-      'Sandal',
-      'Shirt',
-      'Sneaker',
-      'Bag',
-      'Boot',
-    ];
-    const file = await model('ansi', (m) => setMeta(m, 'class_names', JSON.stringify(names)));
-    const r = await runCli(['predict', file, images[0] as string, '--top', '10', '--json']);
-    expect(r.code, r.stderr).toBe(0);
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: asserting their absence
-    const unsafe = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
-    expect(r.stderr).not.toMatch(unsafe);
-    expect(r.stdout).not.toMatch(unsafe);
-    expect(r.stderr).toContain('\\x1b]0;pwned\\x07T-shirt');
-    const top = JSON.parse(r.stdout).predictions[0].top.map((t: { name: string }) => t.name);
-    expect(new Set(top)).toEqual(new Set(names));
+  it.each([
+    ['an OSC title', '\x1b]0;pwned\x07T-shirt'],
+    ['a clear screen', '\x1b[2JTrouser'],
+    ['a carriage return', 'Pull\rover'],
+    ['a bidi override', 'Dress\u202e'],
+    ['a C1 CSI', 'Coat\u009b2J'],
+  ])('class names with %s are damaged metadata, refused in a message that is itself escaped', async (_what, bad) => {
+    const names = ['T-shirt', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Boot'];
+    names[2] = bad;
+    const file = await model(`ansi-${names.indexOf(bad)}-${bad.length}`, (m) => setMeta(m, 'class_names', JSON.stringify(names)));
+    for (const args of [
+      ['predict', file, images[0] as string, '--json'],
+      ['eval', file],
+    ]) {
+      const r = await runCli(args);
+      expectUserError(r, 1, /'class_names\[2\]' must be a class name without control characters.*\[E_NO_METADATA\]/);
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: asserting their absence
+      const unsafe = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+      expect(r.stderr).not.toMatch(unsafe);
+      expect(r.stdout).toBe('');
+    }
   });
   it('an error message quoting a file name with escape sequences is escaped', async () => {
     const file = join(dir, 'evil\x1b[2J.onnx');
