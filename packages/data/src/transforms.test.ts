@@ -284,3 +284,25 @@ describe('framework adapters: oneHot, layout, toBatch', () => {
     expect(() => toBatch({ images: new Uint8Array(10), labels, count: 4 })).toThrow(RangeError);
   });
 });
+
+describe('hostile sizes and labels', () => {
+  it('mirrorImages refuses sizes that are not positive integers (a negative width looped forever)', () => {
+    for (const cols of [-1, 0, 0.5, Number.NaN]) {
+      expect(() => mirrorImages(new Uint8Array(784), { cols })).toThrow(/'cols' must be a positive integer/);
+    }
+    expect(() => mirrorImages(new Uint8Array(784), { rows: -28 })).toThrow(/'rows' must be a positive integer/);
+  });
+  it('trainValidationSplit keeps labels of 10 and more (more classes than Fashion-MNIST), stratified like the others', () => {
+    const count = 40;
+    const set = { images: new Uint8Array(count * 784), labels: Uint8Array.from({ length: count }, (_, i) => i % 20), count };
+    const { train, validation } = trainValidationSplit(set, { validationFraction: 0.5, seed: 1 });
+    expect(train.count + validation.count).toBe(count);
+    expect(new Set(validation.labels).size).toBe(20);
+  });
+  it('trainValidationSplit of labels 0–9 still puts the same fraction of every class in validation', () => {
+    const set = { ...tinySplit(200), count: 200 };
+    const { validation } = trainValidationSplit(set, { validationFraction: 0.25, seed: 7 });
+    expect(validation.count).toBe(50);
+    for (let c = 0; c < 10; c++) expect(Array.from(validation.labels).filter((l) => l === c)).toHaveLength(5);
+  });
+});

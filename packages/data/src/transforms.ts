@@ -466,8 +466,16 @@ export function trainValidationSplit(
   const validation: number[] = [];
   const train: number[] = [];
   if (options.stratify ?? true) {
-    const byClass: number[][] = Array.from({ length: NUM_CLASSES }, () => []);
-    for (let i = 0; i < set.count; i++) byClass[set.labels[i] as number]?.push(i);
+    // Every label present is a stratum, in ascending order (for Fashion-MNIST 0–9, as always): a label of 10 or more
+    // (a dataset with more classes) is split like the others, never dropped.
+    const strata = new Map<number, number[]>();
+    for (let i = 0; i < set.count; i++) {
+      const label = set.labels[i] as number;
+      const members = strata.get(label);
+      if (members) members.push(i);
+      else strata.set(label, [i]);
+    }
+    const byClass = [...strata.keys()].sort((a, b) => a - b).map((label) => strata.get(label) as number[]);
     for (const members of byClass) {
       const order = permutation(members.length, rng);
       const nVal = Math.round(members.length * fraction);
@@ -560,6 +568,12 @@ export function patchify(images: Uint8Array | Float32Array, options: PatchifyOpt
 export function mirrorImages(images: Uint8Array, options: { rows?: number; cols?: number } = {}): Uint8Array {
   const rows = options.rows ?? IMAGE_ROWS;
   const cols = options.cols ?? IMAGE_COLS;
+  for (const [name, v] of [
+    ['rows', rows],
+    ['cols', cols],
+  ] as const) {
+    if (!Number.isSafeInteger(v) || v < 1) throw new RangeError(`'${name}' must be a positive integer, got ${v}.`);
+  }
   if (images.length % (rows * cols) !== 0) {
     throw new RangeError(`'images' length must be a multiple of ${rows * cols} (${rows}×${cols}), got ${images.length}.`);
   }

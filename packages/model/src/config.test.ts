@@ -105,7 +105,7 @@ describe('config errors', () => {
   it('invalid fields → E_CONFIG naming the field', () => {
     expect(() => resolveConfig({ patchSize: 5 })).toThrow(/'patchSize' must be a divisor of 28/);
     expect(() => resolveConfig({ activation: 'tanh' as never })).toThrow(/'activation'/);
-    expect(() => resolveConfig({ dim: 0 })).toThrow(/'dim' must be a positive integer/);
+    expect(() => resolveConfig({ dim: 0 })).toThrow(/'dim' must be an integer from 1 to 65536/);
     expect(() => resolveConfig({ init: { kind: 'normal', std: -1 } })).toThrow(/'init'/);
   });
 });
@@ -157,5 +157,31 @@ describe('TRAINING_RECIPES evalEvery', () => {
       if (name !== 'mixer-s7' && name !== 'mixer-s7-long') expect(recipe.evalEvery).toBe(1);
       expect(Number.isInteger(recipe.evalEvery) && recipe.evalEvery >= 1 && recipe.evalEvery <= recipe.epochs).toBe(true);
     }
+  });
+});
+
+describe('configs too large to build', () => {
+  it.each([
+    ['1e7 blocks', { blocks: 1e7 }, /'blocks' must be an integer from 1 to 1024, got 10000000/],
+    ['dim 2**31', { dim: 2 ** 31 }, /'dim' must be an integer from 1 to 65536/],
+    ['2000 classes', { numClasses: 2000 }, /'numClasses' must be an integer from 1 to 1000/],
+    ['1024 blocks of dim 4096', { blocks: 1024, dim: 4096, channelHidden: 4096 }, /describes [\d,]+ parameters, more than the 100,000,000/],
+  ])('%s is refused (E_CONFIG) at once, before anything is allocated', (_what, overrides, message) => {
+    const t0 = performance.now();
+    expect(() => resolveConfig({ preset: 'mixer-s', ...overrides })).toThrow(message);
+    expect(performance.now() - t0).toBeLessThan(1000);
+  });
+  it('null or a number instead of a config is E_CONFIG, not a TypeError from inside', () => {
+    expect(() => resolveConfig(null as never)).toThrow(/A model is a preset name or a config object, got null/);
+    expect(() => resolveConfig(5 as never)).toThrow(/got number/);
+  });
+  it('countParameters in closed form agrees with the list of parameter tensors for every preset', () => {
+    for (const preset of Object.keys(PRESETS) as (keyof typeof PRESETS)[]) {
+      const config = resolveConfig(preset);
+      const listed = paramSpecs(config).reduce((n, p) => n + p.shape.reduce((a, b) => a * b, 1), 0);
+      expect(countParameters(config)).toBe(listed);
+    }
+    const odd = resolveConfig({ preset: 'mixer-s', patchSize: 14, blocks: 3, tokenHidden: 5, channelHidden: 7, numClasses: 3 });
+    expect(countParameters(odd)).toBe(paramSpecs(odd).reduce((n, p) => n + p.shape.reduce((a, b) => a * b, 1), 0));
   });
 });

@@ -204,6 +204,12 @@ export const IMAGE_SIZE = 28;
 export function resolveConfig(
   presetOrConfig: PresetName | PresetAlias | (Partial<ModelConfig> & { preset?: PresetName | PresetAlias }) = DEFAULT_PRESET,
 ): ModelConfig {
+  if (presetOrConfig === null || (typeof presetOrConfig !== 'string' && typeof presetOrConfig !== 'object')) {
+    throw new FmnistModelError(
+      'E_CONFIG',
+      `A model is a preset name or a config object, got ${presetOrConfig === null ? 'null' : typeof presetOrConfig}. Choose one of: ${Object.keys(PRESETS).join(', ')}.`,
+    );
+  }
   const { preset = DEFAULT_PRESET, ...overrides } = typeof presetOrConfig === 'string' ? { preset: presetOrConfig } : presetOrConfig;
   const name = canonicalPresetName(preset);
   const base = name && PRESETS[name];
@@ -215,6 +221,15 @@ export function resolveConfig(
   return config;
 }
 
+/** Largest `patchSize`, `dim`, `tokenHidden` and `channelHidden` of a config. */
+export const MAX_WIDTH = 65_536;
+/** Largest `blocks` of a config. */
+export const MAX_BLOCKS = 1_024;
+/** Largest `numClasses` of a config. */
+export const MAX_CLASSES = 1_000;
+/** Most parameters a config may describe (400 MB of float32; the largest preset has 1.1 M). */
+export const MAX_PARAMETERS = 100_000_000;
+
 function fail(field: string, expected: string, got: unknown): never {
   throw new FmnistModelError('E_CONFIG', `Model config '${field}' must be ${expected}, got ${JSON.stringify(got)}.`);
 }
@@ -225,11 +240,16 @@ function fail(field: string, expected: string, got: unknown): never {
  * @throws FmnistModelError `E_CONFIG`
  */
 export function validateConfig(config: ModelConfig): void {
-  const posInt = (field: keyof ModelConfig) => {
+  if (config === null || typeof config !== 'object') {
+    throw new FmnistModelError('E_CONFIG', `A model config must be an object, got ${config === null ? 'null' : typeof config}.`);
+  }
+  const posInt = (field: keyof ModelConfig, max: number) => {
     const v = config[field];
-    if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) fail(field, 'a positive integer', v);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0 || v > max) fail(field, `an integer from 1 to ${max}`, v);
   };
-  for (const f of ['patchSize', 'dim', 'tokenHidden', 'channelHidden', 'blocks', 'numClasses'] as const) posInt(f);
+  for (const f of ['patchSize', 'dim', 'tokenHidden', 'channelHidden'] as const) posInt(f, MAX_WIDTH);
+  posInt('blocks', MAX_BLOCKS);
+  posInt('numClasses', MAX_CLASSES);
   if (IMAGE_SIZE % config.patchSize !== 0) fail('patchSize', 'a divisor of 28 (1, 2, 4, 7, 14, 28)', config.patchSize);
   if (!['gelu', 'relu', 'none'].includes(config.activation)) fail('activation', "'gelu', 'relu' or 'none'", config.activation);
   if (!['none', 'layernorm'].includes(config.norm)) fail('norm', "'none' or 'layernorm'", config.norm);
@@ -238,6 +258,14 @@ export function validateConfig(config: ModelConfig): void {
   const init = config.init;
   if (!init || (init.kind !== 'fan-in' && !(init.kind === 'normal' && init.std > 0 && Number.isFinite(init.std)))) {
     fail('init', "{ kind: 'normal', std > 0 } or { kind: 'fan-in' }", init);
+  }
+  // Counted in closed form, before anything is allocated per block or per weight.
+  const n = countParameters(config);
+  if (n > MAX_PARAMETERS) {
+    throw new FmnistModelError(
+      'E_CONFIG',
+      `Model config describes ${n.toLocaleString('en-US')} parameters, more than the ${MAX_PARAMETERS.toLocaleString('en-US')} a model may have. Use smaller dims or fewer blocks.`,
+    );
   }
 }
 
@@ -306,6 +334,16 @@ export function paramSpecs(config: ModelConfig): ParamSpec[] {
  * ```
  */
 export function countParameters(config: ModelConfig | PresetName | PresetAlias): number {
-  const full = typeof config === 'string' ? resolveConfig(config) : config;
-  return paramSpecs(full).reduce((n, p) => n + p.shape.reduce((a, b) => a * b, 1), 0);
+  const c = typeof config === 'string' ? resolveConfig(config) : config;
+  // Closed form of the sum over paramSpecs (which a config with millions of blocks could not even list).
+  const patches = numPatches(c);
+  const linear = (inF: number, outF: number) => inF * outF + outF;
+  const norm = c.norm === 'layernorm' ? 2 * c.dim : 0;
+  const block =
+    2 * norm +
+    linear(patches, c.tokenHidden) +
+    linear(c.tokenHidden, patches) +
+    linear(c.dim, c.channelHidden) +
+    linear(c.channelHidden, c.dim);
+  return linear(c.patchSize * c.patchSize, c.dim) + c.blocks * block + norm + linear(c.dim, c.numClasses);
 }

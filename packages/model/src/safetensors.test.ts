@@ -162,3 +162,20 @@ print(int(np.array([np.pi], dtype=np.float32).astype(np.float16).view(np.uint16)
     });
   }
 });
+
+describe('encodeSafetensors refuses what it could not read back', () => {
+  it('a plain array as data (it would have written zeros)', () => {
+    expect(() => encodeSafetensors({ a: { shape: [2], data: [1, 2] as never } })).toThrow(/Tensor 'a': 'data' must be a Float32Array/);
+  });
+  it('negative or fractional dims', () => {
+    expect(() => encodeSafetensors({ a: { shape: [-1, -1], data: new Float32Array(1) } })).toThrow(
+      /'shape' must be an array of non-negative integers/,
+    );
+    expect(() => encodeSafetensors({ a: { shape: [0.5, 2], data: new Float32Array(1) } })).toThrow(
+      /'shape' must be an array of non-negative integers/,
+    );
+  });
+  it('metadata that is not a string', () => {
+    expect(() => encodeSafetensors({}, { step: 5 as never })).toThrow(/Metadata 'step' must be a string/);
+  });
+});

@@ -128,9 +128,20 @@ export function encodeSafetensors(
   const dtype = options.dtype ?? 'F32';
   if (dtype !== 'F32' && dtype !== 'F16') throw new RangeError(`'dtype' must be 'F32' or 'F16', got ${showValue(dtype)}.`);
   const size = BYTES_PER_ELEMENT[dtype];
+  for (const [k, v] of Object.entries(metadata)) {
+    if (typeof v !== 'string')
+      throw new TypeError(`Metadata '${k}' must be a string (safetensors stores strings only), got ${showValue(v)}.`);
+  }
   const header: Record<string, unknown> = { __metadata__: metadata };
   let offset = 0;
   for (const [name, t] of Object.entries(tensors)) {
+    // What decodeSafetensors reads back: a Float32Array of values, dims that are non-negative integers, string metadata.
+    if (!(t?.data instanceof Float32Array)) {
+      throw new TypeError(`Tensor '${name}': 'data' must be a Float32Array, got ${showValue(t?.data)}.`);
+    }
+    if (!Array.isArray(t.shape) || !t.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+      throw new RangeError(`Tensor '${name}': 'shape' must be an array of non-negative integers, got ${showValue(t.shape)}.`);
+    }
     const n = t.shape.reduce((a, b) => a * b, 1);
     if (n !== t.data.length) throw new RangeError(`Tensor '${name}' has ${t.data.length} values but shape [${t.shape}] needs ${n}.`);
     header[name] = { dtype, shape: t.shape, data_offsets: [offset, offset + n * size] };

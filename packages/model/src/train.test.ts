@@ -285,7 +285,9 @@ describe('train() checkpoints, resume and guards', () => {
     await expect(train({ model: createModel('seed'), data, epochs: 1, checkpointEvery: 0, checkpointDir: dir })).rejects.toThrow(
       /'checkpointEvery' must be a positive integer/,
     );
-    await expect(train({ model: createModel('seed'), data, epochs: 1, weightDecay: -1 })).rejects.toThrow(/'weightDecay' must be ≥ 0/);
+    await expect(train({ model: createModel('seed'), data, epochs: 1, weightDecay: -1 })).rejects.toThrow(
+      /'weightDecay' must be in \[0, 1000\]/,
+    );
   });
 
   it('trains an MLP-Mixer on the kernels (any config; deterministic)', async () => {

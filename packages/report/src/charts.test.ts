@@ -188,3 +188,17 @@ it('class names and titles with markup stay text in the SVG', () => {
   expect(svg).toContain('&lt;image href="file:///etc/passwd"/&gt;');
   expect(svg).toContain('&lt;/text&gt;&lt;script&gt;');
 });
+
+describe('niceTicks at the edge of float precision', () => {
+  it('returns at once where the step is below the spacing of floats (losses of a diverged run near 1e16)', () => {
+    expect(niceTicks(1e16, 1e16 + 2, 6)).toEqual([1e16, 1e16 + 2]);
+    expect(niceTicks(1e17, 1e17 + 16, 5).length).toBeLessThanOrEqual(60);
+  });
+  it('curvesSvg of a diverged run with losses near 1e17 renders', () => {
+    const svg = charts.curvesSvg([
+      { epoch: 1, trainLoss: 1e17, trainAccuracy: 0.1 },
+      { epoch: 2, trainLoss: 1e17 + 16, trainAccuracy: 0.1 },
+    ]);
+    expect(String(svg)).toContain('<svg');
+  });
+});

@@ -78,8 +78,11 @@ export function niceTicks(min: number, max: number, count = 5): number[] {
   const norm = raw / mag;
   const step = (norm < 1.5 ? 1 : norm < 3 ? 2 : norm < 7 ? 5 : 10) * mag;
   const first = Math.ceil(min / step - 1e-9) * step;
+  // Ticks by index, not by adding the step: near 1e16 a step below the spacing of floats would never move `v`.
+  const n = Math.floor((max - first) / step + 1e-9) + 1;
+  if (!(n >= 1) || n > 10 * Math.max(1, count) || first + step === first) return [min, max];
   const ticks: number[] = [];
-  for (let v = first; v <= max + step * 1e-9; v += step) ticks.push(Number.parseFloat(v.toPrecision(12)));
+  for (let i = 0; i < n; i++) ticks.push(Number.parseFloat((first + i * step).toPrecision(12)));
   return ticks;
 }
 
