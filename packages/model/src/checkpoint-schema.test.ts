@@ -14,7 +14,7 @@ import { resolveConfig } from './config';
 import { FmnistModelError } from './errors';
 import { createModel } from './model';
 import { decodeSafetensors, encodeSafetensors } from './safetensors';
-import { listSchemaDamage } from './schema';
+import { checkSchema, listSchemaDamage } from './schema';
 
 let root: string;
 let caseNo = 0;
@@ -104,6 +104,19 @@ describe('checkpoint.json: every field damaged in turn (generated from CHECKPOIN
       expect(err.message).toContain(file);
     });
   }
+});
+
+describe('checkpoint.json: every value train accepts is read back', () => {
+  it.each([
+    ['a learning rate of 5000', { learningRate: 5000 }],
+    ['a weight decay of 5000', { optimizer: 'adamw', weightDecay: 5000 }],
+    ['a seed of -(2^53 - 1)', { seed: -Number.MAX_SAFE_INTEGER }],
+  ])('%s', (_what, training) => {
+    const meta = validMeta();
+    Object.assign(meta.training, training);
+    expect(checkSchema(CHECKPOINT_SCHEMA, validMeta())).toBeUndefined();
+    expect(checkSchema(CHECKPOINT_SCHEMA, meta)).toBeUndefined();
+  });
 });
 
 describe('checkpoint.json: values that are valid alone but inconsistent', () => {

@@ -222,14 +222,15 @@ export const CHECKPOINT_SCHEMA: Schema = s.obj({
   training: s.obj(
     {
       optimizer: s.opt(s.str({ values: ['adam', 'adamw', 'sgd'] })),
-      learningRate: s.num(0, 1000, { exclusiveMin: true }),
+      // Whatever train accepts (any finite rate > 0, any finite decay ≥ 0): a run never writes a checkpoint it cannot resume.
+      learningRate: s.num(0, Number.MAX_VALUE, { exclusiveMin: true }),
       beta1: s.opt(finite(0, 1)),
       beta2: s.opt(finite(0, 1)),
       epsilon: s.opt(s.num(0, 1, { exclusiveMin: true })),
       momentum: s.opt(s.num(0, 1, { refine: (m: number) => (m >= 1 ? 'must be below 1' : undefined) })),
       dampening: s.opt(finite(0, 1)),
       nesterov: s.opt(s.bool()),
-      weightDecay: s.opt(finite(0, 1000)),
+      weightDecay: s.opt(finite(0)),
       batchSize: s.int(1, MAX_EXAMPLES),
       epochs: s.int(1, MAX_EPOCHS),
       seed: s.int(-Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER),

@@ -7,6 +7,7 @@ import {
   type PresetName,
   paramSpecs,
   resolveConfig,
+  validateConfig,
 } from './config';
 import type { ParamSet } from './engine';
 import { FmnistModelError } from './errors';
@@ -65,11 +66,18 @@ const size = (p: ParamSpec) => p.shape.reduce((a, b) => a * b, 1);
 
 /** Checks that `params` has exactly the config's tensors with the right sizes. @internal */
 export function checkParams(config: ModelConfig, params: ParamSet, what: string): void {
+  // A hand-made config ('activation: "bogus"', a string for 'residual') would otherwise compute something else.
+  validateConfig(config);
   const specs = paramSpecs(config);
   for (const spec of specs) {
     const t = params[spec.name];
     if (!t)
       throw new FmnistModelError('E_CHECKPOINT_MISMATCH', `${what}: tensor '${spec.name}' [${spec.shape}] is missing for this config.`);
+    if (!(t instanceof Float32Array))
+      throw new FmnistModelError(
+        'E_CHECKPOINT_MISMATCH',
+        `${what}: tensor '${spec.name}' must be a Float32Array, got ${Array.isArray(t) ? 'an array' : typeof t}.`,
+      );
     if (t.length !== size(spec)) {
       throw new FmnistModelError(
         'E_CHECKPOINT_MISMATCH',

@@ -80,3 +80,24 @@ describe('createPredictor', () => {
     await expect(createPredictor(model, { maxBatch: 0 })).rejects.toThrow(/maxBatch must be a positive integer/);
   });
 });
+
+describe('createPredictor and modelFromParams of a hand-made config or params', () => {
+  it.each([
+    ['an unknown activation', { activation: 'bogus' }, /'activation' must be 'gelu', 'relu' or 'none', got "bogus"/],
+    ['a string for residual', { residual: 'yes' }, /'residual' must be true or false/],
+    ['an unknown norm', { norm: 'whatever' }, /'norm' must be 'none' or 'layernorm'/],
+  ])('%s is E_CONFIG, not different logits', async (_what, change, message) => {
+    const model = createModel('patch-mlp');
+    const config = { ...model.config, ...change } as unknown as ModelConfig;
+    await expect(createPredictor({ config, params: model.params })).rejects.toThrow(message);
+    const { modelFromParams } = await import('./model');
+    expect(() => modelFromParams(config, model.params)).toThrow(message);
+  });
+  it('a tensor that is not a Float32Array is E_CHECKPOINT_MISMATCH naming it', async () => {
+    const model = createModel('patch-mlp');
+    const params = { ...model.params, 'head.bias': Array.from(model.params['head.bias'] as Float32Array) } as unknown as ParamSet;
+    await expect(createPredictor({ config: model.config, params })).rejects.toThrow(
+      /tensor 'head\.bias' must be a Float32Array, got an array/,
+    );
+  });
+});

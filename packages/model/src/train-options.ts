@@ -39,8 +39,9 @@ export function resolveTrainOptions(options: TrainOptions): ResolvedTrainOptions
   positiveInt('batchSize', batchSize);
   positiveInt('evalEvery', evalEvery);
   const weightDecay = options.weightDecay ?? 0;
-  // The bounds a checkpoint's record is read back with: a run must never write a checkpoint it cannot resume from.
-  if (!(weightDecay >= 0 && weightDecay <= 1000)) throw new RangeError(`'weightDecay' must be in [0, 1000], got ${weightDecay}.`);
+  // The bounds a checkpoint's record is read back with (checkpoint.ts): a run never writes a checkpoint it cannot resume.
+  if (!(weightDecay >= 0) || !Number.isFinite(weightDecay))
+    throw new RangeError(`'weightDecay' must be a finite number ≥ 0, got ${weightDecay}.`);
   if (!Number.isSafeInteger(seed)) throw new RangeError(`'seed' must be a safe integer, got ${seed}.`);
   const adam: UpdateOptions = resolveOptimizer({ ...options, learningRate: options.learningRate ?? 1e-3, weightDecay });
   const labelSmoothing = options.labelSmoothing ?? 0;
@@ -55,8 +56,8 @@ export function resolveTrainOptions(options: TrainOptions): ResolvedTrainOptions
     if (!options.checkpointDir && !options.checkpointStore)
       throw new TypeError(`'checkpointEvery' needs 'checkpointDir' or 'checkpointStore' (where to write the checkpoints).`);
   }
-  if (!(adam.learningRate > 0 && adam.learningRate <= 1000))
-    throw new RangeError(`'learningRate' must be in (0, 1000], got ${adam.learningRate}.`);
+  if (!(adam.learningRate > 0) || !Number.isFinite(adam.learningRate))
+    throw new RangeError(`'learningRate' must be a finite number > 0, got ${adam.learningRate}.`);
   const lrSchedule = options.lrSchedule ?? 'constant';
   if (lrSchedule !== 'constant' && lrSchedule !== 'cosine') {
     throw new RangeError(`'lrSchedule' must be 'constant' or 'cosine', got ${JSON.stringify(lrSchedule)}.`);
