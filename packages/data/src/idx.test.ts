@@ -158,3 +158,26 @@ describe('corrupt input: each case has its own error code', () => {
     expect(await asyncCodeOf(parseIdx(gzip(good.subarray(0, 100)), { name: 'c.gz' }))).toBe('E_TRUNCATED');
   });
 });
+
+describe('decodeIdx: the byte fast path and hostile arguments', () => {
+  const bytes = new Uint8Array([0, 0, 8, 1, 0, 0, 0, 3, 7, 8, 9]);
+  it('honours maxBytes and checkHeader for byte data too', () => {
+    expect(() => decodeIdx(bytes, { maxBytes: 1 })).toThrow(FmnistDataError);
+    let seen = 0;
+    expect(() =>
+      decodeIdx(bytes, {
+        checkHeader: () => {
+          seen++;
+          throw new FmnistDataError('E_DIMS', 'refused');
+        },
+      }),
+    ).toThrow(/refused/);
+    expect(seen).toBe(1);
+    expect(Array.from(decodeIdx(bytes).data)).toEqual([7, 8, 9]);
+  });
+  it('an ArrayBuffer, an array or null is a TypeError naming the fix', () => {
+    expect(() => decodeIdx(bytes.buffer as never)).toThrow(/'bytes' must be a Uint8Array \(wrap an ArrayBuffer/);
+    expect(() => decodeIdx([0, 0, 8, 1] as never)).toThrow(/got an array/);
+    expect(() => decodeIdx(null as never)).toThrow(/got null/);
+  });
+});

@@ -284,7 +284,14 @@ function toTyped(body: Uint8Array, dtype: IdxDataType): IdxTypedArray {
  */
 export function decodeIdx(bytes: Uint8Array, options: IdxDecodeOptions = {}): IdxArray {
   const name = options.name ?? 'IDX data';
-  if (bytes.length >= 4 && bytes[0] === 0 && bytes[1] === 0 && bytes[2] === 0x08) {
+  if (!(bytes instanceof Uint8Array)) {
+    throw new TypeError(
+      `${name}: 'bytes' must be a Uint8Array (wrap an ArrayBuffer with new Uint8Array(buffer)), got ${bytes === null ? 'null' : Array.isArray(bytes) ? 'an array' : typeof bytes === 'object' ? ((bytes as object).constructor?.name ?? 'an object') : typeof bytes}.`,
+    );
+  }
+  // The fast path for byte data skips the decoder, so only when no option asks for the decoder's checks.
+  const plain = options.checkHeader === undefined && options.maxBytes === undefined;
+  if (plain && bytes.length >= 4 && bytes[0] === 0 && bytes[1] === 0 && bytes[2] === 0x08) {
     // Fast path for byte data: validate the header, then return a view.
     const ndims = bytes[3] as number;
     const headerLength = 4 + 4 * ndims;

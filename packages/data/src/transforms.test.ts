@@ -306,3 +306,17 @@ describe('hostile sizes and labels', () => {
     for (let c = 0; c < 10; c++) expect(Array.from(validation.labels).filter((l) => l === c)).toHaveLength(5);
   });
 });
+
+describe('normalize with a hostile std', () => {
+  it.each([
+    ['Infinity', Number.POSITIVE_INFINITY],
+    ['1e-320', 1e-320],
+    ['0', 0],
+    ['NaN', Number.NaN],
+  ])('std %s is refused (it would give zeros, Infinity or NaN)', (_what, std) => {
+    expect(() => normalize(new Uint8Array([0, 255]), { mean: 0, std })).toThrow(/std \(finite, ≥ 1e-6\)/);
+  });
+  it('null is refused with the same message', () => {
+    expect(() => normalize(new Uint8Array([0]), null as never)).toThrow(/'normalization' must be/);
+  });
+});

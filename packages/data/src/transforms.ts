@@ -16,8 +16,16 @@ export type Normalization = 'unit' | 'standard' | { mean: number; std: number };
 export function resolveNormalization(normalization: Normalization = 'unit'): { mean: number; std: number } {
   if (normalization === 'unit') return { mean: 0, std: 1 };
   if (normalization === 'standard') return { mean: FASHION_MNIST_MEAN, std: FASHION_MNIST_STD };
-  if (typeof normalization !== 'object' || !Number.isFinite(normalization.mean) || !(normalization.std > 0)) {
-    throw new TypeError(`'normalization' must be 'unit', 'standard' or { mean, std > 0 }, got ${JSON.stringify(normalization)}.`);
+  // A std of Infinity maps every pixel to 0, and one below ~1e-30 overflows float32 to ±Infinity or NaN.
+  if (
+    normalization === null ||
+    typeof normalization !== 'object' ||
+    !Number.isFinite(normalization.mean) ||
+    !(normalization.std >= 1e-6 && Number.isFinite(normalization.std))
+  ) {
+    throw new TypeError(
+      `'normalization' must be 'unit', 'standard' or { mean (finite), std (finite, ≥ 1e-6) }, got ${JSON.stringify(normalization)}.`,
+    );
   }
   return normalization;
 }
