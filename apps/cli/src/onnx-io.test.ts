@@ -7,6 +7,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
+import { CLASS_NAMES } from '@fmnist/data';
 import { createModel } from '@fmnist/model/core';
 import { exportOnnx } from '@fmnist/onnx';
 import sharp from 'sharp';
@@ -221,7 +222,7 @@ describe('terminal safety of what a model says', () => {
     ['a bidi override', 'Dress\u202e'],
     ['a C1 CSI', 'Coat\u009b2J'],
   ])('class names with %s are damaged metadata, refused in a message that is itself escaped', async (_what, bad) => {
-    const names = ['T-shirt', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Boot'];
+    const names: string[] = [...CLASS_NAMES];
     names[2] = bad;
     const file = await model(`ansi-${names.indexOf(bad)}-${bad.length}`, (m) => setMeta(m, 'class_names', JSON.stringify(names)));
     for (const args of [

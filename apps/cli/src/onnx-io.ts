@@ -195,6 +195,24 @@ export async function loadOnnxBytes(bytes: Uint8Array, path: string, options: Lo
   };
 }
 
+/**
+ * Refuses logits that are NaN or infinite: NaN or infinite weights give them, and a class or an accuracy read from them
+ * would be a guess presented as a result.
+ *
+ * @param logits - `[n, classes]`
+ * @param classes - scores per image
+ * @param path - the model, for the message
+ * @param image - names image `k` in the message (`test image 7`, `image 2 of 3`)
+ * @throws ExitError naming the model, the image and the class
+ */
+export function checkFiniteLogits(logits: Float32Array, classes: number, path: string, image: (k: number) => string): void {
+  const bad = logits.findIndex((v) => !Number.isFinite(v));
+  if (bad < 0) return;
+  throw new ExitError(
+    `${path}: the model gives ${logits[bad]} for ${image(Math.floor(bad / classes))} (class ${bad % classes}); its weights hold NaN or infinite values. Export it again from a good checkpoint.`,
+  );
+}
+
 /** Softmax of one row of logits. */
 export function softmax(logits: Float32Array | number[]): number[] {
   const max = Math.max(...logits);

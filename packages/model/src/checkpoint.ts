@@ -1,13 +1,5 @@
 import type { Augmentation, RngState } from '@fmnist/data';
-import {
-  canonicalPresetName,
-  countParameters,
-  type ModelConfig,
-  PRESET_NAMES_AND_ALIASES,
-  type PresetName,
-  paramSpecs,
-  validateConfig,
-} from './config';
+import { canonicalPresetName, type ModelConfig, PRESET_NAMES_AND_ALIASES, type PresetName, paramSpecs, validateConfig } from './config';
 import { OPTIMIZER_SLOTS, type OptimizerState, type ParamSet } from './engine';
 import { FmnistModelError } from './errors';
 import type { OptimizerRecord } from './optimizer';
@@ -155,8 +147,6 @@ function pick(config: ModelConfig, tensors: Record<string, SafeTensor>, prefix: 
 /** Largest epoch count, batch, thread count… a checkpoint may record (beyond it the file is damaged, not ambitious). */
 const MAX_EPOCHS = 1_000_000;
 const MAX_EXAMPLES = 100_000_000;
-/** Largest model a checkpoint may describe, in parameters (mixer-l has 1.1 M). */
-export const MAX_CHECKPOINT_PARAMETERS = 100_000_000;
 
 /**
  * A file a checkpoint refers to: a plain name inside the checkpoint directory (no path separators, no leading dot, so no
@@ -196,14 +186,14 @@ export const CHECKPOINT_SCHEMA: Schema = s.obj({
   config: s.obj(
     {},
     {
+      // validateConfig also bounds the size (MAX_PARAMETERS), before anything is allocated.
       refine: (config: ModelConfig) => {
         try {
           validateConfig(config);
         } catch (err) {
           return `is not a valid model config: ${(err as Error).message}`;
         }
-        const n = countParameters(config);
-        return n > MAX_CHECKPOINT_PARAMETERS ? `describes ${n} parameters, more than the ${MAX_CHECKPOINT_PARAMETERS} allowed` : undefined;
+        return undefined;
       },
     },
   ),

@@ -7,7 +7,7 @@ import { confusionSvg, perClassAccuracy } from '@fmnist/report';
 import { loadData } from '../dataset';
 import { ExitError, UsageError } from '../errors';
 import { checkOutputFile } from '../files';
-import { loadOnnx, type OnnxRunner } from '../onnx-io';
+import { checkFiniteLogits, loadOnnx, type OnnxRunner } from '../onnx-io';
 import { fmtLoss, formatDuration, pct } from '../parse';
 import { resolveModel } from '../paths';
 import { svgToPng } from '../render';
@@ -103,13 +103,7 @@ export async function run(modelPath: string, flags: EvalFlags): Promise<void> {
     } finally {
       await onnx.dispose();
     }
-    // NaN or infinite weights give NaN/∞ logits: an accuracy computed from them would be meaningless.
-    const bad = logits.findIndex((v) => !Number.isFinite(v));
-    if (bad >= 0) {
-      throw new ExitError(
-        `${ref.path}: the model gives ${logits[bad]} for test image ${Math.floor(bad / classes)} (class ${bad % classes}); its weights hold NaN or infinite values. Export it again from a good checkpoint.`,
-      );
-    }
+    checkFiniteLogits(logits, classes, ref.path, (k) => `test image ${k}`);
     score = scoreLogits(logits, test.labels.subarray(0, test.count), classes);
     engine = 'onnxruntime-node (cpu)';
     recorded = (onnx.metadata?.metrics as { testAccuracy?: number } | undefined)?.testAccuracy;

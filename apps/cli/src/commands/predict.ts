@@ -11,7 +11,7 @@ import { getImage, normalize } from '@fmnist/data';
 import { loadData } from '../dataset';
 import { ExitError, UsageError } from '../errors';
 import { loadImageAs28 } from '../image';
-import { loadOnnx, softmax } from '../onnx-io';
+import { checkFiniteLogits, loadOnnx, softmax } from '../onnx-io';
 import { pct } from '../parse';
 import { resolveModel } from '../paths';
 import { terminalArt } from '../render';
@@ -75,13 +75,7 @@ async function onnxRunner(modelPath: string): Promise<Runner> {
     async probabilities(pixels, n) {
       const logits = await runner.logits(normalize(pixels), n);
       const classes = runner.classNames.length;
-      // NaN or infinite weights give NaN/∞ logits: a class read from them would be a guess presented as a prediction.
-      const bad = logits.findIndex((v) => !Number.isFinite(v));
-      if (bad >= 0) {
-        throw new ExitError(
-          `${ref.path}: the model gives ${logits[bad]} for image ${Math.floor(bad / classes) + 1} of ${n} (class ${bad % classes}); its weights hold NaN or infinite values. Export it again from a good checkpoint.`,
-        );
-      }
+      checkFiniteLogits(logits, classes, ref.path, (k) => `image ${k + 1} of ${n}`);
       return Array.from({ length: n }, (_, k) => softmax(logits.subarray(k * classes, (k + 1) * classes)));
     },
     dispose: () => runner.dispose(),
